@@ -1,0 +1,346 @@
+//! The command line: `gridtrade solve | validate | info`.
+//!
+//! Exit codes: 0 when the solve is optimal (or the check passes), 2 when the problem is
+//! infeasible or unbounded or no solution was found in time (the diagnosis goes to stderr),
+//! 1 on bad input or options.
+
+use crate::error::{Error, Findings};
+use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::network::Network;
+use crate::solution::Status;
+use crate::solve::{self, SolveOptions};
+use crate::validate::{self, CheckOptions};
+use crate::{io, report};
+use clap::{Args, Parser, Subcommand};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(name = "gridtrade", version, about = "Least-cost dispatch, DC power flow and cross-border electricity trade")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve the least-cost dispatch of a network (PyPSA CSV folder or MATPOWER .m file).
+    Solve(SolveArgs),
+    /// Check a network and list every problem found.
+    Validate(ValidateArgs),
+    /// Print what a network holds: buses, zones, lines, links, generators, horizon.
+    Info(InfoArgs),
+}
+
+#[derive(Args)]
+struct SolveArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print one JSON object (the summary) on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write full results as CSV files (PyPSA naming `<component>_t-<attr>.csv`) into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Solve only snapshot positions A..B (half-open, 0-based).
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    /// Network model between buses.
+    #[arg(long, value_enum, default_value_t = NetworkModel::Dc)]
+    model: NetworkModel,
+    /// Branch susceptance convention of the dc model.
+    #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
+    dc_convention: DcConvention,
+    /// Value of lost load, currency/MWh: allow load shedding at this cost.
+    #[arg(long, value_name = "PRICE")]
+    voll: Option<f64>,
+    /// CO2 price, currency per tonne.
+    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
+    co2_price: f64,
+    /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
+    #[arg(long)]
+    angle_limits: bool,
+    /// Approximate quadratic costs by N linear segments.
+    #[arg(long, value_name = "N")]
+    pwl_segments: Option<usize>,
+    /// Stop the solver after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Check as for a solve with this many cost segments (quadratic costs are then allowed).
+    #[arg(long, value_name = "N")]
+    pwl_segments: Option<usize>,
+    /// Check as for a solve with load shedding (unreachable load is then a warning).
+    #[arg(long, value_name = "PRICE")]
+    voll: Option<f64>,
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parse `A..B` into a half-open range.
+fn parse_range(s: &str) -> Result<Range<usize>, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("`{s}`: expected A..B, e.g. 0..168"))?;
+    let a: usize = a.trim().parse().map_err(|_| format!("`{a}` is not a snapshot position"))?;
+    let b: usize = b.trim().parse().map_err(|_| format!("`{b}` is not a snapshot position"))?;
+    if a >= b {
+        return Err(format!("`{s}`: the range is empty (A must be below B)"));
+    }
+    Ok(a..b)
+}
+
+pub fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Solve(a) => run_solve(a),
+        Command::Validate(a) => run_validate(a),
+        Command::Info(a) => run_info(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Read a network, failing with every reading error listed.
+fn read(path: &Path) -> Result<(Network, Findings), Error> {
+    let (n, findings) = io::read(path)?;
+    if findings.has_errors() {
+        return Err(Error::Invalid(findings));
+    }
+    Ok((n, findings))
+}
+
+fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
+    let clock = Instant::now();
+    let (mut n, read_findings) = read(&a.path)?;
+    let read_s = clock.elapsed().as_secs_f64();
+    if let Some(range) = a.snapshots.clone() {
+        solve::select_snapshots(&mut n, range)?;
+    }
+    let opts = SolveOptions {
+        formulation: FormulationOptions {
+            model: a.model,
+            dc_convention: a.dc_convention,
+            angle_limits: a.angle_limits,
+            voll: a.voll,
+            co2_price: a.co2_price,
+            pwl_segments: a.pwl_segments,
+            slack_penalty: None,
+        },
+        time_limit: a.time_limit,
+    };
+    let mut outcome = solve::solve(&n, &opts)?;
+    outcome.timings.read_s = read_s;
+    let mut warnings = read_findings;
+    warnings.extend(std::mem::take(&mut outcome.warnings));
+    outcome.warnings = warnings;
+    for w in &outcome.warnings.0 {
+        eprintln!("{w}");
+    }
+    let summary = report::summary(&n, &outcome, &opts.formulation);
+    if a.json {
+        println!("{}", serde_json::to_string(&summary).expect("summary serialises"));
+    } else {
+        print!("{}", report::text(&summary));
+    }
+    if let (Some(dir), Some(r)) = (&a.out, &outcome.results) {
+        let files = io::results::write_folder(dir, &n, r)?;
+        let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+        std::fs::write(dir.join("summary.json"), json).map_err(|source| Error::Io {
+            path: dir.join("summary.json"),
+            source,
+        })?;
+        if !a.json {
+            println!("\nwrote {} files and summary.json to {}", files.len(), dir.display());
+        }
+    }
+    match outcome.status {
+        Status::Optimal => Ok(ExitCode::SUCCESS),
+        other => {
+            eprintln!("{}: {}", a.path.display(), other.as_str());
+            if let Some(d) = &outcome.diagnosis {
+                eprintln!("{}", d.summary);
+            }
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn run_validate(a: ValidateArgs) -> Result<ExitCode, Error> {
+    let (n, mut findings) = io::read(&a.path)?;
+    validate::check(
+        &n,
+        &CheckOptions {
+            pwl_segments: a.pwl_segments,
+            voll: a.voll,
+        },
+        &mut findings,
+    );
+    if a.json {
+        println!("{}", serde_json::to_string(&findings).expect("findings serialise"));
+    } else {
+        for f in &findings.0 {
+            println!("{f}");
+        }
+        let errors = findings.errors().count();
+        let warnings = findings.warnings().count();
+        println!(
+            "{}: {errors} error(s), {warnings} warning(s)",
+            a.path.display()
+        );
+    }
+    Ok(if findings.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(serde::Serialize)]
+struct Info<'a> {
+    name: &'a str,
+    snapshots: usize,
+    first_snapshot: Option<&'a str>,
+    last_snapshot: Option<&'a str>,
+    buses: usize,
+    zones: Vec<ZoneInfo>,
+    lines: usize,
+    transformers: usize,
+    links: usize,
+    generators: usize,
+    loads: usize,
+    storage_units: usize,
+    out_of_service: usize,
+    /// Sum of generator capacities, MW.
+    generation_capacity_mw: f64,
+    /// Largest total load in any snapshot, MW.
+    peak_load_mw: f64,
+}
+
+#[derive(serde::Serialize)]
+struct ZoneInfo {
+    name: String,
+    buses: usize,
+    generation_capacity_mw: f64,
+    peak_load_mw: f64,
+}
+
+fn run_info(a: InfoArgs) -> Result<ExitCode, Error> {
+    let (n, _) = read(&a.path)?;
+    let nt = n.snapshots.len();
+    let loads: Vec<Vec<f64>> = (0..nt).map(|t| n.bus_load(t)).collect();
+    let peak = |buses: &dyn Fn(usize) -> bool| {
+        loads
+            .iter()
+            .map(|l| (0..n.buses.len()).filter(|&b| buses(b)).map(|b| l[b]).sum::<f64>())
+            .fold(0.0, f64::max)
+    };
+    let capacity = |buses: &dyn Fn(usize) -> bool| {
+        n.generators
+            .iter()
+            .filter(|g| g.in_service && buses(g.bus))
+            .map(|g| g.p_nom * g.p_max_pu.max().max(0.0))
+            .sum::<f64>()
+    };
+    let zones = n
+        .zones()
+        .into_iter()
+        .map(|z| {
+            let in_zone = |b: usize| n.buses[b].zone == z;
+            ZoneInfo {
+                buses: (0..n.buses.len()).filter(|&b| in_zone(b)).count(),
+                generation_capacity_mw: capacity(&in_zone),
+                peak_load_mw: peak(&in_zone),
+                name: z.clone(),
+            }
+        })
+        .collect();
+    let count_kind = |k| n.branches.iter().filter(|b| b.kind == k).count();
+    let out_of_service = n.branches.iter().filter(|b| !b.in_service).count()
+        + n.links.iter().filter(|l| !l.in_service).count()
+        + n.generators.iter().filter(|g| !g.in_service).count()
+        + n.storage_units.iter().filter(|s| !s.in_service).count();
+    let info = Info {
+        name: &n.name,
+        snapshots: nt,
+        first_snapshot: n.snapshots.names.first().map(String::as_str),
+        last_snapshot: n.snapshots.names.last().map(String::as_str),
+        buses: n.buses.len(),
+        zones,
+        lines: count_kind(crate::network::BranchKind::Line),
+        transformers: count_kind(crate::network::BranchKind::Transformer),
+        links: n.links.len(),
+        generators: n.generators.len(),
+        loads: n.loads.len(),
+        storage_units: n.storage_units.len(),
+        out_of_service,
+        generation_capacity_mw: capacity(&|_| true),
+        peak_load_mw: peak(&|_| true),
+    };
+    if a.json {
+        println!("{}", serde_json::to_string(&info).expect("info serialises"));
+    } else {
+        println!("network        {}", info.name);
+        println!(
+            "snapshots      {} ({} .. {})",
+            info.snapshots,
+            info.first_snapshot.unwrap_or(""),
+            info.last_snapshot.unwrap_or("")
+        );
+        println!("buses          {}", info.buses);
+        println!("lines          {}", info.lines);
+        println!("transformers   {}", info.transformers);
+        println!("links          {}", info.links);
+        println!("generators     {} ({:.1} MW)", info.generators, info.generation_capacity_mw);
+        println!("loads          {} (peak {:.1} MW)", info.loads, info.peak_load_mw);
+        println!("storage units  {}", info.storage_units);
+        println!("out of service {}", info.out_of_service);
+        println!("\n{:<16} {:>6} {:>14} {:>14}", "zone", "buses", "capacity MW", "peak load MW");
+        for z in &info.zones {
+            println!("{:<16} {:>6} {:>14.1} {:>14.1}", z.name, z.buses, z.generation_capacity_mw, z.peak_load_mw);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn snapshot_ranges_are_half_open() {
+        assert_eq!(parse_range("0..168"), Ok(0..168));
+        assert!(parse_range("5..5").is_err());
+        assert!(parse_range("a..3").is_err());
+        assert!(parse_range("3").is_err());
+    }
+}

@@ -1,0 +1,183 @@
+//! The dispatch LP over all snapshots: what to build ([`build`]) and one small function per
+//! family of variables ([`variables`]) and constraints ([`constraints`]).
+//!
+//! Sign conventions: power in MW, positive into a bus from generators and storage
+//! discharge; branch flow `p0` positive from `bus0` to `bus1`; link flow `p0` taken from
+//! `bus0`, `efficiency * p0` delivered to `bus1`. The objective is in currency, summed over
+//! snapshots with their objective weights (hours).
+
+mod constraints;
+pub mod lp;
+mod variables;
+
+use crate::network::Network;
+pub use lp::{Col, Lp};
+use serde::Serialize;
+
+/// How the network between buses is modelled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkModel {
+    /// Linear (DC) power flow: Kirchhoff's laws on AC branches; links are controllable.
+    #[default]
+    Dc,
+    /// Every branch and link is a controllable flow within its rating (NTC market coupling).
+    Transport,
+    /// Each zone is one node; branches and links between zones are controllable flows and
+    /// the network inside a zone is ignored.
+    Copperplate,
+}
+
+/// Which branch susceptance the `dc` model uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DcConvention {
+    /// MATPOWER (`makeBdc`) and PyPSA: `b = 1 / (x * tap)`, phase shift as a fixed
+    /// injection pair.
+    #[default]
+    Matpower,
+    /// PowerModels `DCPPowerModel` (PGLib BASELINE): `b = x / (r^2 + x^2)`; taps and phase
+    /// shifts are ignored.
+    Powermodels,
+}
+
+/// What to build.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormulationOptions {
+    pub model: NetworkModel,
+    pub dc_convention: DcConvention,
+    /// Enforce branch angle-difference limits (`dc` model only).
+    pub angle_limits: bool,
+    /// Value of lost load, currency/MWh: when set, load can be shed at this cost.
+    pub voll: Option<f64>,
+    /// CO2 price, currency per tonne, added to generators' marginal costs as
+    /// `co2_price * co2_emissions(carrier) / efficiency`.
+    pub co2_price: f64,
+    /// Approximate quadratic costs by this many linear segments between p_min and p_max.
+    pub pwl_segments: Option<usize>,
+    /// For infeasibility diagnosis: let every bus shed load and dump surplus at this penalty.
+    pub slack_penalty: Option<f64>,
+}
+
+impl Default for FormulationOptions {
+    fn default() -> Self {
+        FormulationOptions {
+            model: NetworkModel::Dc,
+            dc_convention: DcConvention::Matpower,
+            angle_limits: false,
+            voll: None,
+            co2_price: 0.0,
+            pwl_segments: None,
+            slack_penalty: None,
+        }
+    }
+}
+
+/// Per element and snapshot, the LP columns; an empty vector for an element that has none
+/// (out of service, or not modelled in this network model).
+pub type Family = Vec<Vec<Col>>;
+
+/// The built LP and where each quantity lives in it.
+pub struct Model {
+    pub lp: Lp,
+    pub snapshots: usize,
+    /// Generator output `p[g][t]`, MW.
+    pub gen_p: Family,
+    /// Generator cost `c[g][t]`, currency/h, for piecewise-linear costs.
+    pub gen_cost: Family,
+    /// AC branch flow `p0[l][t]`, MW.
+    pub branch_p0: Family,
+    /// Link flow `p0[k][t]` at bus0, MW.
+    pub link_p0: Family,
+    /// Bus voltage angle `theta[b][t]`, radians (`dc` model, buses with branches).
+    pub angle: Family,
+    pub su_dispatch: Family,
+    pub su_store: Family,
+    /// State of charge at the end of snapshot t, MWh.
+    pub su_soc: Family,
+    /// Spilled inflow, MW (`None` where the inflow is zero).
+    pub su_spill: Vec<Vec<Option<Col>>>,
+    /// Load shed `shed[b][t]`, MW (with a value of lost load or in diagnosis).
+    pub shed: Family,
+    /// Surplus dumped `dump[b][t]`, MW (diagnosis only).
+    pub dump: Family,
+    /// The balance node of each bus (the bus itself, or its zone in `copperplate`).
+    pub balance_node: Vec<usize>,
+    /// Names of the balance nodes.
+    pub node_names: Vec<String>,
+    /// Balance row of node n in snapshot t: `balance_rows[n][t]`.
+    pub balance_rows: Vec<Vec<usize>>,
+    /// State-of-charge balance row `[s][t]`.
+    pub su_rows: Vec<Vec<usize>>,
+    /// Angle-difference rows `(lower, upper)` per branch and snapshot.
+    pub angle_rows: Vec<Vec<(usize, usize)>>,
+    /// CO2 emitted per MWh of each generator's output, t/MWh.
+    pub gen_co2: Vec<f64>,
+}
+
+/// Build the dispatch problem: the recipe, read top to bottom like the math.
+pub fn build(n: &Network, o: &FormulationOptions) -> Model {
+    let mut m = Model::empty(n, o);
+    variables::variable_generator_power(&mut m, n, o);
+    variables::variable_generator_cost(&mut m, n, o);
+    variables::variable_branch_flow(&mut m, n, o);
+    variables::variable_bus_angle(&mut m, n, o);
+    variables::variable_link_flow(&mut m, n, o);
+    variables::variable_storage(&mut m, n);
+    variables::variable_load_shedding(&mut m, n, o);
+    variables::variable_surplus(&mut m, n, o);
+
+    constraints::constraint_power_balance(&mut m, n);
+    constraints::constraint_generator_cost(&mut m, n, o);
+    constraints::constraint_ohms_law(&mut m, n, o);
+    constraints::constraint_angle_difference(&mut m, n, o);
+    constraints::constraint_storage_balance(&mut m, n);
+    m
+}
+
+impl Model {
+    fn empty(n: &Network, o: &FormulationOptions) -> Model {
+        let (balance_node, node_names) = balance_nodes(n, o.model);
+        let none = |len: usize| vec![Vec::new(); len];
+        Model {
+            lp: Lp::default(),
+            snapshots: n.snapshots.len(),
+            gen_p: none(n.generators.len()),
+            gen_cost: none(n.generators.len()),
+            branch_p0: none(n.branches.len()),
+            link_p0: none(n.links.len()),
+            angle: none(n.buses.len()),
+            su_dispatch: none(n.storage_units.len()),
+            su_store: none(n.storage_units.len()),
+            su_soc: none(n.storage_units.len()),
+            su_spill: vec![Vec::new(); n.storage_units.len()],
+            shed: none(n.buses.len()),
+            dump: none(n.buses.len()),
+            balance_rows: vec![Vec::new(); node_names.len()],
+            balance_node,
+            node_names,
+            su_rows: vec![Vec::new(); n.storage_units.len()],
+            angle_rows: vec![Vec::new(); n.branches.len()],
+            gen_co2: vec![0.0; n.generators.len()],
+        }
+    }
+}
+
+/// Each bus is its own balance node, except in `copperplate` where a zone is one node.
+fn balance_nodes(n: &Network, model: NetworkModel) -> (Vec<usize>, Vec<String>) {
+    match model {
+        NetworkModel::Copperplate => {
+            let zones = n.zones();
+            let node = n
+                .buses
+                .iter()
+                .map(|b| zones.iter().position(|z| *z == b.zone).unwrap_or(0))
+                .collect();
+            (node, zones)
+        }
+        _ => (
+            (0..n.buses.len()).collect(),
+            n.buses.iter().map(|b| b.name.clone()).collect(),
+        ),
+    }
+}

@@ -1,0 +1,616 @@
+//! PyPSA CSV folders, as `pypsa.Network.export_to_csv_folder` writes them.
+//!
+//! Static files `<component>.csv` (first column `name`; a missing column or an empty cell
+//! takes PyPSA's default) and time series `<component>-<attr>.csv` (one row per snapshot in
+//! snapshot order, one column per element whose value varies). Custom bus columns `zone` or
+//! `country` give the zone.
+
+use super::table::{parse_f64, Table};
+use crate::error::{Error, Findings};
+use crate::network::{
+    Branch, BranchKind, Bus, Carrier, CostCurve, Generator, Link, Load, Network, Origin, Series,
+    Snapshots, StorageUnit,
+};
+use petgraph::graph::EdgeIndex;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Time-series attributes we read, per component file stem.
+const TIME_SERIES: &[(&str, &[&str])] = &[
+    ("generators", &["p_max_pu", "p_min_pu", "marginal_cost"]),
+    ("loads", &["p_set"]),
+    ("links", &["p_max_pu", "p_min_pu"]),
+    ("storage_units", &["inflow"]),
+];
+
+/// Read a PyPSA CSV folder. Returns the network and the findings of reading it (errors
+/// included: an element with a bad reference is left out and reported, so that every
+/// problem is listed at once).
+pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
+    if !dir.is_dir() {
+        return Err(Error::Format(format!(
+            "{}: not a folder (a PyPSA network is a folder of CSV files)",
+            dir.display()
+        )));
+    }
+    let mut f = Findings::default();
+    let name = read_network_name(dir)?.unwrap_or_else(|| {
+        dir.file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let snapshots = read_snapshots(dir, &mut f)?;
+    let mut n = Network::new(name, snapshots);
+    n.format = crate::network::SourceFormat::PyPsa;
+    let Some(buses) = Table::read(dir, "buses.csv")? else {
+        return Err(Error::Format(format!(
+            "{}: no buses.csv: not a PyPSA network folder",
+            dir.display()
+        )));
+    };
+    read_buses(&mut n, &buses, &mut f);
+    read_carriers(dir, &mut n, &mut f)?;
+    if let Some(t) = Table::read(dir, "lines.csv")? {
+        read_lines(&mut n, &t, &mut f);
+    }
+    if let Some(t) = Table::read(dir, "transformers.csv")? {
+        read_transformers(&mut n, &t, &mut f);
+    }
+    if let Some(t) = Table::read(dir, "links.csv")? {
+        read_links(&mut n, &t, &mut f);
+    }
+    if let Some(t) = Table::read(dir, "generators.csv")? {
+        read_generators(&mut n, &t, &mut f);
+    }
+    if let Some(t) = Table::read(dir, "loads.csv")? {
+        read_loads(&mut n, &t, &mut f);
+    }
+    if let Some(t) = Table::read(dir, "storage_units.csv")? {
+        read_storage_units(&mut n, &t, &mut f);
+    }
+    for file in ["stores.csv", "shunt_impedances.csv"] {
+        if let Some(t) = Table::read(dir, file)? {
+            if !t.rows.is_empty() {
+                f.error(
+                    file,
+                    None,
+                    None,
+                    format!("{} element(s): this component is not supported yet", t.rows.len()),
+                );
+            }
+        }
+    }
+    read_time_series(dir, &mut n, &mut f)?;
+    Ok((n, f))
+}
+
+fn read_network_name(dir: &Path) -> Result<Option<String>, Error> {
+    Ok(Table::read(dir, "network.csv")?.and_then(|t| {
+        t.rows
+            .first()
+            .and_then(|(_, r)| t.text(r, "name").map(str::to_string))
+    }))
+}
+
+fn read_snapshots(dir: &Path, f: &mut Findings) -> Result<Snapshots, Error> {
+    let Some(t) = Table::read(dir, "snapshots.csv")? else {
+        return Ok(Snapshots {
+            names: vec!["now".into()],
+            objective: vec![1.0],
+            stores: vec![1.0],
+        });
+    };
+    let mut s = Snapshots::default();
+    let name_col = if t.has("snapshot") {
+        "snapshot".to_string()
+    } else if t.has("name") {
+        "name".to_string()
+    } else {
+        t.headers.first().cloned().unwrap_or_default()
+    };
+    for i in 0..t.rows.len() {
+        let name = t
+            .text(&t.rows[i].1, &name_col)
+            .unwrap_or_default()
+            .to_string();
+        let mut c = t.cell(i, format!("snapshot '{name}'"), f);
+        let objective = c.f64("objective", 1.0, false);
+        let stores = c.f64("stores", 1.0, false);
+        for (field, v) in [("objective", objective), ("stores", stores)] {
+            if v < 0.0 {
+                c.error(field, format!("weight {v} is negative"));
+            }
+        }
+        s.names.push(name);
+        s.objective.push(objective);
+        s.stores.push(stores);
+    }
+    Ok(s)
+}
+
+fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
+    let zone_col = ["zone", "country"].into_iter().find(|c| t.has(c));
+    if zone_col.is_none() && !t.rows.is_empty() {
+        f.warning(
+            &t.file,
+            None,
+            Some("zone"),
+            "no `zone` or `country` column: every bus is in zone `all`",
+        );
+    }
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "bus", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("bus '{name}'"), f);
+        let zone = zone_col.map(|z| c.string(z, "")).unwrap_or_default();
+        if zone.is_empty() && zone_col.is_some() {
+            c.warning(zone_col.unwrap(), "empty: the bus is in zone `all`");
+        }
+        let carrier = c.string("carrier", "AC");
+        if carrier != "AC" {
+            c.warning(
+                "carrier",
+                format!("carrier `{carrier}`: treated as an AC bus"),
+            );
+        }
+        let bus = Bus {
+            zone: if zone.is_empty() { "all".into() } else { zone },
+            v_nom: c.f64("v_nom", 1.0, false),
+            x: c.f64("x", 0.0, false),
+            y: c.f64("y", 0.0, false),
+            in_service: c.bool("active", true),
+            origin: c.origin(),
+            name: name.clone(),
+        };
+        if n.add_bus(bus).is_none() {
+            c.error("name", format!("duplicate bus name `{name}`"));
+        }
+    }
+}
+
+fn read_carriers(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(), Error> {
+    let Some(t) = Table::read(dir, "carriers.csv")? else {
+        return Ok(());
+    };
+    let mut seen = HashMap::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(&t, i, "carrier", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("carrier '{name}'"), f);
+        let co2 = c.f64("co2_emissions", 0.0, false);
+        if seen.insert(name.clone(), ()).is_some() {
+            c.error("name", format!("duplicate carrier name `{name}`"));
+            continue;
+        }
+        n.carriers.push(Carrier {
+            name,
+            co2_emissions: co2,
+        });
+    }
+    Ok(())
+}
+
+/// The `name` cell of row `i`, or an error finding when it is empty.
+fn element_name(t: &Table, i: usize, kind: &str, f: &mut Findings) -> Option<String> {
+    let (line, row) = &t.rows[i];
+    let name = t
+        .text(row, "name")
+        .or_else(|| row.get(0).map(str::trim).filter(|s| !s.is_empty()));
+    if name.is_none() {
+        f.error(
+            Origin::new(&t.file, *line),
+            Some(kind.to_string()),
+            Some("name"),
+            "empty name",
+        );
+    }
+    name.map(str::to_string)
+}
+
+/// Look up a bus reference, recording an error naming the field when it is unknown.
+fn bus_ref(n: &Network, c: &mut super::table::Cells, field: &str) -> Option<usize> {
+    match c.text(field) {
+        None => {
+            c.error(field, "missing bus");
+            None
+        }
+        Some(name) => match n.bus_id(name) {
+            Some(id) => Some(id),
+            None => {
+                let name = name.to_string();
+                c.error(field, format!("unknown bus `{name}`"));
+                None
+            }
+        },
+    }
+}
+
+/// Remember element names per component, reporting duplicates.
+struct Names(HashMap<String, ()>);
+
+impl Names {
+    fn new() -> Self {
+        Names(HashMap::new())
+    }
+    fn fresh(&mut self, name: &str, c: &mut super::table::Cells, kind: &str) -> bool {
+        if self.0.insert(name.to_string(), ()).is_some() {
+            c.error("name", format!("duplicate {kind} name `{name}`"));
+            false
+        } else {
+            true
+        }
+    }
+}
+
+fn warn_extendable(c: &mut super::table::Cells, field: &str) {
+    if c.bool(field, false) {
+        c.warning(
+            field,
+            "capacity expansion is not modelled: the fixed capacity is used",
+        );
+    }
+}
+
+fn read_lines(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "line", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("line '{name}'"), f);
+        let bus0 = bus_ref(n, &mut c, "bus0");
+        let bus1 = bus_ref(n, &mut c, "bus1");
+        if c.text("type").is_some() {
+            c.error(
+                "type",
+                "standard line types are not supported: give `x` and `s_nom` directly",
+            );
+        }
+        warn_extendable(&mut c, "s_nom_extendable");
+        let x_ohm = c.f64("x", 0.0, false);
+        let r_ohm = c.f64("r", 0.0, false);
+        let s_nom = c.f64("s_nom", 0.0, true);
+        let s_max_pu = c.f64("s_max_pu", 1.0, true);
+        let in_service = c.bool("active", true);
+        if !names.fresh(&name, &mut c, "line") {
+            continue;
+        }
+        let (Some(bus0), Some(bus1)) = (bus0, bus1) else {
+            continue;
+        };
+        // PyPSA: x_pu = x / v_nom(bus0)^2 on a 1 MVA base.
+        let v2 = n.buses[bus0].v_nom.powi(2);
+        n.add_branch(Branch {
+            name,
+            kind: BranchKind::Line,
+            bus0,
+            bus1,
+            x: x_ohm / v2,
+            r: r_ohm / v2,
+            s_max: s_nom * s_max_pu,
+            tap_ratio: 1.0,
+            phase_shift: 0.0,
+            angle_min: None,
+            angle_max: None,
+            in_service,
+            edge: EdgeIndex::new(0),
+            origin: c.origin(),
+        });
+    }
+}
+
+fn read_transformers(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "transformer", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("transformer '{name}'"), f);
+        let bus0 = bus_ref(n, &mut c, "bus0");
+        let bus1 = bus_ref(n, &mut c, "bus1");
+        if c.text("type").is_some() {
+            c.error(
+                "type",
+                "standard transformer types are not supported: give `x` and `s_nom` directly",
+            );
+        }
+        warn_extendable(&mut c, "s_nom_extendable");
+        let x = c.f64("x", 0.0, false);
+        let r = c.f64("r", 0.0, false);
+        let s_nom = c.f64("s_nom", 0.0, true);
+        let s_max_pu = c.f64("s_max_pu", 1.0, true);
+        let tap_ratio = c.f64("tap_ratio", 1.0, false);
+        let phase_shift = c.f64("phase_shift", 0.0, false);
+        let in_service = c.bool("active", true);
+        if !names.fresh(&name, &mut c, "transformer") {
+            continue;
+        }
+        if !(s_nom > 0.0) {
+            c.error(
+                "s_nom",
+                format!("{s_nom}: a transformer's x is per unit on s_nom, which must be > 0"),
+            );
+            continue;
+        }
+        let (Some(bus0), Some(bus1)) = (bus0, bus1) else {
+            continue;
+        };
+        // PyPSA: x and r are per unit on base s_nom; on a 1 MVA base divide by s_nom.
+        n.add_branch(Branch {
+            name,
+            kind: BranchKind::Transformer,
+            bus0,
+            bus1,
+            x: if s_nom.is_finite() { x / s_nom } else { x },
+            r: if s_nom.is_finite() { r / s_nom } else { r },
+            s_max: s_nom * s_max_pu,
+            tap_ratio,
+            phase_shift,
+            angle_min: None,
+            angle_max: None,
+            in_service,
+            edge: EdgeIndex::new(0),
+            origin: c.origin(),
+        });
+    }
+}
+
+fn read_links(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "link", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("link '{name}'"), f);
+        let bus0 = bus_ref(n, &mut c, "bus0");
+        let bus1 = bus_ref(n, &mut c, "bus1");
+        warn_extendable(&mut c, "p_nom_extendable");
+        for extra in ["bus2", "bus3", "bus4"] {
+            if c.text(extra).is_some() {
+                c.error(extra, "multi-output links are not supported");
+            }
+        }
+        let link = Link {
+            name: name.clone(),
+            bus0: bus0.unwrap_or(0),
+            bus1: bus1.unwrap_or(0),
+            p_nom: c.f64("p_nom", 0.0, true),
+            p_min_pu: Series::Static(c.f64("p_min_pu", 0.0, false)),
+            p_max_pu: Series::Static(c.f64("p_max_pu", 1.0, false)),
+            efficiency: c.f64("efficiency", 1.0, false),
+            marginal_cost: c.f64("marginal_cost", 0.0, false),
+            in_service: c.bool("active", true),
+            edge: EdgeIndex::new(0),
+            origin: c.origin(),
+        };
+        if names.fresh(&name, &mut c, "link") && bus0.is_some() && bus1.is_some() {
+            n.add_link(link);
+        }
+    }
+}
+
+fn read_generators(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "generator", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("generator '{name}'"), f);
+        let bus = bus_ref(n, &mut c, "bus");
+        warn_extendable(&mut c, "p_nom_extendable");
+        if c.bool("committable", false) {
+            c.warning(
+                "committable",
+                "unit commitment is not modelled: the generator is dispatched as an LP",
+            );
+        }
+        let gen = Generator {
+            name: name.clone(),
+            bus: bus.unwrap_or(0),
+            carrier: c.string("carrier", ""),
+            p_nom: c.f64("p_nom", 0.0, true),
+            p_min_pu: Series::Static(c.f64("p_min_pu", 0.0, false)),
+            p_max_pu: Series::Static(c.f64("p_max_pu", 1.0, false)),
+            cost: CostCurve::Polynomial {
+                marginal_cost: Series::Static(c.f64("marginal_cost", 0.0, false)),
+                marginal_cost_quadratic: c.f64("marginal_cost_quadratic", 0.0, false),
+                constant: 0.0,
+            },
+            efficiency: c.f64("efficiency", 1.0, false),
+            in_service: c.bool("active", true),
+            origin: c.origin(),
+        };
+        if names.fresh(&name, &mut c, "generator") && bus.is_some() {
+            n.generators.push(gen);
+        }
+    }
+}
+
+fn read_loads(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "load", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("load '{name}'"), f);
+        let bus = bus_ref(n, &mut c, "bus");
+        let sign = c.f64("sign", -1.0, false);
+        if sign != -1.0 {
+            c.error(
+                "sign",
+                format!("{sign}: only PyPSA's default sign -1 (a load withdraws p_set) is supported"),
+            );
+        }
+        let load = Load {
+            name: name.clone(),
+            bus: bus.unwrap_or(0),
+            p_set: Series::Static(c.f64("p_set", 0.0, false)),
+            in_service: c.bool("active", true),
+            origin: c.origin(),
+        };
+        if names.fresh(&name, &mut c, "load") && bus.is_some() {
+            n.loads.push(load);
+        }
+    }
+}
+
+fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "storage unit", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("storage unit '{name}'"), f);
+        let bus = bus_ref(n, &mut c, "bus");
+        warn_extendable(&mut c, "p_nom_extendable");
+        let su = StorageUnit {
+            name: name.clone(),
+            bus: bus.unwrap_or(0),
+            carrier: c.string("carrier", ""),
+            p_nom: c.f64("p_nom", 0.0, false),
+            p_min_pu: c.f64("p_min_pu", -1.0, false),
+            p_max_pu: c.f64("p_max_pu", 1.0, false),
+            max_hours: c.f64("max_hours", 1.0, false),
+            efficiency_store: c.f64("efficiency_store", 1.0, false),
+            efficiency_dispatch: c.f64("efficiency_dispatch", 1.0, false),
+            standing_loss: c.f64("standing_loss", 0.0, false),
+            inflow: Series::Static(c.f64("inflow", 0.0, false)),
+            state_of_charge_initial: c.f64("state_of_charge_initial", 0.0, false),
+            cyclic_state_of_charge: c.bool("cyclic_state_of_charge", false),
+            marginal_cost: c.f64("marginal_cost", 0.0, false),
+            spill_cost: c.f64("spill_cost", 0.0, false),
+            in_service: c.bool("active", true),
+            origin: c.origin(),
+        };
+        if names.fresh(&name, &mut c, "storage unit") && bus.is_some() {
+            n.storage_units.push(su);
+        }
+    }
+}
+
+/// Read every `<component>-<attr>.csv` in the folder.
+fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(), Error> {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".csv") && name.contains('-'))
+        .collect();
+    files.sort();
+    for file in files {
+        let stem = file.trim_end_matches(".csv");
+        let Some((component, attr)) = stem.split_once('-') else {
+            continue;
+        };
+        if component.ends_with("_t") {
+            continue; // results written by a solve
+        }
+        let supported = TIME_SERIES
+            .iter()
+            .find(|(c, _)| *c == component)
+            .map(|(_, attrs)| attrs.contains(&attr));
+        match supported {
+            None => {
+                f.warning(&file, None, None, format!("unknown component `{component}`: file ignored"));
+                continue;
+            }
+            Some(false) => {
+                f.error(
+                    &file,
+                    None,
+                    Some(attr),
+                    format!("time-varying `{attr}` of {component} is not supported"),
+                );
+                continue;
+            }
+            Some(true) => {}
+        }
+        let t = Table::read(dir, &file)?.expect("listed file exists");
+        read_series_table(n, &t, component, attr, f);
+    }
+    Ok(())
+}
+
+fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f: &mut Findings) {
+    let len = n.snapshots.len();
+    if t.rows.len() != len {
+        f.error(
+            &t.file,
+            None,
+            Some(attr),
+            format!(
+                "{} rows, but the network has {len} snapshots (snapshots.csv)",
+                t.rows.len()
+            ),
+        );
+        return;
+    }
+    for (col, element) in t.headers.iter().enumerate().skip(1) {
+        let mut values = Vec::with_capacity(len);
+        for (line, row) in &t.rows {
+            let text = row.get(col).map(str::trim).unwrap_or("");
+            match parse_f64(text) {
+                Some(v) if v.is_finite() => values.push(v),
+                _ => {
+                    f.error(
+                        Origin::new(&t.file, *line),
+                        Some(format!("{component} '{element}'")),
+                        Some(attr),
+                        format!("`{text}` is not a finite number"),
+                    );
+                    values.push(0.0);
+                }
+            }
+        }
+        let series = Series::Hourly(values);
+        let target: Option<&mut Series> = match (component, attr) {
+            ("generators", _) => n
+                .generators
+                .iter_mut()
+                .find(|g| &g.name == element)
+                .map(|g| match attr {
+                    "p_max_pu" => &mut g.p_max_pu,
+                    "p_min_pu" => &mut g.p_min_pu,
+                    _ => match &mut g.cost {
+                        CostCurve::Polynomial { marginal_cost, .. } => marginal_cost,
+                        CostCurve::PiecewiseLinear(_) => unreachable!("PyPSA costs are linear"),
+                    },
+                }),
+            ("loads", _) => n
+                .loads
+                .iter_mut()
+                .find(|l| &l.name == element)
+                .map(|l| &mut l.p_set),
+            ("links", "p_max_pu") => n
+                .links
+                .iter_mut()
+                .find(|l| &l.name == element)
+                .map(|l| &mut l.p_max_pu),
+            ("links", _) => n
+                .links
+                .iter_mut()
+                .find(|l| &l.name == element)
+                .map(|l| &mut l.p_min_pu),
+            ("storage_units", _) => n
+                .storage_units
+                .iter_mut()
+                .find(|s| &s.name == element)
+                .map(|s| &mut s.inflow),
+            _ => None,
+        };
+        match target {
+            Some(slot) => *slot = series,
+            None => f.error(
+                &t.file,
+                Some(format!("column '{element}'")),
+                Some(attr),
+                format!("no {component} element is named `{element}`"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Values that may be constant or vary per snapshot.
+
+use serde::Serialize;
+
+/// An attribute that is either the same in every snapshot or given per snapshot.
+///
+/// PyPSA stores the static value in `<component>.csv` and the time-varying one in
+/// `<component>-<attr>.csv`; a time-varying value replaces the static one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Series {
+    /// The same value in every snapshot.
+    Static(f64),
+    /// One value per snapshot of the network, in snapshot order.
+    Hourly(Vec<f64>),
+}
+
+impl Series {
+    /// The value at snapshot position `t`.
+    #[inline]
+    pub fn at(&self, t: usize) -> f64 {
+        match self {
+            Series::Static(v) => *v,
+            Series::Hourly(v) => v[t],
+        }
+    }
+
+    /// Whether the value changes with the snapshot (a time series was given).
+    pub fn is_hourly(&self) -> bool {
+        matches!(self, Series::Hourly(_))
+    }
+
+    /// The largest value over the horizon (the static value for a static series).
+    pub fn max(&self) -> f64 {
+        match self {
+            Series::Static(v) => *v,
+            Series::Hourly(v) => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// The smallest value over the horizon.
+    pub fn min(&self) -> f64 {
+        match self {
+            Series::Static(v) => *v,
+            Series::Hourly(v) => v.iter().copied().fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    /// Every value with its snapshot position (one entry for a static series, at position 0).
+    pub fn values(&self) -> &[f64] {
+        match self {
+            Series::Static(v) => std::slice::from_ref(v),
+            Series::Hourly(v) => v,
+        }
+    }
+
+    /// Keep only the snapshots in `range` (a static series is unchanged).
+    pub fn restrict(&mut self, range: std::ops::Range<usize>) {
+        if let Series::Hourly(v) = self {
+            *v = v[range].to_vec();
+        }
+    }
+
+    /// Multiply every value by `factor`.
+    pub fn scale(&mut self, factor: f64) {
+        match self {
+            Series::Static(v) => *v *= factor,
+            Series::Hourly(v) => v.iter_mut().for_each(|x| *x *= factor),
+        }
+    }
+}
+
+impl Default for Series {
+    fn default() -> Self {
+        Series::Static(0.0)
+    }
+}
+
+impl From<f64> for Series {
+    fn from(v: f64) -> Self {
+        Series::Static(v)
+    }
+}

@@ -1,0 +1,225 @@
+//! Results of a solve, read back from HiGHS by the column and row indices the formulation
+//! recorded.
+//!
+//! Units and signs:
+//! - prices: currency/MWh, the balance dual divided by the snapshot's objective weight;
+//!   positive when more load would raise the cost.
+//! - branch and link flows `p0`: MW at bus0, positive from bus0 to bus1; link `p1` is the
+//!   power delivered at bus1 (`efficiency * p0`).
+//! - shadow prices of branches and links: currency/MWh, ≥ 0, nonzero only where a rating
+//!   binds: the cost saved per MW of extra capacity (the reduced cost of the flow at its
+//!   bound, divided by the snapshot weight).
+//! - storage water value: currency/MWh stored, ≥ 0 in normal operation (minus the dual of
+//!   the state-of-charge balance).
+
+use crate::formulation::{Family, Model};
+use crate::network::Network;
+use serde::Serialize;
+
+/// How a solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Optimal,
+    Infeasible,
+    Unbounded,
+    /// The time limit was reached; values are the best feasible point found, if any.
+    TimeLimit,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::Infeasible => "infeasible",
+            Status::Unbounded => "unbounded",
+            Status::TimeLimit => "time_limit",
+        }
+    }
+}
+
+/// Seconds spent in each phase.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub read_s: f64,
+    pub build_s: f64,
+    pub solve_s: f64,
+    pub extract_s: f64,
+}
+
+/// Values per element and snapshot: `[element][t]`.
+pub type Table = Vec<Vec<f64>>;
+
+/// The solved dispatch.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// Objective, currency (including constant cost terms).
+    pub objective: f64,
+    /// Price at each bus, currency/MWh (NaN for buses out of service).
+    pub bus_price: Table,
+    /// Load shed at each bus, MW.
+    pub bus_shed: Table,
+    pub gen_p: Table,
+    /// Available output not used, MW (`p_nom * p_max_pu[t] - p`), for generators with a
+    /// time-varying availability (wind, solar, run-of-river).
+    pub gen_curtailment: Table,
+    pub branch_p0: Table,
+    pub branch_mu: Table,
+    pub link_p0: Table,
+    pub link_p1: Table,
+    pub link_mu: Table,
+    /// Storage net output `p_dispatch - p_store`, MW.
+    pub su_p: Table,
+    pub su_dispatch: Table,
+    pub su_store: Table,
+    pub su_soc: Table,
+    pub su_spill: Table,
+    pub su_water_value: Table,
+    /// CO2 emitted over the horizon (weighted by snapshot weights), t.
+    pub co2_t: f64,
+    /// Energy not served over the horizon (weighted), MWh.
+    pub shed_mwh: f64,
+}
+
+/// Read every quantity of `m` from HiGHS' solution.
+pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> Results {
+    let x = sol.columns();
+    let dual_col = sol.dual_columns();
+    let dual_row = sol.dual_rows();
+    let w = &n.snapshots.objective;
+    let nt = m.snapshots;
+    let values = |fam: &Family, len: usize| -> Table {
+        fam.iter()
+            .take(len)
+            .map(|cols| {
+                if cols.is_empty() {
+                    vec![0.0; nt]
+                } else {
+                    cols.iter().map(|c| x[c.index]).collect()
+                }
+            })
+            .collect()
+    };
+    // The reduced cost of a flow at its bound is the value of one more MW of capacity.
+    let shadow = |fam: &Family| -> Table {
+        fam.iter()
+            .map(|cols| {
+                if cols.is_empty() {
+                    vec![0.0; nt]
+                } else {
+                    cols.iter()
+                        .enumerate()
+                        .map(|(t, c)| positive_zero(dual_col[c.index].abs() / w[t]))
+                        .collect()
+                }
+            })
+            .collect()
+    };
+    let objective = x.iter().zip(costs).map(|(v, c)| v * c).sum::<f64>() + m.lp.constant;
+
+    let bus_price = (0..n.buses.len())
+        .map(|b| {
+            let node = m.balance_node[b];
+            (0..nt)
+                .map(|t| {
+                    if n.buses[b].in_service {
+                        positive_zero(dual_row[m.balance_rows[node][t]] / w[t])
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let gen_p = values(&m.gen_p, n.generators.len());
+    let gen_curtailment = n
+        .generators
+        .iter()
+        .zip(&gen_p)
+        .zip(&m.gen_p)
+        .map(|((g, p), cols)| {
+            (0..nt)
+                .map(|t| {
+                    if g.p_max_pu.is_hourly() && !cols.is_empty() {
+                        (g.p_nom * g.p_max_pu.at(t) - p[t]).max(0.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let link_p0 = values(&m.link_p0, n.links.len());
+    let link_p1 = link_p0
+        .iter()
+        .zip(&n.links)
+        .map(|(p0, l)| p0.iter().map(|p| p * l.efficiency).collect())
+        .collect();
+    let su_dispatch = values(&m.su_dispatch, n.storage_units.len());
+    let su_store = values(&m.su_store, n.storage_units.len());
+    let su_p = su_dispatch
+        .iter()
+        .zip(&su_store)
+        .map(|(d, s)| d.iter().zip(s).map(|(d, s)| d - s).collect())
+        .collect();
+    let su_spill = m
+        .su_spill
+        .iter()
+        .map(|cols| {
+            (0..nt)
+                .map(|t| cols.get(t).copied().flatten().map_or(0.0, |c| x[c.index]))
+                .collect()
+        })
+        .collect();
+    let su_water_value = m
+        .su_rows
+        .iter()
+        .map(|rows| {
+            if rows.is_empty() {
+                vec![0.0; nt]
+            } else {
+                rows.iter().map(|&r| positive_zero(-dual_row[r])).collect()
+            }
+        })
+        .collect();
+    let bus_shed = values(&m.shed, n.buses.len());
+    let shed_mwh = bus_shed
+        .iter()
+        .map(|s| s.iter().zip(w).map(|(v, w)| v * w).sum::<f64>())
+        .sum();
+    let co2_t = gen_p
+        .iter()
+        .zip(&m.gen_co2)
+        .map(|(p, e)| e * p.iter().zip(w).map(|(v, w)| v * w).sum::<f64>())
+        .sum();
+
+    Results {
+        objective,
+        bus_price,
+        bus_shed,
+        gen_curtailment,
+        gen_p,
+        branch_p0: values(&m.branch_p0, n.branches.len()),
+        branch_mu: shadow(&m.branch_p0),
+        link_p0,
+        link_p1,
+        link_mu: shadow(&m.link_p0),
+        su_p,
+        su_dispatch,
+        su_store,
+        su_soc: values(&m.su_soc, n.storage_units.len()),
+        su_spill,
+        su_water_value,
+        co2_t,
+        shed_mwh,
+    }
+}
+
+/// Turn `-0.0` into `0.0` so it prints as `0`.
+fn positive_zero(v: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
+}

@@ -1,0 +1,301 @@
+//! The solve path as one library call: validate, build, solve, extract, with timings; and
+//! for an infeasible problem, a diagnosis (where load must be shed, which limits bind).
+//!
+//! Everything here is synchronous and owns its data, so a server can run it on a blocking
+//! thread.
+
+use crate::error::{Error, Findings};
+use crate::formulation::{self, FormulationOptions, Model};
+use crate::network::Network;
+use crate::solution::{extract, Results, Status, Timings};
+use crate::validate::{self, CheckOptions};
+use good_lp::solvers::{ResolutionError, Solution as _, SolutionStatus};
+use good_lp::SolverModel;
+use serde::Serialize;
+use std::ops::Range;
+use std::time::Instant;
+
+/// Penalty on slack (shed load, dumped surplus) when diagnosing an infeasible problem,
+/// currency/MWh: high enough that slack is used only where nothing else can balance.
+const DIAGNOSIS_PENALTY: f64 = 1e5;
+
+/// Everything a solve needs besides the network.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SolveOptions {
+    pub formulation: FormulationOptions,
+    /// Stop HiGHS after this many seconds.
+    pub time_limit: Option<f64>,
+}
+
+/// Size of the LP handed to HiGHS.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LpSize {
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// Why a problem has no solution, found by solving it again with slack at every bus.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Diagnosis {
+    /// One paragraph for a person.
+    pub summary: String,
+    /// `(bus, zone, snapshot, MW)` of load that had to be shed.
+    pub shed: Vec<(String, String, String, f64)>,
+    /// `(bus, zone, snapshot, MW)` of generation (minimum outputs, inflows) that could not be
+    /// absorbed.
+    pub surplus: Vec<(String, String, String, f64)>,
+    /// Limits binding in the relaxed solution, e.g. `branch12 at its 40 MW rating`.
+    pub binding: Vec<String>,
+}
+
+/// What a solve returns.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// Present when optimal, and at a time limit when a feasible point was found.
+    pub results: Option<Results>,
+    pub diagnosis: Option<Diagnosis>,
+    pub timings: Timings,
+    pub size: LpSize,
+    /// Warnings from validation (errors stop the solve before this is made).
+    pub warnings: Findings,
+}
+
+/// Keep only snapshots `range` (positions, half-open) of `n`.
+pub fn select_snapshots(n: &mut Network, range: Range<usize>) -> Result<(), Error> {
+    let len = n.snapshots.len();
+    if range.start >= range.end || range.end > len {
+        return Err(Error::option(
+            "--snapshots",
+            format!(
+                "{}..{} is not a non-empty range within the network's {len} snapshots (0..{len})",
+                range.start, range.end
+            ),
+        ));
+    }
+    n.restrict_snapshots(range);
+    Ok(())
+}
+
+/// Check options against the network before building.
+fn check_options(o: &FormulationOptions) -> Result<(), Error> {
+    if o.angle_limits && o.model != formulation::NetworkModel::Dc {
+        return Err(Error::option(
+            "--angle-limits",
+            "angle-difference limits apply to the dc model only",
+        ));
+    }
+    if let Some(v) = o.voll {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(Error::option("--voll", format!("{v}: must be a positive number")));
+        }
+    }
+    if !o.co2_price.is_finite() || o.co2_price < 0.0 {
+        return Err(Error::option(
+            "--co2-price",
+            format!("{}: must be a non-negative number", o.co2_price),
+        ));
+    }
+    if o.pwl_segments == Some(0) {
+        return Err(Error::option("--pwl-segments", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Validate `n` (errors stop here with every finding), then build, solve and extract.
+pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
+    check_options(&opts.formulation)?;
+    let mut findings = Findings::default();
+    validate::check(
+        n,
+        &CheckOptions {
+            pwl_segments: opts.formulation.pwl_segments,
+            voll: opts.formulation.voll,
+        },
+        &mut findings,
+    );
+    if findings.has_errors() {
+        return Err(Error::Invalid(findings));
+    }
+    let warnings = Findings(findings.warnings().cloned().collect());
+
+    let mut timings = Timings::default();
+    let clock = Instant::now();
+    let model = formulation::build(n, &opts.formulation);
+    let size = LpSize {
+        columns: model.lp.num_cols(),
+        rows: model.lp.num_rows(),
+    };
+    timings.build_s = clock.elapsed().as_secs_f64();
+
+    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit)?;
+    timings.solve_s = solve_s;
+
+    let clock = Instant::now();
+    let results = solution.map(|s| extract(n, &model, &costs, &s));
+    timings.extract_s = clock.elapsed().as_secs_f64();
+
+    let diagnosis = match status {
+        Status::Infeasible => Some(diagnose(n, opts)?),
+        _ => None,
+    };
+    Ok(Outcome {
+        status,
+        results,
+        diagnosis,
+        timings,
+        size,
+        warnings,
+    })
+}
+
+type Run = (Status, Option<highs::Solution>, Model, Vec<f64>, f64);
+
+/// Hand the model to HiGHS. Returns the status, the solution when there is one, the model's
+/// index maps (the LP itself is consumed), the objective coefficients and the solve time.
+fn run(mut model: Model, time_limit: Option<f64>) -> Result<Run, Error> {
+    let costs = model.lp.costs().to_vec();
+    let lp = std::mem::take(&mut model.lp);
+    let constant = lp.constant;
+    let mut problem = lp.into_problem();
+    if let Some(limit) = time_limit {
+        problem = problem.set_time_limit(limit);
+    }
+    let clock = Instant::now();
+    let result = problem.solve();
+    let solve_s = clock.elapsed().as_secs_f64();
+    model.lp.constant = constant;
+    let (status, solution) = match result {
+        Ok(sol) => {
+            let status = match sol.status() {
+                SolutionStatus::Optimal => Status::Optimal,
+                _ => Status::TimeLimit,
+            };
+            (status, Some(sol.into_inner()))
+        }
+        Err(ResolutionError::Infeasible) => (Status::Infeasible, None),
+        Err(ResolutionError::Unbounded) => (Status::Unbounded, None),
+        Err(ResolutionError::Other("NoSolutionFound")) if time_limit.is_some() => {
+            (Status::TimeLimit, None)
+        }
+        Err(e) => return Err(Error::Solver(e.to_string())),
+    };
+    Ok((status, solution, model, costs, solve_s))
+}
+
+/// Solve again with slack at every bus (shed load and dumped surplus at a high penalty) and
+/// report where the slack was needed and which limits bind.
+pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
+    let mut relaxed = opts.formulation.clone();
+    relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
+    let model = formulation::build(n, &relaxed);
+    let (status, solution, model, costs, _) = run(model, opts.time_limit)?;
+    let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
+        return Ok(Diagnosis {
+            summary: format!(
+                "the problem stays {} even when every bus may shed load and dump surplus: \
+                 the conflict is in storage (state of charge, inflows) or angle-difference limits",
+                status.as_str()
+            ),
+            ..Default::default()
+        });
+    };
+    let r = extract(n, &model, &costs, &sol);
+    let x = sol.columns();
+    let tol = 1e-6;
+    let mut d = Diagnosis::default();
+    let snap = |t: usize| n.snapshots.names[t].clone();
+    for (b, bus) in n.buses.iter().enumerate() {
+        for t in 0..model.snapshots {
+            if let Some(c) = model.shed[b].get(t) {
+                if x[c.index] > tol {
+                    d.shed.push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
+                }
+            }
+            if let Some(c) = model.dump[b].get(t) {
+                if x[c.index] > tol {
+                    d.surplus.push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
+                }
+            }
+        }
+    }
+    for (l, br) in n.branches.iter().enumerate() {
+        for t in 0..model.snapshots {
+            let Some(&p) = r.branch_p0[l].get(t) else { continue };
+            if model.branch_p0[l].is_empty() {
+                continue;
+            }
+            if br.s_max.is_finite() && p.abs() >= br.s_max - 1e-6 * br.s_max.max(1.0) {
+                d.binding.push(format!(
+                    "{} {} at its {} MW rating in snapshot {}",
+                    br.kind_name(),
+                    br.name,
+                    br.s_max,
+                    snap(t)
+                ));
+            }
+            if let Some(&(lo, hi)) = model.angle_rows[l].get(t) {
+                let duals = sol.dual_rows();
+                for (row, which) in [(lo, "minimum"), (hi, "maximum")] {
+                    if row != usize::MAX && duals[row].abs() > tol {
+                        d.binding.push(format!(
+                            "{} {} at its angle-difference {which} in snapshot {}",
+                            br.kind_name(),
+                            br.name,
+                            snap(t)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for (k, link) in n.links.iter().enumerate() {
+        for t in 0..model.snapshots {
+            if model.link_p0[k].is_empty() {
+                continue;
+            }
+            let p = r.link_p0[k][t];
+            let hi = link.p_nom * link.p_max_pu.at(t);
+            let lo = link.p_nom * link.p_min_pu.at(t);
+            if (p - hi).abs() <= tol * hi.abs().max(1.0) || (p - lo).abs() <= tol * lo.abs().max(1.0) && lo != 0.0 {
+                d.binding.push(format!("link {} at its limit ({p:.3} MW) in snapshot {}", link.name, snap(t)));
+            }
+        }
+    }
+    d.summary = summarize(&d);
+    Ok(d)
+}
+
+fn summarize(d: &Diagnosis) -> String {
+    let mut parts = Vec::new();
+    let list = |v: &[(String, String, String, f64)]| {
+        let total: f64 = v.iter().map(|s| s.3).sum();
+        let shown: Vec<String> = v
+            .iter()
+            .take(8)
+            .map(|(b, z, t, mw)| format!("bus {b} (zone {z}) {mw:.3} MW in snapshot {t}"))
+            .collect();
+        let more = if v.len() > 8 { format!(" and {} more", v.len() - 8) } else { String::new() };
+        (total, shown.join("; ") + &more)
+    };
+    if !d.shed.is_empty() {
+        let (total, s) = list(&d.shed);
+        parts.push(format!("load must be shed ({total:.3} MW in all): {s}"));
+    }
+    if !d.surplus.is_empty() {
+        let (total, s) = list(&d.surplus);
+        parts.push(format!("generation that cannot be absorbed ({total:.3} MW in all): {s}"));
+    }
+    if !d.binding.is_empty() {
+        let more = if d.binding.len() > 8 { format!(" and {} more", d.binding.len() - 8) } else { String::new() };
+        parts.push(format!(
+            "binding limits: {}{more}",
+            d.binding.iter().take(8).cloned().collect::<Vec<_>>().join("; ")
+        ));
+    }
+    if parts.is_empty() {
+        "the relaxed problem needed no slack: the problem may be numerically difficult".into()
+    } else {
+        format!("infeasible: {}", parts.join(". "))
+    }
+}

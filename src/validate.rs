@@ -1,0 +1,254 @@
+//! Checks on a network before it is solved (and by `gridtrade validate`).
+//!
+//! Reading already reports what is wrong with single cells (NaN, text where a number
+//! belongs, unknown buses, duplicate names, time series of the wrong length or with unknown
+//! columns). These checks look at elements and the network as a whole. Every finding names
+//! the file and line, the element and the field.
+
+use crate::error::Findings;
+use crate::network::{CostCurve, Network, Origin, Series, SourceFormat};
+use std::collections::VecDeque;
+
+/// What the checks need to know about the solve that will follow.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Quadratic costs are solvable only with a piecewise-linear approximation.
+    pub pwl_segments: Option<usize>,
+    /// With a value of lost load, load that no generator can reach is shed, not an error.
+    pub voll: Option<f64>,
+}
+
+/// Run every check; findings are appended to `f`.
+pub fn check(n: &Network, opts: &CheckOptions, f: &mut Findings) {
+    if n.snapshots.is_empty() {
+        f.error("snapshots.csv", None, None, "the network has no snapshots");
+    }
+    check_buses(n, f);
+    check_branches(n, f);
+    check_links(n, f);
+    check_generators(n, opts, f);
+    check_storage(n, f);
+    check_supply(n, opts, f);
+}
+
+fn element(kind: &str, name: &str) -> Option<String> {
+    Some(format!("{kind} '{name}'"))
+}
+
+/// Report the first snapshot where `lo > hi`.
+fn check_bounds(origin: &Origin, el: Option<String>, lo: &Series, hi: &Series, len: usize, f: &mut Findings) {
+    let steps = if lo.is_hourly() || hi.is_hourly() { len } else { len.min(1) };
+    if let Some(t) = (0..steps).find(|&t| lo.at(t) > hi.at(t)) {
+        f.error(
+            origin,
+            el,
+            Some("p_min_pu"),
+            format!(
+                "p_min_pu = {} is above p_max_pu = {} (snapshot {t})",
+                lo.at(t),
+                hi.at(t)
+            ),
+        );
+    }
+}
+
+fn check_buses(n: &Network, f: &mut Findings) {
+    for b in &n.buses {
+        if !(b.v_nom > 0.0) && n.format == SourceFormat::PyPsa {
+            f.error(&b.origin, element("bus", &b.name), Some("v_nom"), format!("{}: must be > 0 (it sets the per-unit base of lines)", b.v_nom));
+        }
+    }
+}
+
+fn check_branches(n: &Network, f: &mut Findings) {
+    for br in &n.branches {
+        let el = element(br.kind_name(), &br.name);
+        if br.x == 0.0 || !br.x.is_finite() {
+            f.error(&br.origin, el.clone(), Some("x"), format!("reactance {}: must be nonzero and finite", br.x));
+        } else if br.x < 0.0 {
+            if n.format == SourceFormat::Matpower {
+                f.warning(&br.origin, el.clone(), Some("x"), "negative reactance (series compensation)");
+            } else {
+                f.error(&br.origin, el.clone(), Some("x"), format!("reactance {}: must be > 0", br.x));
+            }
+        }
+        if br.s_max < 0.0 || br.s_max.is_nan() {
+            f.error(&br.origin, el.clone(), Some("s_nom"), format!("rating {}: negative capacity", br.s_max));
+        }
+        if !(br.tap_ratio > 0.0) || !br.tap_ratio.is_finite() {
+            f.error(&br.origin, el.clone(), Some("tap_ratio"), format!("{}: must be > 0", br.tap_ratio));
+        }
+        if let (Some(lo), Some(hi)) = (br.angle_min, br.angle_max) {
+            if lo > hi {
+                f.error(&br.origin, el.clone(), Some("angmin"), "angle-difference minimum above maximum");
+            }
+        }
+        if br.bus0 == br.bus1 {
+            f.error(&br.origin, el, Some("bus1"), "connects a bus to itself");
+        }
+    }
+}
+
+fn check_links(n: &Network, f: &mut Findings) {
+    let len = n.snapshots.len();
+    for l in &n.links {
+        let el = element("link", &l.name);
+        if l.p_nom < 0.0 {
+            f.error(&l.origin, el.clone(), Some("p_nom"), format!("{}: negative capacity", l.p_nom));
+        }
+        if !(l.efficiency > 0.0 && l.efficiency <= 1.0) {
+            f.error(&l.origin, el.clone(), Some("efficiency"), format!("{}: must be in (0, 1]", l.efficiency));
+        }
+        check_bounds(&l.origin, el.clone(), &l.p_min_pu, &l.p_max_pu, len, f);
+        if l.bus0 == l.bus1 {
+            f.error(&l.origin, el, Some("bus1"), "connects a bus to itself");
+        }
+    }
+}
+
+fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
+    let len = n.snapshots.len();
+    for g in &n.generators {
+        let el = element("generator", &g.name);
+        if g.p_nom < 0.0 {
+            f.error(&g.origin, el.clone(), Some("p_nom"), format!("{}: negative capacity", g.p_nom));
+        }
+        if !(g.efficiency > 0.0) {
+            f.error(&g.origin, el.clone(), Some("efficiency"), format!("{}: must be > 0", g.efficiency));
+        }
+        check_bounds(&g.origin, el.clone(), &g.p_min_pu, &g.p_max_pu, len, f);
+        match &g.cost {
+            CostCurve::Polynomial { marginal_cost_quadratic: q, .. } if *q != 0.0 => {
+                if opts.pwl_segments.is_none() {
+                    f.error(&g.origin, el.clone(), Some("marginal_cost_quadratic"), format!("quadratic cost {q}: the LP needs linear costs; pass --pwl-segments N for a piecewise-linear approximation"));
+                } else if *q < 0.0 {
+                    f.error(&g.origin, el.clone(), Some("marginal_cost_quadratic"), format!("quadratic cost {q} is concave: cannot be approximated in an LP"));
+                }
+            }
+            CostCurve::PiecewiseLinear(points) => {
+                let mut last_slope = f64::NEG_INFINITY;
+                for w in points.windows(2) {
+                    let dx = w[1].0 - w[0].0;
+                    if !(dx > 0.0) {
+                        f.error(&g.origin, el.clone(), Some("gencost"), "piecewise-linear cost points must have increasing output");
+                        break;
+                    }
+                    let slope = (w[1].1 - w[0].1) / dx;
+                    if slope < last_slope - 1e-9 {
+                        f.error(&g.origin, el.clone(), Some("gencost"), "piecewise-linear cost is not convex (slopes must not decrease)");
+                        break;
+                    }
+                    last_slope = slope;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_storage(n: &Network, f: &mut Findings) {
+    for s in &n.storage_units {
+        let el = element("storage unit", &s.name);
+        let mut err = |field: &str, msg: String| f.error(&s.origin, el.clone(), Some(field), msg);
+        if s.p_nom < 0.0 {
+            err("p_nom", format!("{}: negative capacity", s.p_nom));
+        }
+        if s.max_hours < 0.0 {
+            err("max_hours", format!("{}: negative", s.max_hours));
+        }
+        for (field, v) in [("efficiency_store", s.efficiency_store), ("efficiency_dispatch", s.efficiency_dispatch)] {
+            if !(v > 0.0 && v <= 1.0) {
+                err(field, format!("{v}: must be in (0, 1]"));
+            }
+        }
+        if !(0.0..=1.0).contains(&s.standing_loss) {
+            err("standing_loss", format!("{}: must be in [0, 1]", s.standing_loss));
+        }
+        if s.p_min_pu > s.p_max_pu {
+            err("p_min_pu", format!("p_min_pu = {} is above p_max_pu = {}", s.p_min_pu, s.p_max_pu));
+        }
+        if s.inflow.min() < 0.0 {
+            err("inflow", format!("negative inflow {}", s.inflow.min()));
+        }
+        let e_nom = s.p_nom * s.max_hours;
+        if !s.cyclic_state_of_charge && !(0.0..=e_nom).contains(&s.state_of_charge_initial) {
+            err("state_of_charge_initial", format!("{} MWh is outside [0, p_nom * max_hours = {e_nom}]", s.state_of_charge_initial));
+        }
+    }
+}
+
+/// A zone with load that no generator or storage unit can reach through in-service lines
+/// and links (in a direction the link can carry) cannot be supplied.
+fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
+    let nb = n.buses.len();
+    // Directed adjacency: an AC branch carries both ways; a link from bus0 to bus1 when its
+    // p_max_pu is ever positive, and back when its p_min_pu is ever negative.
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
+    for br in n.branches.iter().filter(|b| b.in_service && b.s_max > 0.0) {
+        adj[br.bus0].push(br.bus1);
+        adj[br.bus1].push(br.bus0);
+    }
+    for l in n.links.iter().filter(|l| l.in_service && l.p_nom > 0.0) {
+        if l.p_max_pu.max() > 0.0 {
+            adj[l.bus0].push(l.bus1);
+        }
+        if l.p_min_pu.min() < 0.0 {
+            adj[l.bus1].push(l.bus0);
+        }
+    }
+    let mut reached = vec![false; nb];
+    let mut queue = VecDeque::new();
+    let sources = n
+        .generators
+        .iter()
+        .filter(|g| g.in_service && g.p_nom > 0.0 && g.p_max_pu.max() > 0.0)
+        .map(|g| g.bus)
+        .chain(
+            n.storage_units
+                .iter()
+                .filter(|s| s.in_service && s.p_nom > 0.0 && s.p_max_pu > 0.0)
+                .map(|s| s.bus),
+        );
+    for b in sources {
+        if !reached[b] {
+            reached[b] = true;
+            queue.push_back(b);
+        }
+    }
+    while let Some(b) = queue.pop_front() {
+        for &c in &adj[b] {
+            if !reached[c] {
+                reached[c] = true;
+                queue.push_back(c);
+            }
+        }
+    }
+    let len = n.snapshots.len();
+    let mut demand = vec![0.0f64; nb];
+    for l in n.loads.iter().filter(|l| l.in_service) {
+        let peak = (0..if l.p_set.is_hourly() { len } else { len.min(1) })
+            .map(|t| l.p_set.at(t))
+            .fold(0.0, f64::max);
+        demand[l.bus] += peak;
+    }
+    for zone in n.zones() {
+        let stranded: Vec<&str> = (0..nb)
+            .filter(|&b| n.buses[b].zone == zone && demand[b] > 0.0 && !reached[b])
+            .map(|b| n.buses[b].name.as_str())
+            .collect();
+        if stranded.is_empty() {
+            continue;
+        }
+        let shown = stranded.iter().take(10).copied().collect::<Vec<_>>().join(", ");
+        let more = if stranded.len() > 10 { format!(" and {} more", stranded.len() - 10) } else { String::new() };
+        let msg = format!(
+            "zone `{zone}` has load that no generator or storage unit can reach through lines and links, at bus(es) {shown}{more}"
+        );
+        let loc = n.buses.iter().find(|b| b.name == stranded[0]).map(|b| b.origin.clone()).unwrap_or_default();
+        if opts.voll.is_some() {
+            f.warning(&loc, Some(format!("zone '{zone}'")), Some("bus"), format!("{msg}: it will be shed"));
+        } else {
+            f.error(&loc, Some(format!("zone '{zone}'")), Some("bus"), msg);
+        }
+    }
+}
