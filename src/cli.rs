@@ -18,7 +18,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "gridtrade", version, about = "Least-cost dispatch, DC power flow and cross-border electricity trade")]
+#[command(
+    name = "gridtrade",
+    version,
+    about = "Least-cost dispatch, DC power flow and cross-border electricity trade"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,8 +103,14 @@ fn parse_range(s: &str) -> Result<Range<usize>, String> {
     let (a, b) = s
         .split_once("..")
         .ok_or_else(|| format!("`{s}`: expected A..B, e.g. 0..168"))?;
-    let a: usize = a.trim().parse().map_err(|_| format!("`{a}` is not a snapshot position"))?;
-    let b: usize = b.trim().parse().map_err(|_| format!("`{b}` is not a snapshot position"))?;
+    let a: usize = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not a snapshot position"))?;
+    let b: usize = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not a snapshot position"))?;
     if a >= b {
         return Err(format!("`{s}`: the range is empty (A must be below B)"));
     }
@@ -168,7 +178,10 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
     }
     let summary = report::summary(&n, &outcome, &opts.formulation);
     if a.json {
-        println!("{}", serde_json::to_string(&summary).expect("summary serialises"));
+        println!(
+            "{}",
+            serde_json::to_string(&summary).expect("summary serialises")
+        );
     } else {
         print!("{}", report::text(&summary));
     }
@@ -180,7 +193,11 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             source,
         })?;
         if !a.json {
-            println!("\nwrote {} files and summary.json to {}", files.len(), dir.display());
+            println!(
+                "\nwrote {} files and summary.json to {}",
+                files.len(),
+                dir.display()
+            );
         }
     }
     match outcome.status {
@@ -206,7 +223,10 @@ fn run_validate(a: ValidateArgs) -> Result<ExitCode, Error> {
         &mut findings,
     );
     if a.json {
-        println!("{}", serde_json::to_string(&findings).expect("findings serialise"));
+        println!(
+            "{}",
+            serde_json::to_string(&findings).expect("findings serialise")
+        );
     } else {
         for f in &findings.0 {
             println!("{f}");
@@ -261,7 +281,12 @@ fn run_info(a: InfoArgs) -> Result<ExitCode, Error> {
     let peak = |buses: &dyn Fn(usize) -> bool| {
         loads
             .iter()
-            .map(|l| (0..n.buses.len()).filter(|&b| buses(b)).map(|b| l[b]).sum::<f64>())
+            .map(|l| {
+                (0..n.buses.len())
+                    .filter(|&b| buses(b))
+                    .map(|b| l[b])
+                    .sum::<f64>()
+            })
             .fold(0.0, f64::max)
     };
     let capacity = |buses: &dyn Fn(usize) -> bool| {
@@ -320,13 +345,25 @@ fn run_info(a: InfoArgs) -> Result<ExitCode, Error> {
         println!("lines          {}", info.lines);
         println!("transformers   {}", info.transformers);
         println!("links          {}", info.links);
-        println!("generators     {} ({:.1} MW)", info.generators, info.generation_capacity_mw);
-        println!("loads          {} (peak {:.1} MW)", info.loads, info.peak_load_mw);
+        println!(
+            "generators     {} ({:.1} MW)",
+            info.generators, info.generation_capacity_mw
+        );
+        println!(
+            "loads          {} (peak {:.1} MW)",
+            info.loads, info.peak_load_mw
+        );
         println!("storage units  {}", info.storage_units);
         println!("out of service {}", info.out_of_service);
-        println!("\n{:<16} {:>6} {:>14} {:>14}", "zone", "buses", "capacity MW", "peak load MW");
+        println!(
+            "\n{:<16} {:>6} {:>14} {:>14}",
+            "zone", "buses", "capacity MW", "peak load MW"
+        );
         for z in &info.zones {
-            println!("{:<16} {:>6} {:>14.1} {:>14.1}", z.name, z.buses, z.generation_capacity_mw, z.peak_load_mw);
+            println!(
+                "{:<16} {:>6} {:>14.1} {:>14.1}",
+                z.name, z.buses, z.generation_capacity_mw, z.peak_load_mw
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -113,7 +113,11 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
         .buses
         .iter()
         .zip(&r.bus_price)
-        .map(|(b, p)| BusSummary { name: &b.name, zone: &b.zone, price: p })
+        .map(|(b, p)| BusSummary {
+            name: &b.name,
+            zone: &b.zone,
+            price: p,
+        })
         .collect();
     for (i, br) in n.branches.iter().enumerate() {
         s.branches.push(BranchSummary {
@@ -168,8 +172,11 @@ fn zone_summaries(n: &Network, r: &crate::solution::Results) -> Vec<ZoneSummary>
     n.zones()
         .into_iter()
         .map(|zone| {
-            let buses: Vec<usize> = (0..n.buses.len()).filter(|&b| n.buses[b].zone == zone).collect();
-            let (mut cost, mut energy, mut min, mut max) = (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+            let buses: Vec<usize> = (0..n.buses.len())
+                .filter(|&b| n.buses[b].zone == zone)
+                .collect();
+            let (mut cost, mut energy, mut min, mut max) =
+                (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
             let mut plain = (0.0, 0usize);
             for &b in &buses {
                 for (t, &p) in r.bus_price[b].iter().enumerate() {
@@ -192,8 +199,7 @@ fn zone_summaries(n: &Network, r: &crate::solution::Results) -> Vec<ZoneSummary>
                 .filter(|(g, _)| n.buses[g.bus].zone == zone)
                 .map(|(_, p)| p.iter().zip(w).map(|(p, w)| p * w).sum::<f64>())
                 .sum::<f64>()
-                + n
-                    .storage_units
+                + n.storage_units
                     .iter()
                     .zip(&r.su_p)
                     .filter(|(s, _)| n.buses[s.bus].zone == zone)
@@ -250,7 +256,11 @@ pub fn text(s: &Summary) -> String {
         let _ = writeln!(out, "load shed  {shed:.3} MWh");
     }
     if !s.zones.is_empty() {
-        let _ = writeln!(out, "\n{:<16} {:>12} {:>10} {:>10} {:>14} {:>14}", "zone", "avg price", "min", "max", "load MWh", "gen MWh");
+        let _ = writeln!(
+            out,
+            "\n{:<16} {:>12} {:>10} {:>10} {:>14} {:>14}",
+            "zone", "avg price", "min", "max", "load MWh", "gen MWh"
+        );
         for z in &s.zones {
             let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
             let _ = writeln!(
@@ -270,16 +280,30 @@ pub fn text(s: &Summary) -> String {
         .iter()
         .map(|b| {
             let hours = b.shadow_price.iter().filter(|m| **m > 1e-9).count();
-            let avg = if hours > 0 { b.shadow_price.iter().sum::<f64>() / hours as f64 } else { 0.0 };
+            let avg = if hours > 0 {
+                b.shadow_price.iter().sum::<f64>() / hours as f64
+            } else {
+                0.0
+            };
             (b, hours, avg)
         })
         .filter(|(_, h, _)| *h > 0)
         .collect();
     congested.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)));
     if !congested.is_empty() {
-        let _ = writeln!(out, "\ncongested branches (snapshots at the limit, mean shadow price when binding):");
+        let _ = writeln!(
+            out,
+            "\ncongested branches (snapshots at the limit, mean shadow price when binding):"
+        );
         for (b, hours, avg) in congested.iter().take(15) {
-            let _ = writeln!(out, "  {:<12} {:<24} {:>5} snapshots  {:>10.4}/MWh", b.kind, format!("{} ({}-{})", b.name, b.bus0, b.bus1), hours, avg);
+            let _ = writeln!(
+                out,
+                "  {:<12} {:<24} {:>5} snapshots  {:>10.4}/MWh",
+                b.kind,
+                format!("{} ({}-{})", b.name, b.bus0, b.bus1),
+                hours,
+                avg
+            );
         }
         if congested.len() > 15 {
             let _ = writeln!(out, "  ... and {} more", congested.len() - 15);

@@ -87,7 +87,10 @@ fn check_options(o: &FormulationOptions) -> Result<(), Error> {
     }
     if let Some(v) = o.voll {
         if !(v > 0.0 && v.is_finite()) {
-            return Err(Error::option("--voll", format!("{v}: must be a positive number")));
+            return Err(Error::option(
+                "--voll",
+                format!("{v}: must be a positive number"),
+            ));
         }
     }
     if !o.co2_price.is_finite() || o.co2_price < 0.0 {
@@ -209,19 +212,23 @@ pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
         for t in 0..model.snapshots {
             if let Some(c) = model.shed[b].get(t) {
                 if x[c.index] > tol {
-                    d.shed.push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
+                    d.shed
+                        .push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
                 }
             }
             if let Some(c) = model.dump[b].get(t) {
                 if x[c.index] > tol {
-                    d.surplus.push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
+                    d.surplus
+                        .push((bus.name.clone(), bus.zone.clone(), snap(t), x[c.index]));
                 }
             }
         }
     }
     for (l, br) in n.branches.iter().enumerate() {
         for t in 0..model.snapshots {
-            let Some(&p) = r.branch_p0[l].get(t) else { continue };
+            let Some(&p) = r.branch_p0[l].get(t) else {
+                continue;
+            };
             if model.branch_p0[l].is_empty() {
                 continue;
             }
@@ -257,8 +264,14 @@ pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
             let p = r.link_p0[k][t];
             let hi = link.p_nom * link.p_max_pu.at(t);
             let lo = link.p_nom * link.p_min_pu.at(t);
-            if (p - hi).abs() <= tol * hi.abs().max(1.0) || (p - lo).abs() <= tol * lo.abs().max(1.0) && lo != 0.0 {
-                d.binding.push(format!("link {} at its limit ({p:.3} MW) in snapshot {}", link.name, snap(t)));
+            if (p - hi).abs() <= tol * hi.abs().max(1.0)
+                || (p - lo).abs() <= tol * lo.abs().max(1.0) && lo != 0.0
+            {
+                d.binding.push(format!(
+                    "link {} at its limit ({p:.3} MW) in snapshot {}",
+                    link.name,
+                    snap(t)
+                ));
             }
         }
     }
@@ -275,7 +288,11 @@ fn summarize(d: &Diagnosis) -> String {
             .take(8)
             .map(|(b, z, t, mw)| format!("bus {b} (zone {z}) {mw:.3} MW in snapshot {t}"))
             .collect();
-        let more = if v.len() > 8 { format!(" and {} more", v.len() - 8) } else { String::new() };
+        let more = if v.len() > 8 {
+            format!(" and {} more", v.len() - 8)
+        } else {
+            String::new()
+        };
         (total, shown.join("; ") + &more)
     };
     if !d.shed.is_empty() {
@@ -284,13 +301,24 @@ fn summarize(d: &Diagnosis) -> String {
     }
     if !d.surplus.is_empty() {
         let (total, s) = list(&d.surplus);
-        parts.push(format!("generation that cannot be absorbed ({total:.3} MW in all): {s}"));
+        parts.push(format!(
+            "generation that cannot be absorbed ({total:.3} MW in all): {s}"
+        ));
     }
     if !d.binding.is_empty() {
-        let more = if d.binding.len() > 8 { format!(" and {} more", d.binding.len() - 8) } else { String::new() };
+        let more = if d.binding.len() > 8 {
+            format!(" and {} more", d.binding.len() - 8)
+        } else {
+            String::new()
+        };
         parts.push(format!(
             "binding limits: {}{more}",
-            d.binding.iter().take(8).cloned().collect::<Vec<_>>().join("; ")
+            d.binding
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
         ));
     }
     if parts.is_empty() {

@@ -36,8 +36,19 @@ fn element(kind: &str, name: &str) -> Option<String> {
 }
 
 /// Report the first snapshot where `lo > hi`.
-fn check_bounds(origin: &Origin, el: Option<String>, lo: &Series, hi: &Series, len: usize, f: &mut Findings) {
-    let steps = if lo.is_hourly() || hi.is_hourly() { len } else { len.min(1) };
+fn check_bounds(
+    origin: &Origin,
+    el: Option<String>,
+    lo: &Series,
+    hi: &Series,
+    len: usize,
+    f: &mut Findings,
+) {
+    let steps = if lo.is_hourly() || hi.is_hourly() {
+        len
+    } else {
+        len.min(1)
+    };
     if let Some(t) = (0..steps).find(|&t| lo.at(t) > hi.at(t)) {
         f.error(
             origin,
@@ -55,7 +66,15 @@ fn check_bounds(origin: &Origin, el: Option<String>, lo: &Series, hi: &Series, l
 fn check_buses(n: &Network, f: &mut Findings) {
     for b in &n.buses {
         if !(b.v_nom > 0.0) && n.format == SourceFormat::PyPsa {
-            f.error(&b.origin, element("bus", &b.name), Some("v_nom"), format!("{}: must be > 0 (it sets the per-unit base of lines)", b.v_nom));
+            f.error(
+                &b.origin,
+                element("bus", &b.name),
+                Some("v_nom"),
+                format!(
+                    "{}: must be > 0 (it sets the per-unit base of lines)",
+                    b.v_nom
+                ),
+            );
         }
     }
 }
@@ -64,23 +83,53 @@ fn check_branches(n: &Network, f: &mut Findings) {
     for br in &n.branches {
         let el = element(br.kind_name(), &br.name);
         if br.x == 0.0 || !br.x.is_finite() {
-            f.error(&br.origin, el.clone(), Some("x"), format!("reactance {}: must be nonzero and finite", br.x));
+            f.error(
+                &br.origin,
+                el.clone(),
+                Some("x"),
+                format!("reactance {}: must be nonzero and finite", br.x),
+            );
         } else if br.x < 0.0 {
             if n.format == SourceFormat::Matpower {
-                f.warning(&br.origin, el.clone(), Some("x"), "negative reactance (series compensation)");
+                f.warning(
+                    &br.origin,
+                    el.clone(),
+                    Some("x"),
+                    "negative reactance (series compensation)",
+                );
             } else {
-                f.error(&br.origin, el.clone(), Some("x"), format!("reactance {}: must be > 0", br.x));
+                f.error(
+                    &br.origin,
+                    el.clone(),
+                    Some("x"),
+                    format!("reactance {}: must be > 0", br.x),
+                );
             }
         }
         if br.s_max < 0.0 || br.s_max.is_nan() {
-            f.error(&br.origin, el.clone(), Some("s_nom"), format!("rating {}: negative capacity", br.s_max));
+            f.error(
+                &br.origin,
+                el.clone(),
+                Some("s_nom"),
+                format!("rating {}: negative capacity", br.s_max),
+            );
         }
         if !(br.tap_ratio > 0.0) || !br.tap_ratio.is_finite() {
-            f.error(&br.origin, el.clone(), Some("tap_ratio"), format!("{}: must be > 0", br.tap_ratio));
+            f.error(
+                &br.origin,
+                el.clone(),
+                Some("tap_ratio"),
+                format!("{}: must be > 0", br.tap_ratio),
+            );
         }
         if let (Some(lo), Some(hi)) = (br.angle_min, br.angle_max) {
             if lo > hi {
-                f.error(&br.origin, el.clone(), Some("angmin"), "angle-difference minimum above maximum");
+                f.error(
+                    &br.origin,
+                    el.clone(),
+                    Some("angmin"),
+                    "angle-difference minimum above maximum",
+                );
             }
         }
         if br.bus0 == br.bus1 {
@@ -94,10 +143,20 @@ fn check_links(n: &Network, f: &mut Findings) {
     for l in &n.links {
         let el = element("link", &l.name);
         if l.p_nom < 0.0 {
-            f.error(&l.origin, el.clone(), Some("p_nom"), format!("{}: negative capacity", l.p_nom));
+            f.error(
+                &l.origin,
+                el.clone(),
+                Some("p_nom"),
+                format!("{}: negative capacity", l.p_nom),
+            );
         }
         if !(l.efficiency > 0.0 && l.efficiency <= 1.0) {
-            f.error(&l.origin, el.clone(), Some("efficiency"), format!("{}: must be in (0, 1]", l.efficiency));
+            f.error(
+                &l.origin,
+                el.clone(),
+                Some("efficiency"),
+                format!("{}: must be in (0, 1]", l.efficiency),
+            );
         }
         check_bounds(&l.origin, el.clone(), &l.p_min_pu, &l.p_max_pu, len, f);
         if l.bus0 == l.bus1 {
@@ -111,18 +170,36 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
     for g in &n.generators {
         let el = element("generator", &g.name);
         if g.p_nom < 0.0 {
-            f.error(&g.origin, el.clone(), Some("p_nom"), format!("{}: negative capacity", g.p_nom));
+            f.error(
+                &g.origin,
+                el.clone(),
+                Some("p_nom"),
+                format!("{}: negative capacity", g.p_nom),
+            );
         }
         if !(g.efficiency > 0.0) {
-            f.error(&g.origin, el.clone(), Some("efficiency"), format!("{}: must be > 0", g.efficiency));
+            f.error(
+                &g.origin,
+                el.clone(),
+                Some("efficiency"),
+                format!("{}: must be > 0", g.efficiency),
+            );
         }
         check_bounds(&g.origin, el.clone(), &g.p_min_pu, &g.p_max_pu, len, f);
         match &g.cost {
-            CostCurve::Polynomial { marginal_cost_quadratic: q, .. } if *q != 0.0 => {
+            CostCurve::Polynomial {
+                marginal_cost_quadratic: q,
+                ..
+            } if *q != 0.0 => {
                 if opts.pwl_segments.is_none() {
                     f.error(&g.origin, el.clone(), Some("marginal_cost_quadratic"), format!("quadratic cost {q}: the LP needs linear costs; pass --pwl-segments N for a piecewise-linear approximation"));
                 } else if *q < 0.0 {
-                    f.error(&g.origin, el.clone(), Some("marginal_cost_quadratic"), format!("quadratic cost {q} is concave: cannot be approximated in an LP"));
+                    f.error(
+                        &g.origin,
+                        el.clone(),
+                        Some("marginal_cost_quadratic"),
+                        format!("quadratic cost {q} is concave: cannot be approximated in an LP"),
+                    );
                 }
             }
             CostCurve::PiecewiseLinear(points) => {
@@ -130,12 +207,22 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
                 for w in points.windows(2) {
                     let dx = w[1].0 - w[0].0;
                     if !(dx > 0.0) {
-                        f.error(&g.origin, el.clone(), Some("gencost"), "piecewise-linear cost points must have increasing output");
+                        f.error(
+                            &g.origin,
+                            el.clone(),
+                            Some("gencost"),
+                            "piecewise-linear cost points must have increasing output",
+                        );
                         break;
                     }
                     let slope = (w[1].1 - w[0].1) / dx;
                     if slope < last_slope - 1e-9 {
-                        f.error(&g.origin, el.clone(), Some("gencost"), "piecewise-linear cost is not convex (slopes must not decrease)");
+                        f.error(
+                            &g.origin,
+                            el.clone(),
+                            Some("gencost"),
+                            "piecewise-linear cost is not convex (slopes must not decrease)",
+                        );
                         break;
                     }
                     last_slope = slope;
@@ -156,23 +243,41 @@ fn check_storage(n: &Network, f: &mut Findings) {
         if s.max_hours < 0.0 {
             err("max_hours", format!("{}: negative", s.max_hours));
         }
-        for (field, v) in [("efficiency_store", s.efficiency_store), ("efficiency_dispatch", s.efficiency_dispatch)] {
+        for (field, v) in [
+            ("efficiency_store", s.efficiency_store),
+            ("efficiency_dispatch", s.efficiency_dispatch),
+        ] {
             if !(v > 0.0 && v <= 1.0) {
                 err(field, format!("{v}: must be in (0, 1]"));
             }
         }
         if !(0.0..=1.0).contains(&s.standing_loss) {
-            err("standing_loss", format!("{}: must be in [0, 1]", s.standing_loss));
+            err(
+                "standing_loss",
+                format!("{}: must be in [0, 1]", s.standing_loss),
+            );
         }
         if s.p_min_pu > s.p_max_pu {
-            err("p_min_pu", format!("p_min_pu = {} is above p_max_pu = {}", s.p_min_pu, s.p_max_pu));
+            err(
+                "p_min_pu",
+                format!(
+                    "p_min_pu = {} is above p_max_pu = {}",
+                    s.p_min_pu, s.p_max_pu
+                ),
+            );
         }
         if s.inflow.min() < 0.0 {
             err("inflow", format!("negative inflow {}", s.inflow.min()));
         }
         let e_nom = s.p_nom * s.max_hours;
         if !s.cyclic_state_of_charge && !(0.0..=e_nom).contains(&s.state_of_charge_initial) {
-            err("state_of_charge_initial", format!("{} MWh is outside [0, p_nom * max_hours = {e_nom}]", s.state_of_charge_initial));
+            err(
+                "state_of_charge_initial",
+                format!(
+                    "{} MWh is outside [0, p_nom * max_hours = {e_nom}]",
+                    s.state_of_charge_initial
+                ),
+            );
         }
     }
 }
@@ -239,14 +344,33 @@ fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
         if stranded.is_empty() {
             continue;
         }
-        let shown = stranded.iter().take(10).copied().collect::<Vec<_>>().join(", ");
-        let more = if stranded.len() > 10 { format!(" and {} more", stranded.len() - 10) } else { String::new() };
+        let shown = stranded
+            .iter()
+            .take(10)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if stranded.len() > 10 {
+            format!(" and {} more", stranded.len() - 10)
+        } else {
+            String::new()
+        };
         let msg = format!(
             "zone `{zone}` has load that no generator or storage unit can reach through lines and links, at bus(es) {shown}{more}"
         );
-        let loc = n.buses.iter().find(|b| b.name == stranded[0]).map(|b| b.origin.clone()).unwrap_or_default();
+        let loc = n
+            .buses
+            .iter()
+            .find(|b| b.name == stranded[0])
+            .map(|b| b.origin.clone())
+            .unwrap_or_default();
         if opts.voll.is_some() {
-            f.warning(&loc, Some(format!("zone '{zone}'")), Some("bus"), format!("{msg}: it will be shed"));
+            f.warning(
+                &loc,
+                Some(format!("zone '{zone}'")),
+                Some("bus"),
+                format!("{msg}: it will be shed"),
+            );
         } else {
             f.error(&loc, Some(format!("zone '{zone}'")), Some("bus"), msg);
         }

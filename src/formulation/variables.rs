@@ -71,8 +71,7 @@ pub fn variable_generator_cost(m: &mut Model, n: &Network, o: &FormulationOption
         if piecewise {
             m.gen_cost[g] = (0..m.snapshots)
                 .map(|t| {
-                    m.lp
-                        .col(f64::NEG_INFINITY, f64::INFINITY, n.snapshots.objective[t])
+                    m.lp.col(f64::NEG_INFINITY, f64::INFINITY, n.snapshots.objective[t])
                 })
                 .collect();
         }
@@ -163,9 +162,11 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
         let w = &n.snapshots.objective;
         let e_nom = su.p_nom * su.max_hours;
         for t in 0..m.snapshots {
-            let d = m
-                .lp
-                .col(0.0, su.p_nom * su.p_max_pu.max(0.0), w[t] * su.marginal_cost);
+            let d = m.lp.col(
+                0.0,
+                su.p_nom * su.p_max_pu.max(0.0),
+                w[t] * su.marginal_cost,
+            );
             let st = m.lp.col(0.0, (-su.p_nom * su.p_min_pu).max(0.0), 0.0);
             let soc = m.lp.col(0.0, e_nom, 0.0);
             let inflow = su.inflow.at(t);
@@ -207,8 +208,7 @@ pub fn variable_surplus(m: &mut Model, n: &Network, o: &FormulationOptions) {
         if n.buses[b].in_service {
             m.dump[b] = (0..m.snapshots)
                 .map(|t| {
-                    m.lp
-                        .col(0.0, f64::INFINITY, n.snapshots.objective[t] * price)
+                    m.lp.col(0.0, f64::INFINITY, n.snapshots.objective[t] * price)
                 })
                 .collect();
         }

@@ -103,7 +103,9 @@ pub fn parse(file: &str, text: &str) -> Result<(Network, Findings), Error> {
 
 /// The function name of the case, e.g. `pglib_opf_case5_pjm`.
 fn case_name(text: &str) -> Option<String> {
-    let line = text.lines().find(|l| l.trim_start().starts_with("function"))?;
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("function"))?;
     let rhs = line.split_once('=')?.1.trim();
     let end = rhs
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -260,7 +262,14 @@ impl Converter<'_> {
         true
     }
 
-    fn bus_of(&mut self, n: &Network, id: f64, what: &str, line: usize, field: &str) -> Option<usize> {
+    fn bus_of(
+        &mut self,
+        n: &Network,
+        id: f64,
+        what: &str,
+        line: usize,
+        field: &str,
+    ) -> Option<usize> {
         let name = format_id(id);
         let found = n.bus_id(&name);
         if found.is_none() {
@@ -375,14 +384,24 @@ impl Converter<'_> {
     fn cost(&mut self, what: &str, line: usize, c: &[f64]) -> Option<CostCurve> {
         let origin = Origin::new(self.file, line);
         if c.len() < 4 || c.iter().any(|v| !v.is_finite()) {
-            self.f.error(origin, Some(what.into()), None, "needs MODEL, STARTUP, SHUTDOWN, NCOST and finite coefficients");
+            self.f.error(
+                origin,
+                Some(what.into()),
+                None,
+                "needs MODEL, STARTUP, SHUTDOWN, NCOST and finite coefficients",
+            );
             return None;
         }
         let ncost = c[3] as usize;
         match c[0] as i64 {
             2 => {
                 if c.len() < 4 + ncost {
-                    self.f.error(origin, Some(what.into()), Some("NCOST"), format!("{ncost} coefficients announced, {} given", c.len() - 4));
+                    self.f.error(
+                        origin,
+                        Some(what.into()),
+                        Some("NCOST"),
+                        format!("{ncost} coefficients announced, {} given", c.len() - 4),
+                    );
                     return None;
                 }
                 let coef = &c[4..4 + ncost];
@@ -395,7 +414,12 @@ impl Converter<'_> {
                     }
                 };
                 if (3..ncost).any(|deg| at(deg) != 0.0) {
-                    self.f.error(origin, Some(what.into()), Some("COST"), "polynomial of degree above 2 is not supported");
+                    self.f.error(
+                        origin,
+                        Some(what.into()),
+                        Some("COST"),
+                        "polynomial of degree above 2 is not supported",
+                    );
                     return None;
                 }
                 Some(CostCurve::Polynomial {
@@ -409,11 +433,17 @@ impl Converter<'_> {
                     self.f.error(origin, Some(what.into()), Some("NCOST"), format!("piecewise-linear cost needs at least 2 points; {ncost} announced, {} numbers given", c.len() - 4));
                     return None;
                 }
-                let points: Vec<(f64, f64)> = (0..ncost).map(|i| (c[4 + 2 * i], c[5 + 2 * i])).collect();
+                let points: Vec<(f64, f64)> =
+                    (0..ncost).map(|i| (c[4 + 2 * i], c[5 + 2 * i])).collect();
                 Some(CostCurve::PiecewiseLinear(points))
             }
             m => {
-                self.f.error(origin, Some(what.into()), Some("MODEL"), format!("cost model {m}: must be 1 (piecewise linear) or 2 (polynomial)"));
+                self.f.error(
+                    origin,
+                    Some(what.into()),
+                    Some("MODEL"),
+                    format!("cost model {m}: must be 1 (piecewise linear) or 2 (polynomial)"),
+                );
                 None
             }
         }

@@ -17,7 +17,10 @@ pub fn read(path: &Path) -> Result<(Network, Findings), Error> {
     } else if path.extension().is_some_and(|e| e == "m") {
         matpower::read_file(path)
     } else if !path.exists() {
-        Err(Error::Format(format!("{}: no such file or folder", path.display())))
+        Err(Error::Format(format!(
+            "{}: no such file or folder",
+            path.display()
+        )))
     } else {
         Err(Error::Format(format!(
             "{}: not a PyPSA CSV folder or a MATPOWER .m file",

@@ -75,7 +75,10 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
                     file,
                     None,
                     None,
-                    format!("{} element(s): this component is not supported yet", t.rows.len()),
+                    format!(
+                        "{} element(s): this component is not supported yet",
+                        t.rows.len()
+                    ),
                 );
             }
         }
@@ -440,7 +443,9 @@ fn read_loads(n: &mut Network, t: &Table, f: &mut Findings) {
         if sign != -1.0 {
             c.error(
                 "sign",
-                format!("{sign}: only PyPSA's default sign -1 (a load withdraws p_set) is supported"),
+                format!(
+                    "{sign}: only PyPSA's default sign -1 (a load withdraws p_set) is supported"
+                ),
             );
         }
         let load = Load {
@@ -516,7 +521,12 @@ fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(),
             .map(|(_, attrs)| attrs.contains(&attr));
         match supported {
             None => {
-                f.warning(&file, None, None, format!("unknown component `{component}`: file ignored"));
+                f.warning(
+                    &file,
+                    None,
+                    None,
+                    format!("unknown component `{component}`: file ignored"),
+                );
                 continue;
             }
             Some(false) => {

@@ -24,16 +24,29 @@ pub fn write_folder(dir: &Path, n: &Network, r: &Results) -> Result<Vec<String>,
         Ok(())
     };
     let bus_names: Vec<&str> = n.buses.iter().map(|b| b.name.as_str()).collect();
-    put("buses_t-marginal_price.csv", bus_names.clone(), r.bus_price.clone())?;
+    put(
+        "buses_t-marginal_price.csv",
+        bus_names.clone(),
+        r.bus_price.clone(),
+    )?;
     if r.bus_shed.iter().any(|s| s.iter().any(|v| *v != 0.0)) {
         put("buses_t-load_shed.csv", bus_names, r.bus_shed.clone())?;
     }
     let gen_names: Vec<&str> = n.generators.iter().map(|g| g.name.as_str()).collect();
     put("generators_t-p.csv", gen_names.clone(), r.gen_p.clone())?;
-    put("generators_t-curtailment.csv", gen_names, r.gen_curtailment.clone())?;
+    put(
+        "generators_t-curtailment.csv",
+        gen_names,
+        r.gen_curtailment.clone(),
+    )?;
 
-    for (kind, component) in [(BranchKind::Line, "lines"), (BranchKind::Transformer, "transformers")] {
-        let idx: Vec<usize> = (0..n.branches.len()).filter(|&i| n.branches[i].kind == kind).collect();
+    for (kind, component) in [
+        (BranchKind::Line, "lines"),
+        (BranchKind::Transformer, "transformers"),
+    ] {
+        let idx: Vec<usize> = (0..n.branches.len())
+            .filter(|&i| n.branches[i].kind == kind)
+            .collect();
         if idx.is_empty() {
             continue;
         }
@@ -49,7 +62,11 @@ pub fn write_folder(dir: &Path, n: &Network, r: &Results) -> Result<Vec<String>,
     }
     if !n.links.is_empty() {
         let names: Vec<&str> = n.links.iter().map(|l| l.name.as_str()).collect();
-        let p1 = r.link_p1.iter().map(|v| v.iter().map(|x| -x).collect()).collect();
+        let p1 = r
+            .link_p1
+            .iter()
+            .map(|v| v.iter().map(|x| -x).collect())
+            .collect();
         let (upper, lower) = split_mu(&r.link_p0, &r.link_mu);
         put("links_t-p0.csv", names.clone(), r.link_p0.clone())?;
         put("links_t-p1.csv", names.clone(), p1)?;
@@ -59,11 +76,31 @@ pub fn write_folder(dir: &Path, n: &Network, r: &Results) -> Result<Vec<String>,
     if !n.storage_units.is_empty() {
         let names: Vec<&str> = n.storage_units.iter().map(|s| s.name.as_str()).collect();
         put("storage_units_t-p.csv", names.clone(), r.su_p.clone())?;
-        put("storage_units_t-p_dispatch.csv", names.clone(), r.su_dispatch.clone())?;
-        put("storage_units_t-p_store.csv", names.clone(), r.su_store.clone())?;
-        put("storage_units_t-state_of_charge.csv", names.clone(), r.su_soc.clone())?;
-        put("storage_units_t-spill.csv", names.clone(), r.su_spill.clone())?;
-        put("storage_units_t-water_value.csv", names, r.su_water_value.clone())?;
+        put(
+            "storage_units_t-p_dispatch.csv",
+            names.clone(),
+            r.su_dispatch.clone(),
+        )?;
+        put(
+            "storage_units_t-p_store.csv",
+            names.clone(),
+            r.su_store.clone(),
+        )?;
+        put(
+            "storage_units_t-state_of_charge.csv",
+            names.clone(),
+            r.su_soc.clone(),
+        )?;
+        put(
+            "storage_units_t-spill.csv",
+            names.clone(),
+            r.su_spill.clone(),
+        )?;
+        put(
+            "storage_units_t-water_value.csv",
+            names,
+            r.su_water_value.clone(),
+        )?;
     }
     Ok(written)
 }

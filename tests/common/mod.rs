@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use gridtrade::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use gridtrade::solution::Status;
+use gridtrade::solve::{self, Outcome, SolveOptions};
+use gridtrade::Network;
+use std::path::{Path, PathBuf};
+
+pub fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/cases")
+        .join(name)
+}
+
+pub fn read(path: &Path) -> Network {
+    let (n, findings) = gridtrade::io::read(path).expect("readable");
+    assert!(!findings.has_errors(), "{findings}");
+    n
+}
+
+pub fn options(model: NetworkModel, convention: DcConvention) -> SolveOptions {
+    SolveOptions {
+        formulation: FormulationOptions {
+            model,
+            dc_convention: convention,
+            ..Default::default()
+        },
+        time_limit: None,
+    }
+}
+
+pub fn solve_ok(n: &Network, opts: &SolveOptions) -> Outcome {
+    let o = solve::solve(n, opts).expect("solvable");
+    assert_eq!(o.status, Status::Optimal, "{:?}", o.diagnosis);
+    o
+}
+
+/// Assert `actual` is within `rel` relative tolerance of `expected`.
+#[track_caller]
+pub fn assert_rel(actual: f64, expected: f64, rel: f64) {
+    let err = (actual - expected).abs() / expected.abs().max(1.0);
+    assert!(
+        err <= rel,
+        "expected {expected}, got {actual} (relative error {err:e} > {rel:e})"
+    );
+}
+
+/// Assert `actual` is within `abs` of `expected`.
+#[track_caller]
+pub fn assert_abs(actual: f64, expected: f64, abs: f64) {
+    assert!(
+        (actual - expected).abs() <= abs,
+        "expected {expected}, got {actual} (difference {} > {abs})",
+        (actual - expected).abs()
+    );
+}
+
+/// The `gridtrade` binary built for these tests.
+pub fn gridtrade() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gridtrade"))
+}
+
+/// A temporary folder holding the given files.
+pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    dir
+}
