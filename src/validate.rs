@@ -159,6 +159,9 @@ fn check_links(n: &Network, f: &mut Findings) {
             );
         }
         check_bounds(&l.origin, el.clone(), &l.p_min_pu, &l.p_max_pu, len, f);
+        if l.efficiency < 1.0 && l.p_min_pu.min() < 0.0 {
+            f.warning(&l.origin, el.clone(), Some("efficiency"), "bidirectional link with losses: as in PyPSA, power flowing from bus1 to bus0 gains instead of losing (model each direction as its own link to avoid this)");
+        }
         if l.bus0 == l.bus1 {
             f.error(&l.origin, el, Some("bus1"), "connects a bus to itself");
         }

@@ -512,8 +512,8 @@ fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(),
         let Some((component, attr)) = stem.split_once('-') else {
             continue;
         };
-        if component.ends_with("_t") {
-            continue; // results written by a solve
+        if component.ends_with("_t") || is_result(attr) {
+            continue; // results of a solve (PyPSA exports them beside the inputs)
         }
         let supported = TIME_SERIES
             .iter()
@@ -546,6 +546,33 @@ fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(),
     Ok(())
 }
 
+/// Time-series attributes that PyPSA writes as results of a solve, not inputs.
+fn is_result(attr: &str) -> bool {
+    const RESULTS: &[&str] = &[
+        "p",
+        "q",
+        "p0",
+        "p1",
+        "q0",
+        "q1",
+        "marginal_price",
+        "v_ang",
+        "v_mag_pu",
+        "state_of_charge",
+        "p_dispatch",
+        "p_store",
+        "spill",
+        "e",
+        "status",
+        "s",
+    ];
+    RESULTS.contains(&attr)
+        || attr.starts_with("mu_")
+        || (attr.len() > 1
+            && attr.starts_with('p')
+            && attr[1..].chars().all(|c| c.is_ascii_digit()))
+}
+
 fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f: &mut Findings) {
     let len = n.snapshots.len();
     if t.rows.len() != len {
@@ -560,6 +587,18 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
         );
         return;
     }
+    let names: Vec<String> = match component {
+        "generators" => n.generators.iter().map(|e| e.name.clone()).collect(),
+        "loads" => n.loads.iter().map(|e| e.name.clone()).collect(),
+        "links" => n.links.iter().map(|e| e.name.clone()).collect(),
+        "storage_units" => n.storage_units.iter().map(|e| e.name.clone()).collect(),
+        _ => Vec::new(),
+    };
+    let index: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.as_str(), i))
+        .collect();
     for (col, element) in t.headers.iter().enumerate().skip(1) {
         let mut values = Vec::with_capacity(len);
         for (line, row) in &t.rows {
@@ -578,39 +617,23 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
             }
         }
         let series = Series::Hourly(values);
-        let target: Option<&mut Series> = match (component, attr) {
-            ("generators", _) => n
-                .generators
-                .iter_mut()
-                .find(|g| &g.name == element)
-                .map(|g| match attr {
+        let target: Option<&mut Series> = match (component, index.get(element.as_str())) {
+            (_, None) => None,
+            ("generators", Some(&i)) => {
+                let g = &mut n.generators[i];
+                Some(match attr {
                     "p_max_pu" => &mut g.p_max_pu,
                     "p_min_pu" => &mut g.p_min_pu,
                     _ => match &mut g.cost {
                         CostCurve::Polynomial { marginal_cost, .. } => marginal_cost,
                         CostCurve::PiecewiseLinear(_) => unreachable!("PyPSA costs are linear"),
                     },
-                }),
-            ("loads", _) => n
-                .loads
-                .iter_mut()
-                .find(|l| &l.name == element)
-                .map(|l| &mut l.p_set),
-            ("links", "p_max_pu") => n
-                .links
-                .iter_mut()
-                .find(|l| &l.name == element)
-                .map(|l| &mut l.p_max_pu),
-            ("links", _) => n
-                .links
-                .iter_mut()
-                .find(|l| &l.name == element)
-                .map(|l| &mut l.p_min_pu),
-            ("storage_units", _) => n
-                .storage_units
-                .iter_mut()
-                .find(|s| &s.name == element)
-                .map(|s| &mut s.inflow),
+                })
+            }
+            ("loads", Some(&i)) => Some(&mut n.loads[i].p_set),
+            ("links", Some(&i)) if attr == "p_max_pu" => Some(&mut n.links[i].p_max_pu),
+            ("links", Some(&i)) => Some(&mut n.links[i].p_min_pu),
+            ("storage_units", Some(&i)) => Some(&mut n.storage_units[i].inflow),
             _ => None,
         };
         match target {

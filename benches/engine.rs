@@ -1,0 +1,69 @@
+//! Criterion benchmarks of the engine's phases on the shipped cases: reading, building the
+//! LP, and the whole solve (build + HiGHS + extraction).
+//!
+//!     cargo bench --bench engine
+//!
+//! Issue 5 extends this with synthetic networks of any size and an end-to-end bench command.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use gridtrade::formulation::{self, DcConvention, FormulationOptions};
+use gridtrade::solve::{self, SolveOptions};
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+fn path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+const CASES: &[&str] = &[
+    "tests/data/cases/pglib_opf_case118_ieee.m",
+    "tests/data/cases/pglib_opf_case1354_pegase.m",
+    "tests/data/cases/pglib_opf_case2869_pegase.m",
+    "networks/example",
+];
+
+fn name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap().trim_end_matches(".m")
+}
+
+fn bench_read(c: &mut Criterion) {
+    let mut g = c.benchmark_group("read");
+    for rel in CASES {
+        let p = path(rel);
+        g.bench_function(name(rel), |b| {
+            b.iter(|| black_box(gridtrade::io::read(&p).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+fn bench_build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("build");
+    let opts = FormulationOptions {
+        dc_convention: DcConvention::Matpower,
+        ..Default::default()
+    };
+    for rel in CASES {
+        let (n, _) = gridtrade::io::read(&path(rel)).unwrap();
+        g.bench_function(name(rel), |b| {
+            b.iter(|| black_box(formulation::build(&n, &opts).lp.num_rows()))
+        });
+    }
+    g.finish();
+}
+
+fn bench_solve(c: &mut Criterion) {
+    let mut g = c.benchmark_group("solve");
+    g.sample_size(10);
+    let opts = SolveOptions::default();
+    for rel in CASES {
+        let (n, _) = gridtrade::io::read(&path(rel)).unwrap();
+        g.bench_function(name(rel), |b| {
+            b.iter(|| black_box(solve::solve(&n, &opts).unwrap().status))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_read, bench_build, bench_solve);
+criterion_main!(benches);
