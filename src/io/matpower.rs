@@ -570,6 +570,21 @@ mod tests {
     }
 
     #[test]
+    fn dcline_becomes_a_link_with_loss_as_efficiency() {
+        let text = "function mpc = d\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 345 1 1.1 0.9;\n2 1 50 0 0 0 1 1 0 345 1 1.1 0.9;\n];\n\
+            mpc.gen = [ 1 0 0 300 -300 1 100 1 250 0; ];\nmpc.branch = [];\n\
+            mpc.gencost = [ 2 0 0 2 10 0; ];\n\
+            mpc.dcline = [\n 1 2 1 10 8.9 0 0 1.01 1.0 -20 80 -10 10 -10 10 0 0.02;\n];\n";
+        let (n, f) = parse("d.m", text).unwrap();
+        assert!(!f.has_errors(), "{f}");
+        let l = &n.links[0];
+        assert_eq!((l.name.as_str(), l.bus0, l.bus1), ("dcline1", 0, 1));
+        assert_eq!(l.p_nom, 80.0);
+        assert_eq!((l.p_min_pu.at(0), l.p_max_pu.at(0)), (-0.25, 1.0));
+        assert!((l.efficiency - 0.98).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_bad_number_names_the_line() {
         let text = "function mpc = c\nmpc.baseMVA = 100;\nmpc.bus = [\n1 3 0 0 0 0 1 1 0 345 1 1.1 0.9;\n2 1 x 0 0 0 1 1 0 345 1 1.1 0.9;\n];\nmpc.gen = [];\nmpc.branch = [];\n";
         let (_, f) = parse("c.m", text).unwrap();
