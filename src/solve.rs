@@ -264,9 +264,8 @@ pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
             let p = r.link_p0[k][t];
             let hi = link.p_nom * link.p_max_pu.at(t);
             let lo = link.p_nom * link.p_min_pu.at(t);
-            if (p - hi).abs() <= tol * hi.abs().max(1.0)
-                || (p - lo).abs() <= tol * lo.abs().max(1.0) && lo != 0.0
-            {
+            let at = |limit: f64| limit != 0.0 && (p - limit).abs() <= tol * limit.abs().max(1.0);
+            if at(hi) || at(lo) {
                 d.binding.push(format!(
                     "link {} at its limit ({p:.3} MW) in snapshot {}",
                     link.name,
