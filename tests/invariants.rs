@@ -58,6 +58,7 @@ fn build(s: &Spec) -> Network {
         n.add_bus(Bus {
             name: format!("b{b}"),
             zone: format!("z{}", b % 3),
+            country: String::new(),
             v_nom: 1.0,
             x: 0.0,
             y: 0.0,

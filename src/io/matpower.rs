@@ -293,6 +293,7 @@ impl Converter<'_> {
                 .add_bus(Bus {
                     name: name.clone(),
                     zone: format_id(row[6]),
+                    country: format_id(row[6]),
                     v_nom: row[9],
                     x: 0.0,
                     y: 0.0,

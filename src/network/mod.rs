@@ -48,8 +48,10 @@ impl fmt::Display for Origin {
 #[derive(Debug, Clone)]
 pub struct Bus {
     pub name: String,
-    /// Zone (country, bidding zone or operator area) this bus belongs to.
+    /// Zone (bidding zone or operator area) this bus belongs to.
     pub zone: String,
+    /// Country (ISO 3166 alpha-2 where known; the zone when not given).
+    pub country: String,
     /// Nominal voltage, kV (sets the per-unit base of PyPSA lines).
     pub v_nom: f64,
     /// Coordinates (longitude/x, latitude/y), for maps only.
@@ -445,6 +447,7 @@ mod tests {
         Bus {
             name: name.into(),
             zone: "Z".into(),
+            country: "Z".into(),
             v_nom: 1.0,
             x: 0.0,
             y: 0.0,
