@@ -260,7 +260,7 @@ struct Info<'a> {
     loads: usize,
     storage_units: usize,
     out_of_service: usize,
-    /// Sum of generator capacities, MW.
+    /// Sum of generator capacities (load shedding excluded), MW.
     generation_capacity_mw: f64,
     /// Largest total load in any snapshot, MW.
     peak_load_mw: f64,
@@ -292,7 +292,7 @@ fn run_info(a: InfoArgs) -> Result<ExitCode, Error> {
     let capacity = |buses: &dyn Fn(usize) -> bool| {
         n.generators
             .iter()
-            .filter(|g| g.in_service && buses(g.bus))
+            .filter(|g| g.in_service && buses(g.bus) && g.carrier != crate::solution::LOAD_SHEDDING)
             .map(|g| g.p_nom * g.p_max_pu.max().max(0.0))
             .sum::<f64>()
     };

@@ -16,6 +16,9 @@ use crate::formulation::{Family, Model};
 use crate::network::Network;
 use serde::Serialize;
 
+/// Carrier name of generators that stand for load shedding (PyPSA practice).
+pub const LOAD_SHEDDING: &str = "load_shedding";
+
 /// How a solve ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -77,7 +80,8 @@ pub struct Results {
     pub su_water_value: Table,
     /// CO2 emitted over the horizon (weighted by snapshot weights), t.
     pub co2_t: f64,
-    /// Energy not served over the horizon (weighted), MWh.
+    /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
+    /// output of generators with carrier `load_shedding`.
     pub shed_mwh: f64,
 }
 
@@ -100,18 +104,28 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
             })
             .collect()
     };
-    // The reduced cost of a flow at its bound is the value of one more MW of capacity.
-    let shadow = |fam: &Family| -> Table {
+    // The shadow price of a rating is the reduced cost of the flow at that bound: negative
+    // at the upper limit, positive at a (reverse) lower limit. A one-way link idle at zero
+    // is not at a capacity limit and has no shadow price.
+    let shadow = |fam: &Family, lower_limit: &dyn Fn(usize, usize) -> f64| -> Table {
         fam.iter()
-            .map(|cols| {
+            .enumerate()
+            .map(|(e, cols)| {
                 if cols.is_empty() {
-                    vec![0.0; nt]
-                } else {
-                    cols.iter()
-                        .enumerate()
-                        .map(|(t, c)| positive_zero(dual_col[c.index].abs() / w[t]))
-                        .collect()
+                    return vec![0.0; nt];
                 }
+                cols.iter()
+                    .enumerate()
+                    .map(|(t, c)| {
+                        let d = dual_col[c.index];
+                        let mu = if d < 0.0 || lower_limit(e, t) < 0.0 {
+                            d.abs()
+                        } else {
+                            0.0
+                        };
+                        positive_zero(mu / w[t])
+                    })
+                    .collect()
             })
             .collect()
     };
@@ -183,10 +197,16 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         })
         .collect();
     let bus_shed = values(&m.shed, n.buses.len());
-    let shed_mwh = bus_shed
-        .iter()
-        .map(|s| s.iter().zip(w).map(|(v, w)| v * w).sum::<f64>())
-        .sum();
+    let weighted = |s: &Vec<f64>| s.iter().zip(w).map(|(v, w)| v * w).sum::<f64>();
+    // Load shed by the engine (--voll) plus generators of carrier `load_shedding`, the way
+    // PyPSA networks usually model it.
+    let shed_mwh = bus_shed.iter().map(weighted).sum::<f64>()
+        + n.generators
+            .iter()
+            .zip(&gen_p)
+            .filter(|(g, _)| g.carrier == LOAD_SHEDDING)
+            .map(|(_, p)| weighted(p))
+            .sum::<f64>();
     let co2_t = gen_p
         .iter()
         .zip(&m.gen_co2)
@@ -200,10 +220,12 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         gen_curtailment,
         gen_p,
         branch_p0: values(&m.branch_p0, n.branches.len()),
-        branch_mu: shadow(&m.branch_p0),
+        branch_mu: shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
         link_p0,
         link_p1,
-        link_mu: shadow(&m.link_p0),
+        link_mu: shadow(&m.link_p0, &|k, t| {
+            n.links[k].p_nom * n.links[k].p_min_pu.at(t)
+        }),
         su_p,
         su_dispatch,
         su_store,

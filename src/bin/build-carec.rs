@@ -21,6 +21,10 @@ const VOLL: f64 = 1000.0;
 /// Boundary zones buy from the region at this share of their selling price (estimate), so
 /// that buying from one neighbour and selling the same power back to it never pays.
 const EXPORT_PRICE_SHARE: f64 = 0.6;
+/// Boundary zones buy at most this share of their link capacity (estimate): Kazakhstan's
+/// exports to Russia were 50-200 GWh a month in 2021-23 (BRIEF.md), about 0.1-0.3 GW on
+/// average, while its cheapest coal (4-5 USD/MWh) would otherwise fill every border line.
+const EXPORT_CAPACITY_SHARE: f64 = 0.1;
 
 #[derive(Debug, serde::Deserialize)]
 struct Zone {
@@ -75,9 +79,19 @@ impl Profiles {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         for rec in r.records() {
             let rec = rec?;
-            let values: Vec<f64> = rec.iter().skip(3).map(|v| v.parse()).collect::<Result<_, _>>()?;
+            let values: Vec<f64> = rec
+                .iter()
+                .skip(3)
+                .map(|v| v.parse())
+                .collect::<Result<_, _>>()?;
             if values.len() != HOURS {
-                return Err(format!("{}: {} values for {}", path.display(), values.len(), &rec[1]).into());
+                return Err(format!(
+                    "{}: {} values for {}",
+                    path.display(),
+                    values.len(),
+                    &rec[1]
+                )
+                .into());
             }
             out.insert((rec[1].to_string(), rec[2].to_string()), values);
         }
@@ -131,14 +145,16 @@ fn fuel_co2(technology: &str) -> f64 {
     }
 }
 
-/// Hourly availability cap of thermal plants (Agora `technologies.csv` p_max_pu, UZ rows).
-fn thermal_availability(technology: &str) -> f64 {
-    match technology {
-        t if t.starts_with("gas") => 0.59,
-        t if t.starts_with("coal") || t.starts_with("lignite") => 0.67,
-        t if t.starts_with("oil") => 0.35,
-        _ => 1.0, // nuclear, biomass, other renewables
-    }
+/// Hourly availability of thermal plants: 0.85 of nameplate (estimate: planned and forced
+/// outages). Agora's `technologies.csv` p_max_pu (gas 0.59, coal 0.67, oil 0.35) are caps on
+/// the annual capacity factor in a model that also invests; applied hour by hour to today's
+/// fleet they leave the region short of capacity in every winter hour, so they are not used.
+const THERMAL_AVAILABILITY: f64 = 0.85;
+
+/// Zones whose demand peaks in summer (cooling) although their borrowed Agora shape peaks in
+/// winter: the shape is shifted by 26 weeks (4368 h), which keeps weekdays and hours aligned.
+fn summer_peaking(zone: &str) -> bool {
+    matches!(zone, "PK_N" | "PK_S")
 }
 
 /// Transmission efficiency of a corridor (estimate): AC 6 % per 1000 km; DC 1.5 % for the
@@ -158,7 +174,9 @@ fn scale_demand(shape: &[f64], annual_mwh: f64, peak_mw: f64) -> (Vec<f64>, f64)
     let curve = |k: f64| {
         let pow: Vec<f64> = shape.iter().map(|s| s.powf(k)).collect();
         let sum: f64 = pow.iter().sum();
-        pow.into_iter().map(|p| annual_mwh * p / sum).collect::<Vec<f64>>()
+        pow.into_iter()
+            .map(|p| annual_mwh * p / sum)
+            .collect::<Vec<f64>>()
     };
     let peak_of = |k: f64| curve(k).into_iter().fold(0.0, f64::max);
     let (mut lo, mut hi) = (0.0, 1.0);
@@ -203,7 +221,10 @@ struct Series {
 
 impl Series {
     fn new() -> Self {
-        Series { names: Vec::new(), columns: Vec::new() }
+        Series {
+            names: Vec::new(),
+            columns: Vec::new(),
+        }
     }
     fn push(&mut self, name: String, values: Vec<f64>) {
         self.names.push(name);
@@ -212,7 +233,14 @@ impl Series {
     fn write(&self, path: &Path) -> Res<()> {
         let mut out = String::with_capacity(HOURS * (self.names.len() * 8 + 6));
         out.push(',');
-        out.push_str(&self.names.iter().map(|n| quote(n)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &self
+                .names
+                .iter()
+                .map(|n| quote(n))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
         for t in 0..HOURS {
             let _ = write!(out, "{t}");
@@ -254,7 +282,9 @@ fn main() -> Res<()> {
         match a.as_str() {
             "--data" => data = args.next().ok_or("--data needs a folder")?.into(),
             "--out" => out = args.next().ok_or("--out needs a folder")?.into(),
-            other => return Err(format!("unknown argument {other} (use --data DIR --out DIR)").into()),
+            other => {
+                return Err(format!("unknown argument {other} (use --data DIR --out DIR)").into())
+            }
         }
     }
     let zones: Vec<Zone> = read_csv(&data.join("zones.csv"))?;
@@ -273,7 +303,11 @@ fn main() -> Res<()> {
     for (m, d) in days.iter().enumerate() {
         for day in 1..=*d {
             for h in 0..24 {
-                let _ = writeln!(snaps, "{t},2023-{:02}-{day:02} {h:02}:00:00,1.0,1.0,1.0", m + 1);
+                let _ = writeln!(
+                    snaps,
+                    "{t},2023-{:02}-{day:02} {h:02}:00:00,1.0,1.0,1.0",
+                    m + 1
+                );
                 t += 1;
             }
         }
@@ -284,9 +318,23 @@ fn main() -> Res<()> {
     // Buses: one per zone, at its load centre.
     let bus_rows: Vec<Vec<String>> = zones
         .iter()
-        .map(|z| vec![z.id.clone(), "500".into(), num(z.lon), num(z.lat), z.id.clone(), z.country.clone(), z.role.clone()])
+        .map(|z| {
+            vec![
+                z.id.clone(),
+                "500".into(),
+                num(z.lon),
+                num(z.lat),
+                z.id.clone(),
+                z.country.clone(),
+                z.role.clone(),
+            ]
+        })
         .collect();
-    write_table(&out.join("buses.csv"), &["name", "v_nom", "x", "y", "zone", "country", "role"], &bus_rows)?;
+    write_table(
+        &out.join("buses.csv"),
+        &["name", "v_nom", "x", "y", "zone", "country", "role"],
+        &bus_rows,
+    )?;
     let zone_of = |id: &str| zones.iter().find(|z| z.id == id);
 
     // Loads: annual demand x Agora shape, reshaped to the sourced peak.
@@ -294,15 +342,34 @@ fn main() -> Res<()> {
     let mut load_series = Series::new();
     let mut validation = Vec::new();
     for z in zones.iter().filter(|z| z.role == "core") {
-        let shape = demand.get(climate_node(&z.id), "HV_LOAD")?;
-        let (p, k) = scale_demand(shape, z.annual_demand_twh * 1e6, z.peak_demand_mw);
+        let mut shape = demand.get(climate_node(&z.id), "HV_LOAD")?.clone();
+        if summer_peaking(&z.id) {
+            shape.rotate_left(26 * 7 * 24);
+        }
+        let (p, k) = scale_demand(&shape, z.annual_demand_twh * 1e6, z.peak_demand_mw);
         let annual: f64 = p.iter().sum::<f64>() / 1e6;
         let peak = p.iter().copied().fold(0.0, f64::max);
-        validation.push((z.id.clone(), z.country.clone(), z.annual_demand_twh, annual, z.peak_demand_mw, peak, k));
-        load_rows.push(vec![format!("{} load", z.id), z.id.clone(), "electricity".into()]);
+        validation.push((
+            z.id.clone(),
+            z.country.clone(),
+            z.annual_demand_twh,
+            annual,
+            z.peak_demand_mw,
+            peak,
+            k,
+        ));
+        load_rows.push(vec![
+            format!("{} load", z.id),
+            z.id.clone(),
+            "electricity".into(),
+        ]);
         load_series.push(format!("{} load", z.id), p);
     }
-    write_table(&out.join("loads.csv"), &["name", "bus", "carrier"], &load_rows)?;
+    write_table(
+        &out.join("loads.csv"),
+        &["name", "bus", "carrier"],
+        &load_rows,
+    )?;
     load_series.write(&out.join("loads-p_set.csv"))?;
 
     // Generators.
@@ -317,7 +384,8 @@ fn main() -> Res<()> {
             .sum()
     };
     for g in &gens {
-        let z = zone_of(&g.zone).ok_or_else(|| format!("generators.csv: unknown zone {}", g.zone))?;
+        let z =
+            zone_of(&g.zone).ok_or_else(|| format!("generators.csv: unknown zone {}", g.zone))?;
         let name = format!("{} {}", g.zone, g.technology);
         let node = climate_node(&g.zone);
         let mut p_nom = g.capacity_mw;
@@ -328,7 +396,15 @@ fn main() -> Res<()> {
         let mut co2_factor = fuel_co2(&g.technology);
         match g.technology.as_str() {
             "solar" => series = Some(avail.get(node, "PHOT")?.clone()),
-            "wind" => series = Some(avail.get(node, "WTON")?.iter().map(|v| v.min(1.0)).collect()),
+            "wind" => {
+                series = Some(
+                    avail
+                        .get(node, "WTON")?
+                        .iter()
+                        .map(|v| v.min(1.0))
+                        .collect(),
+                )
+            }
             "hydro_ror" => series = Some(avail.get(hydro_node(&g.zone), "HROR")?.clone()),
             "hydro_reservoir" => {
                 // The named reservoirs are storage units; the rest of the zone's reservoir
@@ -344,22 +420,46 @@ fn main() -> Res<()> {
                 co2_factor = g.co2_t_per_mwh;
                 let buy = format!("{} export_boundary", g.zone);
                 carriers.insert("export_boundary".into(), 0.0);
-                gen_rows.push(vec![buy, g.zone.clone(), "export_boundary".into(), num(p_nom), "-1".into(), "0".into(), num(EXPORT_PRICE_SHARE * g.marginal_cost_usd_per_mwh), "1".into()]);
+                gen_rows.push(vec![
+                    buy,
+                    g.zone.clone(),
+                    "export_boundary".into(),
+                    num(EXPORT_CAPACITY_SHARE * p_nom),
+                    "-1".into(),
+                    "0".into(),
+                    num(EXPORT_PRICE_SHARE * g.marginal_cost_usd_per_mwh),
+                    "1".into(),
+                ]);
             }
-            t => p_max_pu = thermal_availability(t),
+            _ => p_max_pu = THERMAL_AVAILABILITY,
         }
         // efficiency = fuel factor / sourced t/MWh_e, so co2_emissions / efficiency gives the
         // sourced intensity exactly (PyPSA's rule for CO2 per MWh of electricity).
-        let efficiency = if g.co2_t_per_mwh > 0.0 && co2_factor > 0.0 { co2_factor / g.co2_t_per_mwh } else { 1.0 };
+        let efficiency = if g.co2_t_per_mwh > 0.0 && co2_factor > 0.0 {
+            co2_factor / g.co2_t_per_mwh
+        } else {
+            1.0
+        };
         if g.co2_t_per_mwh > 0.0 && co2_factor == 0.0 {
-            return Err(format!("{name}: CO2 given but no fuel factor for {}", g.technology).into());
+            return Err(
+                format!("{name}: CO2 given but no fuel factor for {}", g.technology).into(),
+            );
         }
         carriers.entry(carrier.clone()).or_insert(co2_factor);
         if carriers[&carrier] != co2_factor {
             carrier = format!("{} ({})", g.technology, z.country);
             carriers.insert(carrier.clone(), co2_factor);
         }
-        gen_rows.push(vec![name.clone(), g.zone.clone(), carrier, num(p_nom), num(p_min_pu), num(p_max_pu), num(g.marginal_cost_usd_per_mwh), num(efficiency)]);
+        gen_rows.push(vec![
+            name.clone(),
+            g.zone.clone(),
+            carrier,
+            num(p_nom),
+            num(p_min_pu),
+            num(p_max_pu),
+            num(g.marginal_cost_usd_per_mwh),
+            num(efficiency),
+        ]);
         if let Some(s) = series {
             gen_series.push(name, s);
         }
@@ -367,12 +467,41 @@ fn main() -> Res<()> {
     // Load shedding at the value of lost load in every core zone (PyPSA practice).
     carriers.insert("load_shedding".into(), 0.0);
     for z in zones.iter().filter(|z| z.role == "core") {
-        gen_rows.push(vec![format!("{} load shedding", z.id), z.id.clone(), "load_shedding".into(), num(z.peak_demand_mw), "0".into(), "1".into(), num(VOLL), "1".into()]);
+        gen_rows.push(vec![
+            format!("{} load shedding", z.id),
+            z.id.clone(),
+            "load_shedding".into(),
+            num(z.peak_demand_mw),
+            "0".into(),
+            "1".into(),
+            num(VOLL),
+            "1".into(),
+        ]);
     }
-    write_table(&out.join("generators.csv"), &["name", "bus", "carrier", "p_nom", "p_min_pu", "p_max_pu", "marginal_cost", "efficiency"], &gen_rows)?;
+    write_table(
+        &out.join("generators.csv"),
+        &[
+            "name",
+            "bus",
+            "carrier",
+            "p_nom",
+            "p_min_pu",
+            "p_max_pu",
+            "marginal_cost",
+            "efficiency",
+        ],
+        &gen_rows,
+    )?;
     gen_series.write(&out.join("generators-p_max_pu.csv"))?;
-    let carrier_rows: Vec<Vec<String>> = carriers.iter().map(|(c, f)| vec![c.clone(), num(*f)]).collect();
-    write_table(&out.join("carriers.csv"), &["name", "co2_emissions"], &carrier_rows)?;
+    let carrier_rows: Vec<Vec<String>> = carriers
+        .iter()
+        .map(|(c, f)| vec![c.clone(), num(*f)])
+        .collect();
+    write_table(
+        &out.join("carriers.csv"),
+        &["name", "co2_emissions"],
+        &carrier_rows,
+    )?;
 
     // Interconnectors: two one-way links each, so losses apply in both directions.
     let mut link_rows = Vec::new();
@@ -381,12 +510,47 @@ fn main() -> Res<()> {
             zone_of(z).ok_or_else(|| format!("interconnectors.csv {}: unknown zone {z}", ic.id))?;
         }
         let eff = efficiency(&ic.kind, ic.length_km);
-        let active = if ic.status == "existing" { "True" } else { "False" };
-        for (name, b0, b1) in [(ic.id.clone(), &ic.from_zone, &ic.to_zone), (format!("{}:rev", ic.id), &ic.to_zone, &ic.from_zone)] {
-            link_rows.push(vec![name, b0.clone(), b1.clone(), ic.kind.clone(), num(ic.capacity_mw), num(eff), num(ic.length_km), num(ic.voltage_kv), active.into(), ic.status.clone(), ic.id.clone()]);
+        let active = if ic.status == "existing" {
+            "True"
+        } else {
+            "False"
+        };
+        for (name, b0, b1) in [
+            (ic.id.clone(), &ic.from_zone, &ic.to_zone),
+            (format!("{}:rev", ic.id), &ic.to_zone, &ic.from_zone),
+        ] {
+            link_rows.push(vec![
+                name,
+                b0.clone(),
+                b1.clone(),
+                ic.kind.clone(),
+                num(ic.capacity_mw),
+                num(eff),
+                num(ic.length_km),
+                num(ic.voltage_kv),
+                active.into(),
+                ic.status.clone(),
+                ic.id.clone(),
+            ]);
         }
     }
-    write_table(&out.join("links.csv"), &["name", "bus0", "bus1", "carrier", "p_nom", "efficiency", "length", "voltage_kv", "active", "status", "corridor"], &link_rows)?;
+    write_table(
+        &out.join("links.csv"),
+        &[
+            "name",
+            "bus0",
+            "bus1",
+            "carrier",
+            "p_nom",
+            "efficiency",
+            "length",
+            "voltage_kv",
+            "active",
+            "status",
+            "corridor",
+        ],
+        &link_rows,
+    )?;
 
     // Storage: named reservoirs (and the battery) with seasonal inflow and spill.
     let mut su_rows = Vec::new();
@@ -399,26 +563,78 @@ fn main() -> Res<()> {
                     Some(e) if e > 0.0 => e / s.power_mw,
                     _ => 2000.0, // estimate where the source gives no energy content
                 };
-                (hours, "hydro", Some(avail.get(hydro_node(&s.zone), "HROR")?))
+                (
+                    hours,
+                    "hydro",
+                    Some(avail.get(hydro_node(&s.zone), "HROR")?),
+                )
             }
         };
         let name = s.name.split(" (").next().unwrap_or(&s.name).to_string();
-        let active = if s.status == "existing" || s.name.starts_with("Rogun") { "True" } else { "False" };
-        let (p_min_pu, eff_store) = if carrier == "battery" { ("-1", "0.95") } else { ("0", "1") };
-        su_rows.push(vec![name.clone(), s.zone.clone(), carrier.into(), num(s.power_mw), p_min_pu.into(), num(max_hours), eff_store.into(), if carrier == "battery" { "0.95".into() } else { "1".into() }, "True".into(), active.into()]);
+        let active = if s.status == "existing" || s.name.starts_with("Rogun") {
+            "True"
+        } else {
+            "False"
+        };
+        let (p_min_pu, eff_store) = if carrier == "battery" {
+            ("-1", "0.95")
+        } else {
+            ("0", "1")
+        };
+        su_rows.push(vec![
+            name.clone(),
+            s.zone.clone(),
+            carrier.into(),
+            num(s.power_mw),
+            p_min_pu.into(),
+            num(max_hours),
+            eff_store.into(),
+            if carrier == "battery" {
+                "0.95".into()
+            } else {
+                "1".into()
+            },
+            "True".into(),
+            active.into(),
+        ]);
         if let Some(shape) = inflow_shape {
             inflow.push(name, shape.iter().map(|v| v * s.power_mw).collect());
         }
     }
-    write_table(&out.join("storage_units.csv"), &["name", "bus", "carrier", "p_nom", "p_min_pu", "max_hours", "efficiency_store", "efficiency_dispatch", "cyclic_state_of_charge", "active"], &su_rows)?;
+    write_table(
+        &out.join("storage_units.csv"),
+        &[
+            "name",
+            "bus",
+            "carrier",
+            "p_nom",
+            "p_min_pu",
+            "max_hours",
+            "efficiency_store",
+            "efficiency_dispatch",
+            "cyclic_state_of_charge",
+            "active",
+        ],
+        &su_rows,
+    )?;
     inflow.write(&out.join("storage_units-inflow.csv"))?;
 
     // Validation table for the README: demand in the network vs the cited figures.
     let mut table = String::from("| zone | country | annual TWh cited | annual TWh in network | peak MW cited | peak MW in network | shape exponent k |\n|---|---|---|---|---|---|---|\n");
     for (id, country, a_cited, a, p_cited, p, k) in &validation {
-        let _ = writeln!(table, "| {id} | {country} | {a_cited:.3} | {a:.3} | {p_cited:.0} | {p:.0} | {k:.3} |");
+        let _ = writeln!(
+            table,
+            "| {id} | {country} | {a_cited:.3} | {a:.3} | {p_cited:.0} | {p:.0} | {k:.3} |"
+        );
     }
     print!("{table}");
-    println!("wrote {} (buses {}, generators {}, links {}, storage units {}, {HOURS} snapshots)", out.display(), zones.len(), gen_rows.len(), link_rows.len(), su_rows.len());
+    println!(
+        "wrote {} (buses {}, generators {}, links {}, storage units {}, {HOURS} snapshots)",
+        out.display(),
+        zones.len(),
+        gen_rows.len(),
+        link_rows.len(),
+        su_rows.len()
+    );
     Ok(())
 }

@@ -157,9 +157,16 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
                 format!("carrier `{carrier}`: treated as an AC bus"),
             );
         }
-        let zone = if zone.is_empty() { "all".to_string() } else { zone };
+        let zone = if zone.is_empty() {
+            "all".to_string()
+        } else {
+            zone
+        };
         let bus = Bus {
-            country: c.text("country").map(str::to_string).unwrap_or_else(|| zone.clone()),
+            country: c
+                .text("country")
+                .map(str::to_string)
+                .unwrap_or_else(|| zone.clone()),
             zone,
             v_nom: c.f64("v_nom", 1.0, false),
             x: c.f64("x", 0.0, false),

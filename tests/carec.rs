@@ -1,0 +1,110 @@
+//! The shipped CAREC network: it validates clean, it is exactly what `build-carec` makes from
+//! the committed sources, and a month of it solves with the region's winter pattern.
+
+mod common;
+
+use common::*;
+use gridtrade::solve::{self, SolveOptions};
+use gridtrade::validate::{self, CheckOptions};
+use std::path::{Path, PathBuf};
+
+fn carec() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec")
+}
+
+#[test]
+fn carec_validates_clean() {
+    let (n, mut f) = gridtrade::io::read(&carec()).unwrap();
+    validate::check(&n, &CheckOptions::default(), &mut f);
+    assert!(f.is_empty(), "{f}");
+    assert_eq!(n.snapshots.len(), 8760);
+    assert_eq!(n.buses.len(), 24);
+    assert_eq!(n.zones().len(), 24);
+    assert_eq!(n.buses.iter().filter(|b| b.country == "KZ").count(), 3);
+    // Only existing corridors are in service; CASA-1000 is present but switched off.
+    let casa = n.links.iter().find(|l| l.name == "CASA-HVDC").unwrap();
+    assert!(!casa.in_service);
+    let kz_uz = n.links.iter().find(|l| l.name == "KZS-UZ:rev").unwrap();
+    assert!(kz_uz.in_service);
+    assert_eq!(
+        (
+            n.buses[kz_uz.bus0].name.as_str(),
+            n.buses[kz_uz.bus1].name.as_str()
+        ),
+        ("UZ", "KZ_S")
+    );
+}
+
+#[test]
+fn committed_folder_is_what_build_carec_makes() {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_build-carec"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let mut files: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10);
+    for f in files {
+        let made = std::fs::read(out.path().join(&f)).unwrap();
+        let committed = std::fs::read(carec().join(&f)).unwrap_or_default();
+        assert!(
+            made == committed,
+            "{f:?} differs from the committed networks/carec: rebuild it"
+        );
+    }
+}
+
+#[test]
+fn demand_and_inflows_show_winter_peak_and_summer_surplus() {
+    let n = read(&carec());
+    let month = |series: &gridtrade::network::Series, from: usize, hours: usize| {
+        (from..from + hours).map(|t| series.at(t)).sum::<f64>() / hours as f64
+    };
+    // January vs July (hours 4344.. = 1 July).
+    let uz = n.loads.iter().find(|l| l.name == "UZ load").unwrap();
+    assert!(month(&uz.p_set, 0, 744) > 1.1 * month(&uz.p_set, 4344, 744));
+    let pk = n.loads.iter().find(|l| l.name == "PK_N load").unwrap();
+    assert!(
+        month(&pk.p_set, 4344, 744) > month(&pk.p_set, 0, 744),
+        "Pakistan peaks in summer"
+    );
+    let toktogul = n
+        .storage_units
+        .iter()
+        .find(|s| s.name == "Toktogul")
+        .unwrap();
+    assert!(month(&toktogul.inflow, 4344, 744) > 3.0 * month(&toktogul.inflow, 0, 744));
+}
+
+#[test]
+fn january_solves_with_a_southern_winter_deficit_that_casa_1000_would_ease() {
+    let mut n = read(&carec());
+    solve::select_snapshots(&mut n, 0..744).unwrap();
+    let base = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    let price = |r: &gridtrade::solution::Results, zone: &str| {
+        let b = n.bus_id(zone).unwrap();
+        r.bus_price[b].iter().sum::<f64>() / 744.0
+    };
+    // Coal-rich northern Kazakhstan is cheap; the hydro south is short in winter.
+    assert!(price(&base, "KZ_N") < 40.0, "{}", price(&base, "KZ_N"));
+    assert!(price(&base, "TJ_S") > 5.0 * price(&base, "KZ_N"));
+    assert!(base.shed_mwh > 0.0);
+    for link in ["CASA-AC-KG", "CASA-AC-TJ", "CASA-HVDC", "CASA-B2B-AF"] {
+        assert!(n.set_in_service(link, true));
+        assert!(n.set_in_service(&format!("{link}:rev"), true));
+    }
+    let casa = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    assert!(casa.objective < base.objective);
+    assert!(casa.shed_mwh < base.shed_mwh);
+}
