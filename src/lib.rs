@@ -14,6 +14,7 @@ pub mod network;
 pub mod report;
 pub mod solution;
 pub mod solve;
+pub mod trade;
 pub mod validate;
 
 pub use error::{Error, Finding, Findings, Severity};

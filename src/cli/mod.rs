@@ -1,4 +1,4 @@
-//! The command line: `gridtrade solve | validate | info`.
+//! The command line: `gridtrade solve | validate | info | trade`.
 //!
 //! Exit codes: 0 when the solve is optimal (or the check passes), 2 when the problem is
 //! infeasible or unbounded or no solution was found in time (the diagnosis goes to stderr),
@@ -16,6 +16,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+
+mod trade;
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +38,9 @@ enum Command {
     Validate(ValidateArgs),
     /// Print what a network holds: buses, zones, lines, links, generators, horizon.
     Info(InfoArgs),
+    /// Cross-border trade report: prices, flows, congestion, welfare and gains from trade,
+    /// optionally for a scenario compared with the base or another scenario.
+    Trade(trade::TradeArgs),
 }
 
 #[derive(Args)]
@@ -99,7 +104,7 @@ struct InfoArgs {
 }
 
 /// Parse `A..B` into a half-open range.
-fn parse_range(s: &str) -> Result<Range<usize>, String> {
+pub(crate) fn parse_range(s: &str) -> Result<Range<usize>, String> {
     let (a, b) = s
         .split_once("..")
         .ok_or_else(|| format!("`{s}`: expected A..B, e.g. 0..168"))?;
@@ -130,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Solve(a) => run_solve(a),
         Command::Validate(a) => run_validate(a),
         Command::Info(a) => run_info(a),
+        Command::Trade(a) => trade::run(a),
     };
     match result {
         Ok(code) => code,
@@ -141,7 +147,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Read a network, failing with every reading error listed.
-fn read(path: &Path) -> Result<(Network, Findings), Error> {
+pub(crate) fn read(path: &Path) -> Result<(Network, Findings), Error> {
     let (n, findings) = io::read(path)?;
     if findings.has_errors() {
         return Err(Error::Invalid(findings));

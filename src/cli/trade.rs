@@ -1,0 +1,563 @@
+//! `gridtrade trade`: the trade report of a network (or a scenario of it), with the gains
+//! from trade against autarky and an optional side-by-side comparison.
+
+use super::{parse_range, read};
+use crate::error::Error;
+use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::network::Network;
+use crate::solution::Status;
+use crate::solve::{self, SolveOptions};
+use crate::trade::scenario::Scenario;
+use crate::trade::{self, GainsFromTrade, TradeReport};
+use clap::Args;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct TradeArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Apply this scenario file (TOML) to the network.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Also solve `base` (the network without the scenario) or another scenario file, and
+    /// report the two side by side.
+    #[arg(long, value_name = "base|FILE")]
+    compare: Option<String>,
+    /// Solve only snapshot positions A..B (half-open, 0-based).
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    /// Network model between buses.
+    #[arg(long, value_enum, default_value_t = NetworkModel::Transport)]
+    model: NetworkModel,
+    /// Branch susceptance convention of the dc model.
+    #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
+    dc_convention: DcConvention,
+    /// Value of lost load, currency/MWh: allow load shedding at this cost.
+    #[arg(long, value_name = "PRICE")]
+    voll: Option<f64>,
+    /// CO2 price, currency per tonne (a scenario's `co2_price` replaces it).
+    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
+    co2_price: f64,
+    /// Skip the autarky solve (no gains from trade).
+    #[arg(long)]
+    no_autarky: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Write CSV tables, the JSON report and SVG charts (map, price duration, monthly net
+    /// position) into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+/// One solved case: its label, report and (unless skipped) gains from trade.
+#[derive(Serialize)]
+struct Study {
+    label: String,
+    report: TradeReport,
+    gains: Option<GainsFromTrade>,
+}
+
+/// Solve `n` and analyse it; on infeasibility, the diagnosis is the error.
+fn solve_report(n: &Network, o: &FormulationOptions) -> Result<Result<TradeReport, String>, Error> {
+    let opts = SolveOptions {
+        formulation: o.clone(),
+        time_limit: None,
+    };
+    let outcome = solve::solve(n, &opts)?;
+    match (outcome.status, outcome.results) {
+        (Status::Optimal, Some(r)) => Ok(Ok(trade::analyse(n, &r, o))),
+        (status, _) => Ok(Err(format!(
+            "{}: {}",
+            status.as_str(),
+            outcome.diagnosis.map(|d| d.summary).unwrap_or_default()
+        ))),
+    }
+}
+
+fn study(
+    n: &Network,
+    o: &FormulationOptions,
+    label: String,
+    autarky: bool,
+) -> Result<Result<Study, String>, Error> {
+    let report = match solve_report(n, o)? {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(format!("{label}: {e}"))),
+    };
+    let gains = if autarky {
+        let mut alone = n.clone();
+        for name in trade::cross_border_elements(n) {
+            alone.set_in_service(&name, false);
+        }
+        match solve_report(&alone, o)? {
+            Ok(a) => Some(trade::gains(&report, &a)),
+            Err(e) => return Ok(Err(format!("{label} in autarky: {e}"))),
+        }
+    } else {
+        None
+    };
+    Ok(Ok(Study {
+        label,
+        report,
+        gains,
+    }))
+}
+
+/// The network with a scenario applied, its label and options.
+fn with_scenario(
+    base: &Network,
+    file: Option<&Path>,
+    o: &FormulationOptions,
+) -> Result<(Network, String, FormulationOptions), Error> {
+    let Some(file) = file else {
+        return Ok((base.clone(), "base".into(), o.clone()));
+    };
+    let scenario = Scenario::read(file)?;
+    let mut n = base.clone();
+    scenario.apply(&mut n, &file.display().to_string())?;
+    let mut o = o.clone();
+    if let Some(p) = scenario.co2_price {
+        o.co2_price = p;
+    }
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((n, scenario.label(&stem), o))
+}
+
+pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
+    let (mut base, _) = read(&a.path)?;
+    if let Some(range) = a.snapshots.clone() {
+        solve::select_snapshots(&mut base, range)?;
+    }
+    let o = FormulationOptions {
+        model: a.model,
+        dc_convention: a.dc_convention,
+        voll: a.voll,
+        co2_price: a.co2_price,
+        ..Default::default()
+    };
+    let (n, label, so) = with_scenario(&base, a.scenario.as_deref(), &o)?;
+    let main = match study(&n, &so, label, !a.no_autarky)? {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let other = match a.compare.as_deref() {
+        None => None,
+        Some(which) => {
+            let file = (which != "base").then(|| PathBuf::from(which));
+            let (cn, clabel, co) = with_scenario(&base, file.as_deref(), &o)?;
+            match study(&cn, &co, clabel, false)? {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    if a.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            network: &'a str,
+            study: &'a Study,
+            compare: Option<&'a Study>,
+        }
+        let out = Out {
+            network: &n.name,
+            study: &main,
+            compare: other.as_ref(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&out).expect("report serialises")
+        );
+    } else {
+        print!("{}", text(&main, other.as_ref()));
+    }
+    if let Some(dir) = &a.out {
+        write_out(dir, &n, &main, other.as_ref())?;
+        if !a.json {
+            println!(
+                "\nwrote tables, report.json and charts to {}",
+                dir.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+const TWH: f64 = 1e6;
+const MILLION: f64 = 1e6;
+
+fn text(s: &Study, other: Option<&Study>) -> String {
+    let r = &s.report;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "trade report: {} ({} snapshots, {} .. {})",
+        s.label, r.snapshots, r.first_snapshot, r.last_snapshot
+    );
+    let w = &r.welfare;
+    let _ = writeln!(
+        out,
+        "system cost {:.2} M, CO2 {:.3} Mt, load shed {:.3} TWh, losses {:.3} TWh\n",
+        w.system_cost / MILLION,
+        r.co2_t / 1e6,
+        r.shed_mwh / TWH,
+        r.losses_mwh / TWH
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:<4} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "zone",
+        "ctry",
+        "avg",
+        "loadwt",
+        "min",
+        "max",
+        "load TWh",
+        "gen TWh",
+        "exp TWh",
+        "imp TWh",
+        "net TWh"
+    );
+    for z in &r.zones {
+        let _ = writeln!(
+            out,
+            "{:<9} {:<4} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            z.zone,
+            z.country,
+            z.average_price,
+            z.load_weighted_price,
+            z.min_price,
+            z.max_price,
+            z.load_mwh / TWH,
+            z.generation_mwh / TWH,
+            z.exports_mwh / TWH,
+            z.imports_mwh / TWH,
+            z.net_position_mwh / TWH
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<18} {:>9} {:>9} {:>7} {:>7} {:>9} {:>9} {:>10} {:>10}",
+        "border a-b",
+        "a>b TWh",
+        "b>a TWh",
+        "h a>b",
+        "h b>a",
+        "mu a>b",
+        "mu b>a",
+        "rent M",
+        "|rent| M"
+    );
+    let mut borders: Vec<_> = r.borders.iter().collect();
+    borders.sort_by(|a, b| b.congestion_rent_abs.total_cmp(&a.congestion_rent_abs));
+    for b in borders {
+        let _ = writeln!(
+            out,
+            "{:<18} {:>9.3} {:>9.3} {:>7} {:>7} {:>9.2} {:>9.2} {:>10.2} {:>10.2}",
+            format!("{}-{}", b.zone_a, b.zone_b),
+            b.flow_ab_mwh / TWH,
+            b.flow_ba_mwh / TWH,
+            b.hours_congested_ab,
+            b.hours_congested_ba,
+            b.shadow_price_ab,
+            b.shadow_price_ba,
+            b.congestion_rent / MILLION,
+            b.congestion_rent_abs / MILLION
+        );
+    }
+    let mut trades: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, row) in r.matrix.iter().enumerate() {
+        for (j, v) in row.iter().enumerate() {
+            if *v > 0.0 {
+                trades.push((i, j, *v));
+            }
+        }
+    }
+    trades.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let _ = writeln!(
+        out,
+        "\nlargest bilateral trades (seller -> buyer, TWh sent):"
+    );
+    for (i, j, v) in trades.iter().take(15) {
+        let _ = writeln!(
+            out,
+            "  {:<9} -> {:<9} {:>9.3}",
+            r.zones[*i].zone,
+            r.zones[*j].zone,
+            v / TWH
+        );
+    }
+    let _ = writeln!(out, "\nwelfare (M): consumer payments {:.2}, producer revenue {:.2}, producer surplus {:.2}, congestion rent {:.2}, system cost {:.2}", w.consumer_payments / MILLION, w.producer_revenue / MILLION, w.producer_surplus / MILLION, w.congestion_rent / MILLION, w.system_cost / MILLION);
+    if let Some(g) = &s.gains {
+        let _ = writeln!(out, "\ngains from trade: autarky {:.2} M - coupled {:.2} M = saving {:.2} M; CO2 {:.3} -> {:.3} Mt; shed {:.3} -> {:.3} TWh", g.autarky_cost / MILLION, g.coupled_cost / MILLION, g.saving / MILLION, g.autarky_co2_t / 1e6, g.coupled_co2_t / 1e6, g.autarky_shed_mwh / TWH, g.coupled_shed_mwh / TWH);
+        let _ = writeln!(
+            out,
+            "{:<8} {:>10} {:>12} {:>10} {:>10} {:>10} {:>11} {:>11}",
+            "country",
+            "gain M",
+            "prod. saved",
+            "exp. rev.",
+            "imp. bill",
+            "rent share",
+            "CO2 aut Mt",
+            "CO2 cpl Mt"
+        );
+        for c in &g.countries {
+            let _ = writeln!(
+                out,
+                "{:<8} {:>10.2} {:>12.2} {:>10.2} {:>10.2} {:>10.2} {:>11.3} {:>11.3}",
+                c.country,
+                c.gain / MILLION,
+                c.production_cost_saving / MILLION,
+                c.export_revenue / MILLION,
+                c.import_bill / MILLION,
+                c.rent_share / MILLION,
+                c.autarky_co2_t / 1e6,
+                c.coupled_co2_t / 1e6
+            );
+        }
+    }
+    if let Some(o) = other {
+        out.push_str(&comparison(s, o));
+    }
+    out
+}
+
+/// Key figures of two studies side by side (`this` and `other`, difference this − other).
+fn comparison(this: &Study, other: &Study) -> String {
+    let (a, b) = (&this.report, &other.report);
+    let mut out = String::new();
+    let _ = writeln!(out, "\ncomparison: {} vs {}", this.label, other.label);
+    let _ = writeln!(
+        out,
+        "{:<24} {:>14} {:>14} {:>14}",
+        "",
+        this.label.chars().take(14).collect::<String>(),
+        other.label.chars().take(14).collect::<String>(),
+        "difference"
+    );
+    for (name, x, y) in [
+        (
+            "system cost (M)",
+            a.welfare.system_cost / MILLION,
+            b.welfare.system_cost / MILLION,
+        ),
+        ("CO2 (Mt)", a.co2_t / 1e6, b.co2_t / 1e6),
+        ("load shed (TWh)", a.shed_mwh / TWH, b.shed_mwh / TWH),
+        (
+            "congestion rent (M)",
+            a.welfare.congestion_rent / MILLION,
+            b.welfare.congestion_rent / MILLION,
+        ),
+        ("losses (TWh)", a.losses_mwh / TWH, b.losses_mwh / TWH),
+    ] {
+        let _ = writeln!(out, "{name:<24} {x:>14.3} {y:>14.3} {:>14.3}", x - y);
+    }
+    let _ = writeln!(out, "load-weighted price by zone:");
+    for z in &a.zones {
+        if let Some(zb) = b.zones.iter().find(|x| x.zone == z.zone) {
+            let _ = writeln!(
+                out,
+                "  {:<22} {:>14.2} {:>14.2} {:>14.2}",
+                z.zone,
+                z.load_weighted_price,
+                zb.load_weighted_price,
+                z.load_weighted_price - zb.load_weighted_price
+            );
+        }
+    }
+    let _ = writeln!(out, "net flow a>b by border (TWh):");
+    let mut keys: Vec<(String, String)> = a
+        .borders
+        .iter()
+        .map(|x| (x.zone_a.clone(), x.zone_b.clone()))
+        .collect();
+    for x in &b.borders {
+        if !keys.contains(&(x.zone_a.clone(), x.zone_b.clone())) {
+            keys.push((x.zone_a.clone(), x.zone_b.clone()));
+        }
+    }
+    let net = |r: &TradeReport, k: &(String, String)| {
+        r.borders
+            .iter()
+            .find(|x| x.zone_a == k.0 && x.zone_b == k.1)
+            .map(|x| (x.flow_ab_mwh - x.flow_ba_mwh) / TWH)
+            .unwrap_or(0.0)
+    };
+    for k in keys {
+        let (x, y) = (net(a, &k), net(b, &k));
+        if x.abs() + y.abs() > 0.0 {
+            let _ = writeln!(
+                out,
+                "  {:<22} {x:>14.3} {y:>14.3} {:>14.3}",
+                format!("{}-{}", k.0, k.1),
+                x - y
+            );
+        }
+    }
+    out
+}
+
+fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let put = |file: &str, text: String| -> Result<(), Error> {
+        std::fs::write(dir.join(file), text).map_err(|source| Error::Io {
+            path: dir.join(file),
+            source,
+        })
+    };
+    let r = &s.report;
+    let mut z = String::from("zone,country,average_price,load_weighted_price,min_price,max_price,load_mwh,generation_mwh,shed_mwh,exports_mwh,imports_mwh,net_position_mwh,consumer_payments,producer_revenue,production_cost,producer_surplus,co2_t\n");
+    for x in &r.zones {
+        let _ = writeln!(
+            z,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            x.zone,
+            x.country,
+            x.average_price,
+            x.load_weighted_price,
+            x.min_price,
+            x.max_price,
+            x.load_mwh,
+            x.generation_mwh,
+            x.shed_mwh,
+            x.exports_mwh,
+            x.imports_mwh,
+            x.net_position_mwh,
+            x.consumer_payments,
+            x.producer_revenue,
+            x.production_cost,
+            x.producer_surplus,
+            x.co2_t
+        );
+    }
+    put("zones.csv", z)?;
+    let mut b = String::from("zone_a,zone_b,elements,flow_ab_mwh,flow_ba_mwh,hours_congested_ab,hours_congested_ba,shadow_price_ab,shadow_price_ba,congestion_rent,congestion_rent_abs,losses_mwh\n");
+    for x in &r.borders {
+        let _ = writeln!(
+            b,
+            "{},{},{},{},{},{},{},{},{},{},{},{}",
+            x.zone_a,
+            x.zone_b,
+            x.elements.join(" "),
+            x.flow_ab_mwh,
+            x.flow_ba_mwh,
+            x.hours_congested_ab,
+            x.hours_congested_ba,
+            x.shadow_price_ab,
+            x.shadow_price_ba,
+            x.congestion_rent,
+            x.congestion_rent_abs,
+            x.losses_mwh
+        );
+    }
+    put("borders.csv", b)?;
+    let mut m = String::from("from\\to");
+    for x in &r.zones {
+        let _ = write!(m, ",{}", x.zone);
+    }
+    m.push('\n');
+    for (i, row) in r.matrix.iter().enumerate() {
+        let _ = write!(m, "{}", r.zones[i].zone);
+        for v in row {
+            let _ = write!(m, ",{v}");
+        }
+        m.push('\n');
+    }
+    put("trade_matrix.csv", m)?;
+    let mut c = String::from("country,production_cost,export_revenue,import_bill,rent_share,net_cost,co2_t,shed_mwh,exports_mwh,imports_mwh\n");
+    for x in &r.countries {
+        let _ = writeln!(
+            c,
+            "{},{},{},{},{},{},{},{},{},{}",
+            x.country,
+            x.production_cost,
+            x.export_revenue,
+            x.import_bill,
+            x.rent_share,
+            x.net_cost,
+            x.co2_t,
+            x.shed_mwh,
+            x.exports_mwh,
+            x.imports_mwh
+        );
+    }
+    put("countries.csv", c)?;
+    if let Some(g) = &s.gains {
+        let mut c = String::from("country,gain,production_cost_saving,export_revenue,import_bill,rent_share,autarky_co2_t,coupled_co2_t,autarky_shed_mwh,coupled_shed_mwh\n");
+        for x in &g.countries {
+            let _ = writeln!(
+                c,
+                "{},{},{},{},{},{},{},{},{},{}",
+                x.country,
+                x.gain,
+                x.production_cost_saving,
+                x.export_revenue,
+                x.import_bill,
+                x.rent_share,
+                x.autarky_co2_t,
+                x.coupled_co2_t,
+                x.autarky_shed_mwh,
+                x.coupled_shed_mwh
+            );
+        }
+        let _ = writeln!(
+            c,
+            "region,{},,,,,{},{},{},{}",
+            g.saving, g.autarky_co2_t, g.coupled_co2_t, g.autarky_shed_mwh, g.coupled_shed_mwh
+        );
+        put("gains.csv", c)?;
+    }
+    let mut mn = String::from("month");
+    for x in &r.zones {
+        let _ = write!(mn, ",{}", x.zone);
+    }
+    mn.push('\n');
+    for (month, v) in &r.monthly_net_position {
+        let _ = write!(mn, "{month}");
+        for x in v {
+            let _ = write!(mn, ",{x}");
+        }
+        mn.push('\n');
+    }
+    put("monthly_net_position.csv", mn)?;
+    if let Some(o) = other {
+        put("comparison.txt", comparison(s, o))?;
+    }
+    put(
+        "report.json",
+        serde_json::to_string_pretty(&(s, other)).expect("report serialises"),
+    )?;
+    put(
+        "map.svg",
+        trade::svg::map(n, r, &format!("{}: prices and cross-border flows", s.label)),
+    )?;
+    put(
+        "price_duration.svg",
+        trade::svg::price_duration(r, &format!("{}: price-duration curves", s.label)),
+    )?;
+    put(
+        "monthly_net_position.svg",
+        trade::svg::monthly_net_position(
+            r,
+            &format!("{}: monthly net position by country", s.label),
+        ),
+    )?;
+    Ok(())
+}
