@@ -8,6 +8,7 @@
 //! [demand_scale]                            # zone, country or "all" -> factor
 //! PK_N = 1.05
 //! [inflow_scale]                            # storage unit, zone, country or "all" -> factor
+//!                                           # (also scales hydro generators' availability)
 //! all = 0.75
 //! [capacity]                                # element -> new capacity, MW (p_nom or s_nom)
 //! "UZ solar" = 5000
@@ -138,12 +139,19 @@ impl Scenario {
                 s.inflow.scale(*factor);
                 found = true;
             }
+            // Run-of-river and unregulated reservoir hydro follow the same water.
+            for g in n.generators.iter_mut().filter(|g| {
+                g.carrier.starts_with("hydro") && (&g.name == key || buses.contains(&g.bus))
+            }) {
+                g.p_max_pu.scale(*factor);
+                found = true;
+            }
             if !found {
                 f.error(
                     file,
                     Some(format!("key '{key}'")),
                     Some("inflow_scale"),
-                    "not a storage unit, a zone or country with storage, or `all`",
+                    "not a storage unit, a zone or country with hydro, or `all`",
                 );
             }
         }

@@ -1,0 +1,353 @@
+//! Trade analysis: a hand-built three-zone case with every figure worked out, the
+//! accounting identities on a month of the CAREC network, and scenario files.
+
+mod common;
+
+use common::*;
+use gridtrade::formulation::{FormulationOptions, NetworkModel};
+use gridtrade::solve::{self, SolveOptions};
+use gridtrade::trade::{self, scenario::Scenario, TradeReport};
+use gridtrade::Network;
+use std::path::Path;
+
+/// ```text
+///   A (country AA) ==AB, 30 MW both ways==> B (country BB) ==BC, 100 MW one way, eff 0.9==> C (country CC)
+///   a: 100 MW @ 10, load 20         b: 100 MW @ 30, load 60           c: 100 MW @ 50, load 50
+/// ```
+///
+/// One hour. A sells 30 MW to B (AB binds), so a runs at 50 MW and sets A's price at 10. B's
+/// own b is marginal at 30. C is cheaper to serve over BC (30 / 0.9 = 33.33 per MWh delivered)
+/// than by c (50): BC sends 55.556 MW and delivers 50; c stays off; C's price is 33.333.
+///
+/// - prices A 10, B 30, C 33.333; AB shadow price 20 (= 30 − 10), BC 0.
+/// - flows: A→B 30 sent; B→C 55.556 sent, 50 received; losses 5.556 = Σ net positions
+///   (A +30, B +25.556, C −50).
+/// - congestion rent: AB 30·30 − 30·10 = 600; BC 50·33.333 − 55.556·30 = 0; absolute BC
+///   55.556·3.333 = 185.185.
+/// - consumers pay 200 + 1800 + 1666.667 = 3666.667 = producers' 500 + 2566.667 + rent 600.
+/// - system cost 500 + 2566.667 = 3066.667; producer surplus 0 (both running units marginal).
+/// - countries (trade at zonal prices, rent shared half-half): AA 500 − 300 − 300 = −100;
+///   BB 2566.667 + 900 − 1666.667 − 300 = 1500; CC 1666.667.
+/// - autarky: 200 + 1800 + 2500 = 4500, saving 1433.333; gains AA 300, BB 300, CC 833.333.
+fn three_zones() -> tempfile::TempDir {
+    folder(&[
+        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,100,10\nb,B,100,30\nc,C,100,50\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nla,A,20\nlb,B,60\nlc,C,50\n"),
+        (
+            "links.csv",
+            "name,bus0,bus1,p_nom,p_min_pu,efficiency\nAB,A,B,30,-1,1\nBC,B,C,100,0,0.9\n",
+        ),
+    ])
+}
+
+fn report(n: &Network, o: &FormulationOptions) -> TradeReport {
+    let r = solve_ok(
+        n,
+        &SolveOptions {
+            formulation: o.clone(),
+            time_limit: None,
+        },
+    )
+    .results
+    .unwrap();
+    trade::analyse(n, &r, o)
+}
+
+fn autarky(n: &Network) -> Network {
+    let mut alone = n.clone();
+    for name in trade::cross_border_elements(n) {
+        alone.set_in_service(&name, false);
+    }
+    alone
+}
+
+#[test]
+fn three_zone_case_gives_every_trade_figure() {
+    let dir = three_zones();
+    let n = read(dir.path());
+    let o = FormulationOptions {
+        model: NetworkModel::Transport,
+        ..Default::default()
+    };
+    let r = report(&n, &o);
+    let tol = 1e-6;
+    let z = |name: &str| r.zones.iter().find(|z| z.zone == name).unwrap();
+    assert_abs(z("A").average_price, 10.0, tol);
+    assert_abs(z("B").load_weighted_price, 30.0, tol);
+    assert_abs(z("C").max_price, 100.0 / 3.0, tol);
+    assert_abs(z("A").net_position_mwh, 30.0, tol);
+    assert_abs(z("B").net_position_mwh, 500.0 / 9.0 - 30.0, tol);
+    assert_abs(z("C").net_position_mwh, -50.0, tol);
+    assert_abs(z("C").imports_mwh, 50.0, tol);
+    assert_abs(z("B").exports_mwh, 500.0 / 9.0, tol);
+    assert_abs(r.losses_mwh, 50.0 / 9.0, tol);
+    assert_abs(r.matrix[0][1], 30.0, tol);
+    assert_abs(r.matrix[1][2], 500.0 / 9.0, tol);
+    assert_abs(r.matrix[1][0] + r.matrix[2][1] + r.matrix[0][2], 0.0, tol);
+
+    let border = |a: &str, b: &str| {
+        r.borders
+            .iter()
+            .find(|x| x.zone_a == a && x.zone_b == b)
+            .unwrap()
+    };
+    let ab = border("A", "B");
+    assert_abs(ab.flow_ab_mwh, 30.0, tol);
+    assert_eq!((ab.hours_congested_ab, ab.hours_congested_ba), (1, 0));
+    assert_abs(ab.shadow_price_ab, 20.0, tol);
+    assert_abs(ab.congestion_rent, 600.0, tol);
+    assert_abs(ab.congestion_rent_abs, 600.0, tol);
+    let bc = border("B", "C");
+    assert_eq!(bc.hours_congested_ab, 0);
+    assert_abs(bc.congestion_rent, 0.0, tol);
+    assert_abs(bc.congestion_rent_abs, 500.0 / 9.0 * 10.0 / 3.0, tol);
+    assert_abs(bc.losses_mwh, 50.0 / 9.0, tol);
+
+    let w = &r.welfare;
+    assert_abs(w.consumer_payments, 200.0 + 1800.0 + 5000.0 / 3.0, tol);
+    assert_abs(
+        w.producer_revenue,
+        500.0 + 30.0 * (60.0 + 500.0 / 9.0 - 30.0),
+        tol,
+    );
+    assert_abs(w.congestion_rent, 600.0, tol);
+    assert_abs(w.producer_surplus, 0.0, tol);
+    assert_abs(
+        w.system_cost,
+        500.0 + 30.0 * (60.0 + 500.0 / 9.0 - 30.0),
+        tol,
+    );
+
+    let c = |name: &str| r.countries.iter().find(|c| c.country == name).unwrap();
+    assert_abs(c("AA").net_cost, -100.0, tol);
+    assert_abs(c("BB").net_cost, 1500.0, tol);
+    assert_abs(c("CC").net_cost, 5000.0 / 3.0, tol);
+    assert_abs(c("BB").import_bill, 900.0, tol);
+    assert_abs(c("BB").export_revenue, 5000.0 / 3.0, tol);
+    assert_abs(c("AA").rent_share, 300.0, tol);
+
+    let alone = report(&autarky(&n), &o);
+    let g = trade::gains(&r, &alone);
+    assert_abs(g.autarky_cost, 4500.0, tol);
+    assert_abs(
+        g.saving,
+        4500.0 - 500.0 - 30.0 * (60.0 + 500.0 / 9.0 - 30.0),
+        tol,
+    );
+    let gain = |name: &str| g.countries.iter().find(|c| c.country == name).unwrap();
+    assert_abs(gain("AA").gain, 300.0, tol);
+    assert_abs(gain("AA").production_cost_saving, -300.0, tol);
+    assert_abs(gain("BB").gain, 300.0, tol);
+    assert_abs(gain("CC").gain, 2500.0 - 5000.0 / 3.0, tol);
+    assert_abs(
+        g.countries.iter().map(|c| c.gain).sum::<f64>(),
+        g.saving,
+        tol,
+    );
+}
+
+#[test]
+fn accounting_identities_hold_on_a_month_of_carec() {
+    let mut n = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
+    solve::select_snapshots(&mut n, 0..744).unwrap();
+    let o = FormulationOptions {
+        model: NetworkModel::Transport,
+        ..Default::default()
+    };
+    let results = solve_ok(
+        &n,
+        &SolveOptions {
+            formulation: o.clone(),
+            time_limit: None,
+        },
+    )
+    .results
+    .unwrap();
+    let r = trade::analyse(&n, &results, &o);
+    let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+
+    // Per border: the rent is flow × price difference (with losses: price × received −
+    // price × sent), summed over hours, recomputed here from the raw results.
+    for b in &r.borders {
+        let mut rent = 0.0;
+        for (k, l) in n.links.iter().enumerate() {
+            let (za, zb) = (&n.buses[l.bus0].zone, &n.buses[l.bus1].zone);
+            if !((za == &b.zone_a && zb == &b.zone_b) || (za == &b.zone_b && zb == &b.zone_a)) {
+                continue;
+            }
+            for t in 0..744 {
+                let p0 = results.link_p0[k][t];
+                rent += results.bus_price[l.bus1][t] * l.efficiency * p0
+                    - results.bus_price[l.bus0][t] * p0;
+            }
+        }
+        assert!(
+            rel(b.congestion_rent, rent),
+            "{}-{}: {} vs {rent}",
+            b.zone_a,
+            b.zone_b,
+            b.congestion_rent
+        );
+    }
+    // Net positions add up to the losses.
+    let net: f64 = r.zones.iter().map(|z| z.net_position_mwh).sum();
+    assert!(rel(net, r.losses_mwh), "{net} vs {}", r.losses_mwh);
+    // Welfare terms add up: consumers pay producers plus the rent; costs are the objective.
+    let w = &r.welfare;
+    assert!(rel(
+        w.consumer_payments,
+        w.producer_revenue + w.congestion_rent
+    ));
+    assert!(
+        rel(w.system_cost, results.objective),
+        "{} vs {}",
+        w.system_cost,
+        results.objective
+    );
+    assert!(rel(w.producer_surplus, w.producer_revenue - w.system_cost));
+    // Country accounts share out the system cost; trading never costs the region more.
+    let countries: f64 = r.countries.iter().map(|c| c.net_cost).sum();
+    assert!(rel(countries, w.system_cost));
+    let alone = report(&autarky(&n), &o);
+    let g = trade::gains(&r, &alone);
+    assert!(g.coupled_cost <= g.autarky_cost);
+    assert!(rel(
+        g.countries.iter().map(|c| c.gain).sum::<f64>(),
+        g.saving
+    ));
+}
+
+#[test]
+fn shipped_scenarios_apply_to_carec() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = read(&root.join("networks/carec"));
+    for file in ["casa1000", "under_construction", "carbon30", "dry_year"] {
+        let path = root.join(format!("networks/scenarios/{file}.toml"));
+        let s = Scenario::read(&path).unwrap();
+        let mut n = base.clone();
+        s.apply(&mut n, file).unwrap();
+        match file {
+            "casa1000" => {
+                for l in ["CASA-HVDC", "CASA-HVDC:rev", "CASA-AC-KG", "CASA-AC-TJ:rev"] {
+                    assert!(
+                        n.links.iter().find(|x| x.name == l).unwrap().in_service,
+                        "{l}"
+                    );
+                }
+            }
+            "carbon30" => assert_eq!(s.co2_price, Some(30.0)),
+            "dry_year" => {
+                let t = |n: &Network| {
+                    n.storage_units
+                        .iter()
+                        .find(|s| s.name == "Toktogul")
+                        .unwrap()
+                        .inflow
+                        .at(3000)
+                };
+                assert_abs(t(&n), 0.75 * t(&base), 1e-9);
+            }
+            _ => assert!(
+                n.links.iter().filter(|l| l.in_service).count()
+                    > base.links.iter().filter(|l| l.in_service).count()
+            ),
+        }
+    }
+}
+
+#[test]
+fn scenario_errors_name_the_file_and_the_element() {
+    let dir = folder(&[
+        (
+            "bad.toml",
+            "switch_on = [\"NOPE\"]\n[demand_scale]\nMars = 2.0\n",
+        ),
+        ("broken.toml", "name = \"x\"\nswitch_on = 3\n"),
+        ("typo.toml", "swich_on = []\n"),
+    ]);
+    let n = read(&three_zones().path().to_path_buf());
+    let s = Scenario::read(&dir.path().join("bad.toml")).unwrap();
+    let msg = s.apply(&mut n.clone(), "bad.toml").unwrap_err().to_string();
+    assert!(
+        msg.contains("bad.toml") && msg.contains("element 'NOPE'") && msg.contains("switch_on"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("key 'Mars'") && msg.contains("demand_scale"),
+        "{msg}"
+    );
+    let msg = Scenario::read(&dir.path().join("broken.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("broken.toml line 2"), "{msg}");
+    let msg = Scenario::read(&dir.path().join("typo.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("swich_on"), "{msg}");
+}
+
+#[test]
+fn trade_command_writes_tables_json_and_charts() {
+    let dir = three_zones();
+    let out = tempfile::tempdir().unwrap();
+    let run = gridtrade()
+        .arg("trade")
+        .arg(dir.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("gains from trade"), "{text}");
+    for f in [
+        "zones.csv",
+        "borders.csv",
+        "trade_matrix.csv",
+        "countries.csv",
+        "gains.csv",
+        "monthly_net_position.csv",
+        "report.json",
+        "map.svg",
+        "price_duration.svg",
+        "monthly_net_position.svg",
+    ] {
+        let p = out.path().join(f);
+        assert!(p.exists(), "{f} missing");
+        if f.ends_with(".svg") {
+            let svg = std::fs::read_to_string(&p).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{f}"
+            );
+        }
+    }
+    assert!(std::fs::read_to_string(out.path().join("map.svg"))
+        .unwrap()
+        .contains(">A<"));
+    let run = gridtrade()
+        .arg("trade")
+        .arg(dir.path())
+        .args(["--json", "--no-autarky"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert!(
+        (v["study"]["report"]["welfare"]["congestion_rent"]
+            .as_f64()
+            .unwrap()
+            - 600.0)
+            .abs()
+            < 1e-6
+    );
+    assert!(v["study"]["gains"].is_null());
+}
