@@ -85,6 +85,34 @@ pub struct Results {
     pub shed_mwh: f64,
 }
 
+impl Results {
+    /// The results of snapshots `range` only (positions within the solved horizon); the
+    /// objective and totals are those of the whole solve.
+    pub fn restrict(&self, range: std::ops::Range<usize>) -> Results {
+        let cut = |t: &Table| -> Table { t.iter().map(|v| v[range.clone()].to_vec()).collect() };
+        Results {
+            objective: self.objective,
+            bus_price: cut(&self.bus_price),
+            bus_shed: cut(&self.bus_shed),
+            gen_p: cut(&self.gen_p),
+            gen_curtailment: cut(&self.gen_curtailment),
+            branch_p0: cut(&self.branch_p0),
+            branch_mu: cut(&self.branch_mu),
+            link_p0: cut(&self.link_p0),
+            link_p1: cut(&self.link_p1),
+            link_mu: cut(&self.link_mu),
+            su_p: cut(&self.su_p),
+            su_dispatch: cut(&self.su_dispatch),
+            su_store: cut(&self.su_store),
+            su_soc: cut(&self.su_soc),
+            su_spill: cut(&self.su_spill),
+            su_water_value: cut(&self.su_water_value),
+            co2_t: self.co2_t,
+            shed_mwh: self.shed_mwh,
+        }
+    }
+}
+
 /// Read every quantity of `m` from HiGHS' solution.
 pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> Results {
     let x = sol.columns();

@@ -351,3 +351,55 @@ fn trade_command_writes_tables_json_and_charts() {
     );
     assert!(v["study"]["gains"].is_null());
 }
+
+#[test]
+fn period_reports_part_of_the_solved_horizon() {
+    // The hand-built PyPSA case of tests/pypsa_handbuilt.rs has 4 hours; here: 2 of 3 hours.
+    let dir = folder(&[
+        (
+            "snapshots.csv",
+            ",snapshot\n0,2025-01-01 00:00:00\n1,2025-01-01 01:00:00\n2,2025-02-01 00:00:00\n",
+        ),
+        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,100,10\nb,B,100,30\n",
+        ),
+        ("loads.csv", "name,bus\nlb,B\n"),
+        ("loads-p_set.csv", ",lb\n0,20\n1,50\n2,50\n"),
+        ("links.csv", "name,bus0,bus1,p_nom\nAB,A,B,30\n"),
+    ]);
+    let run = |extra: &[&str]| {
+        gridtrade()
+            .arg("trade")
+            .arg(dir.path())
+            .args(["--json", "--no-autarky"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let whole: serde_json::Value = serde_json::from_slice(&run(&[]).stdout).unwrap();
+    let part: serde_json::Value =
+        serde_json::from_slice(&run(&["--period", "1..3"]).stdout).unwrap();
+    // Whole: A sends 20 + 30 + 30; hours 1..3: 60. Rent only when AB binds (hours 1, 2): 2 * 30 * 20.
+    let sent = |v: &serde_json::Value| v["study"]["report"]["matrix"][0][1].as_f64().unwrap();
+    assert!((sent(&whole) - 80.0).abs() < 1e-9);
+    assert!((sent(&part) - 60.0).abs() < 1e-9);
+    assert_eq!(part["study"]["report"]["snapshots"], 2);
+    assert!(
+        (part["study"]["report"]["welfare"]["congestion_rent"]
+            .as_f64()
+            .unwrap()
+            - 1200.0)
+            .abs()
+            < 1e-6
+    );
+    let months = part["study"]["report"]["monthly_net_position"]
+        .as_array()
+        .unwrap();
+    assert_eq!(months.len(), 2);
+    assert_eq!(months[1][0], "2025-02");
+    let bad = run(&["--period", "2..9"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
+}

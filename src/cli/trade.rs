@@ -30,6 +30,10 @@ pub struct TradeArgs {
     /// Solve only snapshot positions A..B (half-open, 0-based).
     #[arg(long, value_name = "A..B", value_parser = parse_range)]
     snapshots: Option<Range<usize>>,
+    /// Report only positions A..B of the solved horizon (e.g. one month of a year's solve);
+    /// the solve itself covers `--snapshots`.
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    period: Option<Range<usize>>,
     /// Network model between buses.
     #[arg(long, value_enum, default_value_t = NetworkModel::Transport)]
     model: NetworkModel,
@@ -62,15 +66,27 @@ struct Study {
     gains: Option<GainsFromTrade>,
 }
 
-/// Solve `n` and analyse it; on infeasibility, the diagnosis is the error.
-fn solve_report(n: &Network, o: &FormulationOptions) -> Result<Result<TradeReport, String>, Error> {
+/// Solve `n` and analyse it (over `period` when given); on infeasibility, the diagnosis is
+/// the error.
+fn solve_report(
+    n: &Network,
+    o: &FormulationOptions,
+    period: Option<&Range<usize>>,
+) -> Result<Result<TradeReport, String>, Error> {
     let opts = SolveOptions {
         formulation: o.clone(),
         time_limit: None,
     };
     let outcome = solve::solve(n, &opts)?;
     match (outcome.status, outcome.results) {
-        (Status::Optimal, Some(r)) => Ok(Ok(trade::analyse(n, &r, o))),
+        (Status::Optimal, Some(r)) => Ok(Ok(match period {
+            None => trade::analyse(n, &r, o),
+            Some(p) => {
+                let mut part = n.clone();
+                part.restrict_snapshots(p.clone());
+                trade::analyse(&part, &r.restrict(p.clone()), o)
+            }
+        })),
         (status, _) => Ok(Err(format!(
             "{}: {}",
             status.as_str(),
@@ -84,8 +100,9 @@ fn study(
     o: &FormulationOptions,
     label: String,
     autarky: bool,
+    period: Option<&Range<usize>>,
 ) -> Result<Result<Study, String>, Error> {
-    let report = match solve_report(n, o)? {
+    let report = match solve_report(n, o, period)? {
         Ok(r) => r,
         Err(e) => return Ok(Err(format!("{label}: {e}"))),
     };
@@ -94,7 +111,7 @@ fn study(
         for name in trade::cross_border_elements(n) {
             alone.set_in_service(&name, false);
         }
-        match solve_report(&alone, o)? {
+        match solve_report(&alone, o, period)? {
             Ok(a) => Some(trade::gains(&report, &a)),
             Err(e) => return Ok(Err(format!("{label} in autarky: {e}"))),
         }
@@ -143,8 +160,22 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
         co2_price: a.co2_price,
         ..Default::default()
     };
+    if let Some(p) = &a.period {
+        if p.end > base.snapshots.len() {
+            return Err(Error::option(
+                "--period",
+                format!(
+                    "{}..{} goes past the {} solved snapshots",
+                    p.start,
+                    p.end,
+                    base.snapshots.len()
+                ),
+            ));
+        }
+    }
+    let period = a.period.as_ref();
     let (n, label, so) = with_scenario(&base, a.scenario.as_deref(), &o)?;
-    let main = match study(&n, &so, label, !a.no_autarky)? {
+    let main = match study(&n, &so, label, !a.no_autarky, period)? {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -156,7 +187,7 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
         Some(which) => {
             let file = (which != "base").then(|| PathBuf::from(which));
             let (cn, clabel, co) = with_scenario(&base, file.as_deref(), &o)?;
-            match study(&cn, &co, clabel, false)? {
+            match study(&cn, &co, clabel, false, period)? {
                 Ok(s) => Some(s),
                 Err(e) => {
                     eprintln!("{e}");
