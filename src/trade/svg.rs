@@ -102,6 +102,9 @@ pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
             continue;
         };
         let net = b.flow_ab_mwh - b.flow_ba_mwh;
+        if b.flow_ab_mwh + b.flow_ba_mwh == 0.0 {
+            continue; // switched off or unused
+        }
         let (from, to, congested) = if net >= 0.0 {
             (ia, ib, b.hours_congested_ab)
         } else {
