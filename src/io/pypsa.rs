@@ -147,8 +147,8 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
         };
         let mut c = t.cell(i, format!("bus '{name}'"), f);
         let zone = zone_col.map(|z| c.string(z, "")).unwrap_or_default();
-        if zone.is_empty() && zone_col.is_some() {
-            c.warning(zone_col.unwrap(), "empty: the bus is in zone `all`");
+        if let (true, Some(col)) = (zone.is_empty(), zone_col) {
+            c.warning(col, "empty: the bus is in zone `all`");
         }
         let carrier = c.string("carrier", "AC");
         if carrier != "AC" {

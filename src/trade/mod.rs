@@ -337,7 +337,9 @@ pub fn analyse(n: &Network, r: &Results, o: &FormulationOptions) -> TradeReport 
     // Elements: flows, borders, rent.
     let mut matrix = vec![vec![0.0; nz]; nz];
     let mut borders: BTreeMap<(usize, usize), BorderTrade> = BTreeMap::new();
-    let mut congested: BTreeMap<(usize, usize), (Vec<bool>, Vec<bool>, f64, f64)> = BTreeMap::new();
+    // Per border: congested snapshots a→b and b→a, and the sums of their shadow prices.
+    type Congestion = (Vec<bool>, Vec<bool>, f64, f64);
+    let mut congested: BTreeMap<(usize, usize), Congestion> = BTreeMap::new();
     let mut total_rent = 0.0;
     let mut losses = 0.0;
     let mut countries: BTreeMap<String, CountryAccount> = BTreeMap::new();
