@@ -65,5 +65,27 @@ fn bench_solve(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_read, bench_build, bench_solve);
+/// A month (January, 744 h) of the CAREC regional network: 163k columns, 26k rows.
+fn bench_carec_month(c: &mut Criterion) {
+    let mut g = c.benchmark_group("carec");
+    g.sample_size(10);
+    let (mut n, _) = gridtrade::io::read(&path("networks/carec")).unwrap();
+    solve::select_snapshots(&mut n, 0..744).unwrap();
+    let opts = SolveOptions::default();
+    g.bench_function("build_january", |b| {
+        b.iter(|| black_box(formulation::build(&n, &opts.formulation).lp.num_rows()))
+    });
+    g.bench_function("solve_january", |b| {
+        b.iter(|| black_box(solve::solve(&n, &opts).unwrap().status))
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_read,
+    bench_build,
+    bench_solve,
+    bench_carec_month
+);
 criterion_main!(benches);

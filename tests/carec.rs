@@ -108,3 +108,44 @@ fn january_solves_with_a_southern_winter_deficit_that_casa_1000_would_ease() {
     assert!(casa.objective < base.objective);
     assert!(casa.shed_mwh < base.shed_mwh);
 }
+
+#[test]
+fn hydro_countries_import_in_winter_and_export_in_summer() {
+    // Each month solved alone (reservoirs cyclic within the month): Tajikistan and
+    // Kyrgyzstan import in January and export in July, the region's seasonal pattern.
+    let base = read(&carec());
+    let o = gridtrade::formulation::FormulationOptions {
+        model: gridtrade::formulation::NetworkModel::Transport,
+        ..Default::default()
+    };
+    let month = |range: std::ops::Range<usize>| {
+        let mut n = base.clone();
+        solve::select_snapshots(&mut n, range).unwrap();
+        let r = solve_ok(
+            &n,
+            &SolveOptions {
+                formulation: o.clone(),
+                time_limit: None,
+            },
+        )
+        .results
+        .unwrap();
+        gridtrade::trade::analyse(&n, &r, &o)
+    };
+    let (january, july) = (month(0..744), month(4344..5088));
+    let position = |report: &gridtrade::trade::TradeReport, country: &str| {
+        report
+            .zones
+            .iter()
+            .filter(|z| z.country == country)
+            .map(|z| z.net_position_mwh)
+            .sum::<f64>()
+    };
+    for country in ["TJ", "KG"] {
+        let (jan, jul) = (position(&january, country), position(&july, country));
+        assert!(
+            jan < 0.0 && jul > 0.0,
+            "{country}: January {jan} MWh, July {jul} MWh"
+        );
+    }
+}
