@@ -12,6 +12,7 @@ pub mod formulation;
 pub mod io;
 pub mod network;
 pub mod report;
+pub mod service;
 pub mod solution;
 pub mod solve;
 pub mod trade;

@@ -41,6 +41,24 @@ enum Command {
     /// Cross-border trade report: prices, flows, congestion, welfare and gains from trade,
     /// optionally for a scenario compared with the base or another scenario.
     Trade(trade::TradeArgs),
+    /// Run the gRPC server (gridtrade.v1) with every network under --networks.
+    Serve(ServeArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    addr: String,
+    /// Folder whose PyPSA folders and MATPOWER files are loaded at start.
+    #[arg(long, default_value = "networks")]
+    networks: PathBuf,
+    /// Solves running at once (default: the number of cores).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Solves that may wait for a slot; beyond it, RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
 }
 
 #[derive(Args)]
@@ -136,6 +154,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => run_validate(a),
         Command::Info(a) => run_info(a),
         Command::Trade(a) => trade::run(a),
+        Command::Serve(a) => run_serve(a),
     };
     match result {
         Ok(code) => code,
@@ -216,6 +235,55 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
+    use crate::service::{GridTrade, Store};
+    let (store, problems) = Store::load_dir(&a.networks)?;
+    for p in &problems {
+        eprintln!("not loaded: {p}");
+    }
+    let names: Vec<String> = store
+        .latest()
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    let concurrency = a.concurrency.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
+        path: PathBuf::from("tokio runtime"),
+        source,
+    })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.addr)
+            .await
+            .map_err(|e| Error::option("--addr", format!("{}: {e}", a.addr)))?;
+        let local = listener.local_addr().map_err(|e| Error::option("--addr", e.to_string()))?;
+        eprintln!(
+            "gridtrade serving gridtrade.v1 on {local} ({} networks: {}; {concurrency} solves at once)",
+            names.len(),
+            names.join(", ")
+        );
+        let shutdown = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            eprintln!("shutting down: finishing in-flight requests");
+        };
+        crate::service::serve(listener, GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue), shutdown)
+            .await
+            .map_err(|e| Error::Solver(format!("server: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_validate(a: ValidateArgs) -> Result<ExitCode, Error> {

@@ -1,0 +1,220 @@
+//! Conversions between proto messages and domain types (nothing else happens here).
+
+use super::proto;
+use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::network::{BranchKind, Network};
+use crate::solution::Status as SolveStatus;
+use crate::solve::Outcome;
+use tonic::Status;
+
+/// Summary of network `n`, held by the server under `name`.
+pub fn summary(name: &str, n: &Network, version: u64) -> proto::NetworkSummary {
+    let count = |k| n.branches.iter().filter(|b| b.kind == k).count() as u32;
+    proto::NetworkSummary {
+        name: name.to_string(),
+        version,
+        snapshots: n.snapshots.len() as u32,
+        first_snapshot: n.snapshots.names.first().cloned().unwrap_or_default(),
+        last_snapshot: n.snapshots.names.last().cloned().unwrap_or_default(),
+        buses: n.buses.len() as u32,
+        zones: n.zones(),
+        lines: count(BranchKind::Line),
+        transformers: count(BranchKind::Transformer),
+        links: n.links.len() as u32,
+        generators: n.generators.len() as u32,
+        loads: n.loads.len() as u32,
+        storage_units: n.storage_units.len() as u32,
+    }
+}
+
+pub fn network(name: &str, n: &Network, version: u64) -> proto::GetNetworkResponse {
+    let bus = |i: usize| n.buses[i].name.clone();
+    let mut branches: Vec<proto::Branch> = n
+        .branches
+        .iter()
+        .map(|b| proto::Branch {
+            name: b.name.clone(),
+            kind: match b.kind {
+                BranchKind::Line => proto::BranchKind::Line,
+                BranchKind::Transformer => proto::BranchKind::Transformer,
+            } as i32,
+            bus0: bus(b.bus0),
+            bus1: bus(b.bus1),
+            capacity_mw: b.s_max,
+            efficiency: 1.0,
+            in_service: b.in_service,
+        })
+        .collect();
+    branches.extend(n.links.iter().map(|l| proto::Branch {
+        name: l.name.clone(),
+        kind: proto::BranchKind::Link as i32,
+        bus0: bus(l.bus0),
+        bus1: bus(l.bus1),
+        capacity_mw: l.p_nom,
+        efficiency: l.efficiency,
+        in_service: l.in_service,
+    }));
+    proto::GetNetworkResponse {
+        summary: Some(summary(name, n, version)),
+        buses: n
+            .buses
+            .iter()
+            .map(|b| proto::Bus {
+                name: b.name.clone(),
+                zone: b.zone.clone(),
+                country: b.country.clone(),
+                x: b.x,
+                y: b.y,
+            })
+            .collect(),
+        branches,
+        generators: n
+            .generators
+            .iter()
+            .map(|g| proto::Generator {
+                name: g.name.clone(),
+                bus: bus(g.bus),
+                carrier: g.carrier.clone(),
+                p_nom: g.p_nom,
+                in_service: g.in_service,
+            })
+            .collect(),
+        storage_units: n
+            .storage_units
+            .iter()
+            .map(|s| proto::StorageUnit {
+                name: s.name.clone(),
+                bus: bus(s.bus),
+                carrier: s.carrier.clone(),
+                p_nom: s.p_nom,
+                max_hours: s.max_hours,
+                in_service: s.in_service,
+            })
+            .collect(),
+    }
+}
+
+/// The formulation options of a solve request; unknown enum values are INVALID_ARGUMENT.
+pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status> {
+    let model = match proto::NetworkModel::try_from(r.model) {
+        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Dc) => NetworkModel::Dc,
+        Ok(proto::NetworkModel::Transport) => NetworkModel::Transport,
+        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "model: unknown value {}",
+                r.model
+            )))
+        }
+    };
+    let dc_convention = match proto::DcConvention::try_from(r.dc_convention) {
+        Ok(proto::DcConvention::Unspecified | proto::DcConvention::Matpower) => {
+            DcConvention::Matpower
+        }
+        Ok(proto::DcConvention::Powermodels) => DcConvention::Powermodels,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "dc_convention: unknown value {}",
+                r.dc_convention
+            )))
+        }
+    };
+    if (r.snapshot_start, r.snapshot_end) != (0, 0) && r.snapshot_start >= r.snapshot_end {
+        return Err(Status::invalid_argument(format!(
+            "snapshot_start {} must be below snapshot_end {}",
+            r.snapshot_start, r.snapshot_end
+        )));
+    }
+    Ok(FormulationOptions {
+        model,
+        dc_convention,
+        angle_limits: r.angle_limits,
+        voll: r.voll,
+        co2_price: r.co2_price,
+        pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
+        slack_penalty: None,
+    })
+}
+
+pub fn solve_response(
+    n: &Network,
+    name: &str,
+    version: u64,
+    o: &Outcome,
+    opts: &crate::solve::SolveOptions,
+    include_series: bool,
+) -> proto::SolveResponse {
+    let r = o.results.as_ref().expect("checked by the caller");
+    let summary = crate::report::summary(n, o, &opts.formulation);
+    let series = |names: Vec<&str>, table: &crate::solution::Table| -> Vec<proto::Series> {
+        names
+            .into_iter()
+            .zip(table)
+            .map(|(name, values)| proto::Series {
+                name: name.to_string(),
+                values: values.clone(),
+            })
+            .collect()
+    };
+    let branch_names: Vec<&str> = n
+        .branches
+        .iter()
+        .map(|b| b.name.as_str())
+        .chain(n.links.iter().map(|l| l.name.as_str()))
+        .collect();
+    let flows: crate::solution::Table = r.branch_p0.iter().chain(&r.link_p0).cloned().collect();
+    let mus: crate::solution::Table = r.branch_mu.iter().chain(&r.link_mu).cloned().collect();
+    proto::SolveResponse {
+        network: name.to_string(),
+        version,
+        status: match o.status {
+            SolveStatus::Optimal => proto::SolveStatus::Optimal,
+            _ => proto::SolveStatus::TimeLimit,
+        } as i32,
+        objective: r.objective,
+        timings: Some(proto::Timings {
+            build_s: o.timings.build_s,
+            solve_s: o.timings.solve_s,
+            extract_s: o.timings.extract_s,
+        }),
+        snapshots: n.snapshots.len() as u32,
+        co2_t: r.co2_t,
+        load_shed_mwh: r.shed_mwh,
+        zones: summary
+            .zones
+            .iter()
+            .map(|z| proto::ZonePrice {
+                zone: z.name.clone(),
+                average_price: z.average_price.unwrap_or(f64::NAN),
+                min_price: z.min_price.unwrap_or(f64::NAN),
+                max_price: z.max_price.unwrap_or(f64::NAN),
+            })
+            .collect(),
+        bus_prices: if include_series {
+            series(
+                n.buses.iter().map(|b| b.name.as_str()).collect(),
+                &r.bus_price,
+            )
+        } else {
+            Vec::new()
+        },
+        branch_flows: if include_series {
+            series(branch_names.clone(), &flows)
+        } else {
+            Vec::new()
+        },
+        branch_shadow_prices: if include_series {
+            series(branch_names, &mus)
+        } else {
+            Vec::new()
+        },
+        generator_output: if include_series {
+            series(
+                n.generators.iter().map(|g| g.name.as_str()).collect(),
+                &r.gen_p,
+            )
+        } else {
+            Vec::new()
+        },
+    }
+}

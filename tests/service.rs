@@ -1,0 +1,277 @@
+//! The gRPC service, over real gRPC on 127.0.0.1 (port 0): networks, solves, status codes,
+//! limits, deadlines, health and reflection.
+
+mod common;
+
+use common::*;
+use gridtrade::service::proto::grid_trade_service_client::GridTradeServiceClient;
+use gridtrade::service::proto::{self, SolveRequest};
+use gridtrade::service::{serve, GridTrade, Store};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Channel;
+use tonic::Code;
+
+/// Start a server holding the example network, the CAREC network and three MATPOWER cases;
+/// returns its address and a handle that stops it when dropped.
+async fn start(concurrency: usize, queue: usize) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let store = Store::default();
+    for (name, path) in [
+        ("example", root.join("networks/example")),
+        ("carec", root.join("networks/carec")),
+        ("case5", case("pglib_opf_case5_pjm.m")),
+        ("case9q", case("matpower_case9.m")),
+        ("sad", case("pglib_opf_case14_ieee__sad.m")),
+    ] {
+        store.insert(name, read(&path));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let service = GridTrade::new(Arc::new(store), concurrency, queue);
+    tokio::spawn(serve(listener, service, async {
+        let _ = rx.await;
+    }));
+    (addr, tx)
+}
+
+async fn client(addr: &str) -> GridTradeServiceClient<Channel> {
+    for _ in 0..50 {
+        if let Ok(c) = GridTradeServiceClient::connect(addr.to_string()).await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server at {addr} did not come up");
+}
+
+fn solve_request(network: &str) -> SolveRequest {
+    SolveRequest {
+        network: network.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_gets_and_solves_networks_with_the_reference_answers() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let list = c
+        .list_networks(proto::ListNetworksRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = list.networks.iter().map(|n| n.name.as_str()).collect();
+    assert!(
+        names.contains(&"carec") && names.contains(&"case5"),
+        "{names:?}"
+    );
+    let carec = list.networks.iter().find(|n| n.name == "carec").unwrap();
+    assert_eq!(
+        (carec.version, carec.snapshots, carec.buses, carec.links),
+        (1, 8760, 24, 88)
+    );
+
+    let net = c
+        .get_network(proto::GetNetworkRequest {
+            name: "example".into(),
+            version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(net.buses.len(), 4);
+    let link = net.branches.iter().find(|b| b.name == "KG-KZ_S").unwrap();
+    assert_eq!(link.kind, proto::BranchKind::Link as i32);
+    assert_eq!(link.capacity_mw, 500.0);
+
+    // PGLib case5: objective 17479.8969 and the LMPs of references.md.
+    let mut req = solve_request("case5");
+    req.include_series = true;
+    let r = c.solve(req).await.unwrap().into_inner();
+    assert_eq!(r.status, proto::SolveStatus::Optimal as i32);
+    assert_rel(r.objective, 17479.8969, 1e-6);
+    for (s, want) in r
+        .bus_prices
+        .iter()
+        .zip([16.9774, 26.3845, 30.0, 39.9427, 10.0])
+    {
+        assert_abs(s.values[0], want, 1e-4);
+    }
+    assert_eq!(r.generator_output.len(), 5);
+
+    // The example network over gRPC gives what the library gives.
+    let local = gridtrade::solve::solve(
+        &read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example")),
+        &Default::default(),
+    )
+    .unwrap()
+    .results
+    .unwrap();
+    let mut req = solve_request("example");
+    req.snapshot_start = 0;
+    req.snapshot_end = 24;
+    let r = c.solve(req).await.unwrap().into_inner();
+    assert_rel(r.objective, local.objective, 1e-9);
+    assert_eq!(r.snapshots, 24);
+    assert!(r.bus_prices.is_empty(), "series only on request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_the_right_status_and_a_message_naming_the_problem() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let err = c.solve(solve_request("nowhere")).await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("nowhere"));
+    let err = c
+        .get_network(proto::GetNetworkRequest {
+            name: "case5".into(),
+            version: 7,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(
+        err.message().contains("versions 1..=1"),
+        "{}",
+        err.message()
+    );
+
+    let mut req = solve_request("example");
+    req.snapshot_start = 10;
+    req.snapshot_end = 99;
+    let err = c.solve(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("--snapshots") || err.message().contains("24 snapshots"),
+        "{}",
+        err.message()
+    );
+
+    let mut req = solve_request("example");
+    req.model = 42;
+    let err = c.solve(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("model"));
+
+    // Quadratic costs without a piecewise-linear approximation: the element and field.
+    let err = c.solve(solve_request("case9q")).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("generator 'gen1'")
+            && err.message().contains("marginal_cost_quadratic"),
+        "{}",
+        err.message()
+    );
+    let mut req = solve_request("case9q");
+    req.pwl_segments = 100;
+    assert!(c.solve(req).await.is_ok());
+
+    // Infeasible: FAILED_PRECONDITION with the diagnosis.
+    let mut req = solve_request("sad");
+    req.angle_limits = true;
+    let err = c.solve(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(
+        err.message().contains("load must be shed"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_becomes_the_time_limit_and_the_queue_is_bounded() {
+    // One solve at a time and no queue: a second concurrent solve is refused.
+    let (addr, _stop) = start(1, 0).await;
+    let mut c = client(&addr).await;
+    let mut january = solve_request("carec");
+    january.snapshot_end = 744;
+    let mut first = c.clone();
+    let long = tokio::spawn(async move { first.solve(january).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let err = c.solve(solve_request("case5")).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(long.await.unwrap().is_ok());
+
+    // A year of CAREC cannot be solved in half a second: the deadline stops it.
+    let mut year = tonic::Request::new(solve_request("carec"));
+    year.set_timeout(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    let err = c.solve(year).await.unwrap_err();
+    // tonic reports a client-side timeout as CANCELLED ("Timeout expired"); the server maps
+    // the deadline to HiGHS' time limit and answers DEADLINE_EXCEEDED if it gets there first.
+    assert!(
+        matches!(err.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // The server stays usable: its solve slot is freed once HiGHS stops at the time limit.
+    let mut ok = None;
+    for _ in 0..100 {
+        match c.solve(solve_request("case5")).await {
+            Ok(r) => {
+                ok = Some(r.into_inner());
+                break;
+            }
+            Err(e) if e.code() == Code::ResourceExhausted => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_rel(ok.expect("slot freed").objective, 17479.8969, 1e-6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_reflection_are_served() {
+    let (addr, _stop) = start(1, 1).await;
+    client(&addr).await;
+    let channel = Channel::from_shared(addr.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "gridtrade.v1.GridTradeService".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let mut reflection = ServerReflectionClient::new(channel);
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = reflection
+        .server_reflection_info(tokio_stream::iter(vec![req]))
+        .await
+        .unwrap()
+        .into_inner();
+    let resp = stream.message().await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+        panic!("{resp:?}")
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"gridtrade.v1.GridTradeService".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_string()),
+        "{names:?}"
+    );
+}
