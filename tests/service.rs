@@ -275,3 +275,262 @@ async fn health_and_reflection_are_served() {
         "{names:?}"
     );
 }
+
+fn files_of(dir: &Path) -> Vec<proto::File> {
+    let mut files: Vec<proto::File> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| proto::File {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            content: std::fs::read(&p).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_edit_version_and_delete() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    let up = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "mine".into(),
+            files: files_of(&example),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(up.summary.as_ref().unwrap().version, 1);
+    let v1 = c
+        .solve(solve_request("mine"))
+        .await
+        .unwrap()
+        .into_inner()
+        .objective;
+
+    // Switch the link out: a new version, a dearer dispatch; version 1 is unchanged.
+    use proto::edit::Edit as E;
+    let edit = |e: E| proto::Edit { edit: Some(e) };
+    let upd = c
+        .update_network(proto::UpdateNetworkRequest {
+            name: "mine".into(),
+            base_version: 0,
+            edits: vec![edit(E::SetInService(proto::SetInService {
+                element: "KG-KZ_S".into(),
+                in_service: false,
+            }))],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(upd.summary.unwrap().version, 2);
+    let v2 = c
+        .solve(solve_request("mine"))
+        .await
+        .unwrap()
+        .into_inner()
+        .objective;
+    assert!(v2 > v1);
+    let mut again = solve_request("mine");
+    again.version = 1;
+    assert_eq!(c.solve(again).await.unwrap().into_inner().objective, v1);
+
+    // A new link and a bigger one make version 3; a bad edit makes nothing.
+    let upd = c
+        .update_network(proto::UpdateNetworkRequest {
+            name: "mine".into(),
+            base_version: 1,
+            edits: vec![
+                edit(E::AddLink(proto::AddLink {
+                    name: "UZ_S-KZ_S".into(),
+                    bus0: "UZ_S".into(),
+                    bus1: "KZ_S".into(),
+                    p_nom: 300.0,
+                    p_min_pu: -1.0,
+                    efficiency: 0.0,
+                })),
+                edit(E::SetAttribute(proto::SetAttribute {
+                    element: "KG-KZ_S".into(),
+                    attribute: "p_nom".into(),
+                    value: 900.0,
+                })),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(upd.summary.as_ref().unwrap().version, 3);
+    assert_eq!(upd.summary.unwrap().links, 2);
+    assert!(
+        c.solve(solve_request("mine"))
+            .await
+            .unwrap()
+            .into_inner()
+            .objective
+            <= v1
+    );
+    let err = c
+        .update_network(proto::UpdateNetworkRequest {
+            name: "mine".into(),
+            base_version: 0,
+            edits: vec![edit(E::SetAttribute(proto::SetAttribute {
+                element: "Toktogul".into(),
+                attribute: "p_nom".into(),
+                value: -5.0,
+            }))],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("storage unit 'Toktogul'") && err.message().contains("p_nom"),
+        "{}",
+        err.message()
+    );
+    let list = c
+        .list_networks(proto::ListNetworksRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        list.networks
+            .iter()
+            .find(|n| n.name == "mine")
+            .unwrap()
+            .version,
+        3
+    );
+
+    c.delete_network(proto::DeleteNetworkRequest {
+        name: "mine".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        c.solve(solve_request("mine")).await.unwrap_err().code(),
+        Code::NotFound
+    );
+    assert_eq!(
+        c.delete_network(proto::DeleteNetworkRequest {
+            name: "mine".into()
+        })
+        .await
+        .unwrap_err()
+        .code(),
+        Code::NotFound
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_are_refused_with_the_file_and_field() {
+    let (addr, _stop) = start(1, 1).await;
+    let mut c = client(&addr).await;
+    let file = |name: &str, text: &str| proto::File {
+        name: name.into(),
+        content: text.as_bytes().to_vec(),
+    };
+    let err = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "x".into(),
+            files: vec![file("../buses.csv", "name\nA\n")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("../buses.csv"));
+    let err = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "bad name!".into(),
+            files: vec![file("buses.csv", "name\nA\n")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "x".into(),
+            files: vec![
+                file("buses.csv", "name\nA\n"),
+                file("generators.csv", "name,bus,p_nom\ng,Q,10\n"),
+            ],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("generators.csv line 2")
+            && err.message().contains("unknown bus `Q`"),
+        "{}",
+        err.message()
+    );
+    // A MATPOWER case uploads as one file.
+    let m = std::fs::read_to_string(case("pglib_opf_case5_pjm.m")).unwrap();
+    let up = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "pjm".into(),
+            files: vec![file("case5.m", &m)],
+        })
+        .await
+        .unwrap();
+    assert_eq!(up.into_inner().summary.unwrap().buses, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_command_talks_to_the_server() {
+    let (addr, _stop) = start(2, 4).await;
+    client(&addr).await;
+    let run = move |args: Vec<String>| {
+        let addr = addr.clone();
+        tokio::task::spawn_blocking(move || {
+            gridtrade()
+                .arg("call")
+                .arg("--server")
+                .arg(&addr)
+                .args(args)
+                .output()
+                .unwrap()
+        })
+    };
+    let out = run(vec!["networks".into()]).await.unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("case5"));
+    let out = run(vec!["solve".into(), "case5".into(), "--json".into()])
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!((v["objective"].as_f64().unwrap() - 17479.8969).abs() < 1e-3);
+    let out = run(vec![
+        "update".into(),
+        "case5".into(),
+        "--switch-off".into(),
+        "branch6".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(vec![
+        "solve".into(),
+        "sad".into(),
+        "--snapshots".into(),
+        "0..1".into(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(vec!["solve".into(), "nowhere".into()]).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NotFound"));
+}

@@ -1,4 +1,4 @@
-//! The command line: `gridtrade solve | validate | info | trade`.
+//! The command line: `gridtrade solve | validate | info | trade | serve | call`.
 //!
 //! Exit codes: 0 when the solve is optimal (or the check passes), 2 when the problem is
 //! infeasible or unbounded or no solution was found in time (the diagnosis goes to stderr),
@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod call;
 mod trade;
 
 #[derive(Parser)]
@@ -43,6 +44,8 @@ enum Command {
     Trade(trade::TradeArgs),
     /// Run the gRPC server (gridtrade.v1) with every network under --networks.
     Serve(ServeArgs),
+    /// Call a gridtrade server: networks, get, solve, update, upload, delete.
+    Call(call::CallArgs),
 }
 
 #[derive(Args)]
@@ -155,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::Info(a) => run_info(a),
         Command::Trade(a) => trade::run(a),
         Command::Serve(a) => run_serve(a),
+        Command::Call(a) => call::run(a),
     };
     match result {
         Ok(code) => code,

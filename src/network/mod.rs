@@ -8,12 +8,14 @@
 //! Elements are never removed: each has an `in_service` flag, so switching an interconnector
 //! out and back in keeps every index (and the graph's edge indices) stable.
 
+mod edit;
 mod series;
 
 use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
 use std::collections::HashMap;
 use std::fmt;
 
+pub use edit::Edit;
 pub use series::Series;
 
 /// Where an element was read from, so messages can point at it.

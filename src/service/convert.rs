@@ -218,3 +218,33 @@ pub fn solve_response(
         },
     }
 }
+
+/// The domain edits of an update request; an empty edit is INVALID_ARGUMENT.
+pub fn edits(r: &proto::UpdateNetworkRequest) -> Result<Vec<crate::network::Edit>, Status> {
+    use crate::network::Edit;
+    use proto::edit::Edit as E;
+    r.edits
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match &e.edit {
+            Some(E::SetInService(s)) => Ok(Edit::SetInService {
+                element: s.element.clone(),
+                in_service: s.in_service,
+            }),
+            Some(E::SetAttribute(s)) => Ok(Edit::SetAttribute {
+                element: s.element.clone(),
+                attribute: s.attribute.clone(),
+                value: s.value,
+            }),
+            Some(E::AddLink(a)) => Ok(Edit::AddLink {
+                name: a.name.clone(),
+                bus0: a.bus0.clone(),
+                bus1: a.bus1.clone(),
+                p_nom: a.p_nom,
+                p_min_pu: a.p_min_pu,
+                efficiency: a.efficiency,
+            }),
+            None => Err(Status::invalid_argument(format!("edit {}: empty", i + 1))),
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@
 
 mod convert;
 mod store;
+mod upload;
 
 pub mod proto {
     #![allow(clippy::all)]
@@ -66,6 +67,23 @@ pub fn status_of(e: &Error) -> Status {
     }
 }
 
+/// Names of networks and uploaded files: letters, digits, `_`, `-`, `.`; no `..`.
+pub(crate) fn check_name(field: &str, name: &str) -> Result<(), Status> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Status::invalid_argument(format!(
+            "{field} `{name}`: use 1-200 letters, digits, `_`, `-` or `.`"
+        )))
+    }
+}
+
 /// The gRPC deadline (`grpc-timeout` header, e.g. `5S`, `250m`) as a duration.
 fn deadline<T>(req: &Request<T>) -> Option<Duration> {
     let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
@@ -104,6 +122,59 @@ impl GridTradeService for GridTrade {
         let r = req.into_inner();
         let (version, n) = self.store.get(&r.name, r.version)?;
         Ok(Response::new(convert::network(&r.name, &n, version)))
+    }
+
+    async fn upload_network(
+        &self,
+        req: Request<proto::UploadNetworkRequest>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let r = req.into_inner();
+        check_name("name", &r.name)?;
+        let files: Vec<(String, Vec<u8>)> =
+            r.files.into_iter().map(|f| (f.name, f.content)).collect();
+        let (mut n, warnings) = tokio::task::spawn_blocking(move || upload::read(&files))
+            .await
+            .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
+        n.name = r.name.clone();
+        let version = self.store.insert(&r.name, n);
+        let (_, n) = self.store.get(&r.name, version)?;
+        Ok(Response::new(proto::UploadNetworkResponse {
+            summary: Some(convert::summary(&r.name, &n, version)),
+            warnings,
+        }))
+    }
+
+    async fn update_network(
+        &self,
+        req: Request<proto::UpdateNetworkRequest>,
+    ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
+        let r = req.into_inner();
+        let edits = convert::edits(&r)?;
+        let (_, base) = self.store.get(&r.name, r.base_version)?;
+        let mut n = (*base).clone();
+        n.apply(&edits).map_err(Status::invalid_argument)?;
+        let mut findings = crate::error::Findings::default();
+        crate::validate::check(&n, &Default::default(), &mut findings);
+        if findings.has_errors() {
+            return Err(status_of(&Error::Invalid(findings)));
+        }
+        let version = self.store.insert(&r.name, n);
+        let (_, n) = self.store.get(&r.name, version)?;
+        Ok(Response::new(proto::UpdateNetworkResponse {
+            summary: Some(convert::summary(&r.name, &n, version)),
+        }))
+    }
+
+    async fn delete_network(
+        &self,
+        req: Request<proto::DeleteNetworkRequest>,
+    ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
+        let name = req.into_inner().name;
+        if self.store.remove(&name) {
+            Ok(Response::new(proto::DeleteNetworkResponse {}))
+        } else {
+            Err(Status::not_found(format!("no network named `{name}`")))
+        }
     }
 
     async fn solve(

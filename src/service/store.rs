@@ -54,6 +54,15 @@ impl Store {
         versions.len() as u64
     }
 
+    /// Remove network `name` with all its versions; false when there is none.
+    pub fn remove(&self, name: &str) -> bool {
+        self.networks
+            .write()
+            .expect("store lock")
+            .remove(name)
+            .is_some()
+    }
+
     /// Network `name` at `version` (0 = newest).
     pub fn get(&self, name: &str, version: u64) -> Result<(u64, Arc<Network>), Status> {
         let map = self.networks.read().expect("store lock");
