@@ -43,7 +43,7 @@ impl Network {
                 element,
                 in_service,
             } => {
-                if self.set_in_service(element, *in_service) {
+                if self.set_in_service_group(element, *in_service) {
                     Ok(())
                 } else {
                     Err(format!(

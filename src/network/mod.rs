@@ -259,6 +259,15 @@ pub enum SourceFormat {
     Matpower,
 }
 
+/// Whether `name` designates the element named `element`: the same name, or `element` is
+/// `name:<suffix>` (the CAREC network's `<id>:rev` reverse link of interconnector `<id>`).
+pub fn designates(name: &str, element: &str) -> bool {
+    element == name
+        || element
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
 /// What an edge of the graph is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeRef {
@@ -423,10 +432,20 @@ impl Network {
     /// Switch a branch, link, generator, load or storage unit in or out of service by name.
     /// Returns false when no element has that name.
     pub fn set_in_service(&mut self, name: &str, in_service: bool) -> bool {
+        self.switch(|e| e == name, in_service)
+    }
+
+    /// Switch every element that `name` designates (see [`designates`]): an interconnector
+    /// id switches both of its one-way links. Returns false when there is none.
+    pub fn set_in_service_group(&mut self, name: &str, in_service: bool) -> bool {
+        self.switch(|e| designates(name, e), in_service)
+    }
+
+    fn switch(&mut self, pick: impl Fn(&str) -> bool, in_service: bool) -> bool {
         let mut found = false;
         macro_rules! switch {
             ($v:expr) => {
-                for e in $v.iter_mut().filter(|e| e.name == name) {
+                for e in $v.iter_mut().filter(|e| pick(&e.name)) {
                     e.in_service = in_service;
                     found = true;
                 }

@@ -75,23 +75,11 @@ impl Scenario {
     /// Apply the changes to `n`. `file` names the scenario in error messages.
     pub fn apply(&self, n: &mut Network, file: &str) -> Result<(), Error> {
         let mut f = Findings::default();
-        let matches = |element: &str, name: &str| {
-            element == name
-                || element
-                    .strip_prefix(name)
-                    .is_some_and(|rest| rest.starts_with(':'))
-        };
+        let matches = |element: &str, name: &str| crate::network::designates(name, element);
         for (list, on) in [(&self.switch_on, true), (&self.switch_off, false)] {
             let field = if on { "switch_on" } else { "switch_off" };
             for name in list {
-                let mut found = false;
-                let names: Vec<String> = element_names(n)
-                    .into_iter()
-                    .filter(|e| matches(e, name))
-                    .collect();
-                for e in names {
-                    found |= n.set_in_service(&e, on);
-                }
+                let found = n.set_in_service_group(name, on);
                 if !found {
                     f.error(
                         file,
@@ -212,17 +200,6 @@ fn check_factor(f: &mut Findings, file: &str, field: &str, key: &str, factor: f6
             format!("{factor}: a scale factor must be a non-negative number"),
         );
     }
-}
-
-fn element_names(n: &Network) -> Vec<String> {
-    n.branches
-        .iter()
-        .map(|e| e.name.clone())
-        .chain(n.links.iter().map(|e| e.name.clone()))
-        .chain(n.generators.iter().map(|e| e.name.clone()))
-        .chain(n.loads.iter().map(|e| e.name.clone()))
-        .chain(n.storage_units.iter().map(|e| e.name.clone()))
-        .collect()
 }
 
 /// Buses of a zone, of a country, or all of them.
