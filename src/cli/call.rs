@@ -42,12 +42,8 @@ enum Action {
         snapshots: Option<Range<usize>>,
         #[arg(long, value_enum, default_value_t = NetworkModel::Dc)]
         model: NetworkModel,
-        #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
-        dc_convention: DcConvention,
-        #[arg(long)]
-        voll: Option<f64>,
-        #[arg(long, default_value_t = 0.0)]
-        co2_price: f64,
+        #[command(flatten)]
+        common: super::SolveCommon,
         /// Include the time series in the response.
         #[arg(long)]
         series: bool,
@@ -129,9 +125,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             version,
             snapshots,
             model,
-            dc_convention,
-            voll,
-            co2_price,
+            common,
             series,
             timeout,
         } => {
@@ -148,12 +142,12 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                     NetworkModel::Transport => proto::NetworkModel::Transport,
                     NetworkModel::Copperplate => proto::NetworkModel::Copperplate,
                 } as i32,
-                dc_convention: match dc_convention {
+                dc_convention: match common.dc_convention {
                     DcConvention::Matpower => proto::DcConvention::Matpower,
                     DcConvention::Powermodels => proto::DcConvention::Powermodels,
                 } as i32,
-                voll,
-                co2_price,
+                voll: common.voll,
+                co2_price: common.co2_price,
                 include_series: series,
                 ..Default::default()
             });

@@ -80,15 +80,8 @@ struct SolveArgs {
     /// Network model between buses.
     #[arg(long, value_enum, default_value_t = NetworkModel::Dc)]
     model: NetworkModel,
-    /// Branch susceptance convention of the dc model.
-    #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
-    dc_convention: DcConvention,
-    /// Value of lost load, currency/MWh: allow load shedding at this cost.
-    #[arg(long, value_name = "PRICE")]
-    voll: Option<f64>,
-    /// CO2 price, currency per tonne.
-    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
-    co2_price: f64,
+    #[command(flatten)]
+    common: SolveCommon,
     /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
     #[arg(long)]
     angle_limits: bool,
@@ -98,6 +91,20 @@ struct SolveArgs {
     /// Stop the solver after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
+}
+
+/// Options every solving command shares (`solve`, `trade`, `call solve`).
+#[derive(Args, Clone, Copy)]
+pub(crate) struct SolveCommon {
+    /// Branch susceptance convention of the dc model.
+    #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
+    pub dc_convention: DcConvention,
+    /// Value of lost load, currency/MWh: allow load shedding at this cost.
+    #[arg(long, value_name = "PRICE")]
+    pub voll: Option<f64>,
+    /// CO2 price, currency per tonne (in `trade`, a scenario's `co2_price` replaces it).
+    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
+    pub co2_price: f64,
 }
 
 #[derive(Args)]
@@ -188,10 +195,10 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
     let opts = SolveOptions {
         formulation: FormulationOptions {
             model: a.model,
-            dc_convention: a.dc_convention,
+            dc_convention: a.common.dc_convention,
             angle_limits: a.angle_limits,
-            voll: a.voll,
-            co2_price: a.co2_price,
+            voll: a.common.voll,
+            co2_price: a.common.co2_price,
             pwl_segments: a.pwl_segments,
             slack_penalty: None,
         },

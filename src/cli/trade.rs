@@ -3,7 +3,7 @@
 
 use super::{parse_range, read};
 use crate::error::Error;
-use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::formulation::{FormulationOptions, NetworkModel};
 use crate::network::Network;
 use crate::solution::Status;
 use crate::solve::{self, SolveOptions};
@@ -37,15 +37,8 @@ pub struct TradeArgs {
     /// Network model between buses.
     #[arg(long, value_enum, default_value_t = NetworkModel::Transport)]
     model: NetworkModel,
-    /// Branch susceptance convention of the dc model.
-    #[arg(long, value_enum, default_value_t = DcConvention::Matpower)]
-    dc_convention: DcConvention,
-    /// Value of lost load, currency/MWh: allow load shedding at this cost.
-    #[arg(long, value_name = "PRICE")]
-    voll: Option<f64>,
-    /// CO2 price, currency per tonne (a scenario's `co2_price` replaces it).
-    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
-    co2_price: f64,
+    #[command(flatten)]
+    common: super::SolveCommon,
     /// Skip the autarky solve (no gains from trade).
     #[arg(long)]
     no_autarky: bool,
@@ -155,9 +148,9 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
     }
     let o = FormulationOptions {
         model: a.model,
-        dc_convention: a.dc_convention,
-        voll: a.voll,
-        co2_price: a.co2_price,
+        dc_convention: a.common.dc_convention,
+        voll: a.common.voll,
+        co2_price: a.common.co2_price,
         ..Default::default()
     };
     if let Some(p) = &a.period {

@@ -203,10 +203,14 @@ impl GridTradeService for GridTrade {
         let include_series = r.include_series;
         let name = r.network.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            let mut n = (*network).clone();
-            if range != (0, 0) {
-                solve::select_snapshots(&mut n, range.0 as usize..range.1 as usize)?;
-            }
+            // The stored version is shared; copy it only to cut out a snapshot range.
+            let n = if range == (0, 0) {
+                network
+            } else {
+                let mut part = (*network).clone();
+                solve::select_snapshots(&mut part, range.0 as usize..range.1 as usize)?;
+                Arc::new(part)
+            };
             let outcome = solve::solve(&n, &opts)?;
             Ok::<_, Error>((n, outcome, opts))
         })

@@ -195,12 +195,13 @@ pub fn analyse(n: &Network, r: &Results, o: &FormulationOptions) -> TradeReport 
     let nt = n.snapshots.len();
     let w = &n.snapshots.objective;
     let zones = n.zones();
-    let zone_index = |b: usize| {
-        zones
-            .iter()
-            .position(|z| *z == n.buses[b].zone)
-            .unwrap_or(0)
-    };
+    // Zone of each bus, looked up once (the loops below run over buses × snapshots).
+    let bus_zone: Vec<usize> = n
+        .buses
+        .iter()
+        .map(|b| zones.iter().position(|z| *z == b.zone).unwrap_or(0))
+        .collect();
+    let zone_index = |b: usize| bus_zone[b];
     let nz = zones.len();
     let mut zt: Vec<ZoneTrade> = zones
         .iter()
