@@ -15,6 +15,7 @@ pub mod report;
 pub mod service;
 pub mod solution;
 pub mod solve;
+pub mod solver;
 pub mod trade;
 pub mod validate;
 

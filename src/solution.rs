@@ -28,6 +28,8 @@ pub enum Status {
     Unbounded,
     /// The time limit was reached; values are the best feasible point found, if any.
     TimeLimit,
+    /// Stopped on request (a cancelled call); no values.
+    Cancelled,
 }
 
 impl Status {
@@ -37,6 +39,7 @@ impl Status {
             Status::Infeasible => "infeasible",
             Status::Unbounded => "unbounded",
             Status::TimeLimit => "time_limit",
+            Status::Cancelled => "cancelled",
         }
     }
 }

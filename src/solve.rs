@@ -9,8 +9,7 @@ use crate::formulation::{self, FormulationOptions, Model};
 use crate::network::Network;
 use crate::solution::{extract, Results, Status, Timings};
 use crate::validate::{self, CheckOptions};
-use good_lp::solvers::{ResolutionError, Solution as _, SolutionStatus};
-use good_lp::SolverModel;
+use crate::solver::{self, Control, Phase, Progress};
 use serde::Serialize;
 use std::ops::Range;
 use std::time::Instant;
@@ -107,6 +106,13 @@ fn check_options(o: &FormulationOptions) -> Result<(), Error> {
 
 /// Validate `n` (errors stop here with every finding), then build, solve and extract.
 pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
+    solve_with(n, opts, &Control::default())
+}
+
+/// [`solve`], reporting progress to `control` and stopping when it is cancelled (the outcome
+/// then has status `cancelled` and no results).
+pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Outcome, Error> {
+    control.emit(Progress::Phase(Phase::Validating));
     check_options(&opts.formulation)?;
     let mut findings = Findings::default();
     validate::check(
@@ -123,6 +129,18 @@ pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
     let warnings = Findings(findings.warnings().cloned().collect());
 
     let mut timings = Timings::default();
+    let cancelled = |timings, size| Outcome {
+        status: Status::Cancelled,
+        results: None,
+        diagnosis: None,
+        timings,
+        size,
+        warnings: warnings.clone(),
+    };
+    if control.is_cancelled() {
+        return Ok(cancelled(timings, LpSize::default()));
+    }
+    control.emit(Progress::Phase(Phase::Building));
     let clock = Instant::now();
     let model = formulation::build(n, &opts.formulation);
     let size = LpSize {
@@ -130,16 +148,24 @@ pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
         rows: model.lp.num_rows(),
     };
     timings.build_s = clock.elapsed().as_secs_f64();
+    if control.is_cancelled() {
+        return Ok(cancelled(timings, size));
+    }
 
-    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit)?;
+    control.emit(Progress::Phase(Phase::Solving));
+    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit, control)?;
     timings.solve_s = solve_s;
 
+    control.emit(Progress::Phase(Phase::Extracting));
     let clock = Instant::now();
     let results = solution.map(|s| extract(n, &model, &costs, &s));
     timings.extract_s = clock.elapsed().as_secs_f64();
 
     let diagnosis = match status {
-        Status::Infeasible => Some(diagnose(n, opts)?),
+        Status::Infeasible if !control.is_cancelled() => {
+            control.emit(Progress::Phase(Phase::Diagnosing));
+            Some(diagnose_with(n, opts, control)?)
+        }
         _ => None,
     };
     Ok(Outcome {
@@ -156,43 +182,26 @@ type Run = (Status, Option<highs::Solution>, Model, Vec<f64>, f64);
 
 /// Hand the model to HiGHS. Returns the status, the solution when there is one, the model's
 /// index maps (the LP itself is consumed), the objective coefficients and the solve time.
-fn run(mut model: Model, time_limit: Option<f64>) -> Result<Run, Error> {
+fn run(mut model: Model, time_limit: Option<f64>, control: &Control) -> Result<Run, Error> {
     let costs = model.lp.costs().to_vec();
     let lp = std::mem::take(&mut model.lp);
     let constant = lp.constant;
-    let mut problem = lp.into_problem();
-    if let Some(limit) = time_limit {
-        problem = problem.set_time_limit(limit);
-    }
-    let clock = Instant::now();
-    let result = problem.solve();
-    let solve_s = clock.elapsed().as_secs_f64();
+    let (status, solution, solve_s) = solver::run(lp.into_problem(), time_limit, control)?;
     model.lp.constant = constant;
-    let (status, solution) = match result {
-        Ok(sol) => {
-            let status = match sol.status() {
-                SolutionStatus::Optimal => Status::Optimal,
-                _ => Status::TimeLimit,
-            };
-            (status, Some(sol.into_inner()))
-        }
-        Err(ResolutionError::Infeasible) => (Status::Infeasible, None),
-        Err(ResolutionError::Unbounded) => (Status::Unbounded, None),
-        Err(ResolutionError::Other("NoSolutionFound")) if time_limit.is_some() => {
-            (Status::TimeLimit, None)
-        }
-        Err(e) => return Err(Error::Solver(e.to_string())),
-    };
     Ok((status, solution, model, costs, solve_s))
 }
 
 /// Solve again with slack at every bus (shed load and dumped surplus at a high penalty) and
 /// report where the slack was needed and which limits bind.
 pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
+    diagnose_with(n, opts, &Control::default())
+}
+
+fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Diagnosis, Error> {
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
     let model = formulation::build(n, &relaxed);
-    let (status, solution, model, costs, _) = run(model, opts.time_limit)?;
+    let (status, solution, model, costs, _) = run(model, opts.time_limit, control)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(

@@ -1,0 +1,239 @@
+//! Driving HiGHS: a time limit, progress reports while it runs (its log and iteration
+//! counts), and interruption on request, through HiGHS' C callback API.
+//!
+//! good_lp builds the problem; it exposes no callback, so the model it hands over
+//! (`highs::Model`) is given a callback here with `Highs_setCallback`. The callback is
+//! called on the solving thread; it never panics across the FFI boundary.
+
+use crate::error::Error;
+use crate::solution::Status;
+use highs::{HighsModelStatus, HighsSolutionStatus};
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// A phase of a solve, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Validating,
+    Building,
+    Solving,
+    Extracting,
+    /// Solving again with slack at every bus to say why the problem is infeasible.
+    Diagnosing,
+}
+
+impl Phase {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Phase::Validating => "validating",
+            Phase::Building => "building",
+            Phase::Solving => "solving",
+            Phase::Extracting => "extracting",
+            Phase::Diagnosing => "diagnosing",
+        }
+    }
+}
+
+/// What a running solve reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// A phase begins.
+    Phase(Phase),
+    /// One line of HiGHS' log (without the trailing newline).
+    Log(String),
+    /// HiGHS' counters, at most every [`ITERATION_INTERVAL_S`] seconds.
+    Iteration {
+        /// Simplex iterations so far.
+        simplex: i64,
+        /// Interior-point iterations so far.
+        ipm: i64,
+        /// Objective of the current iterate, currency (simplex: may be infeasible).
+        objective: f64,
+        /// Seconds since HiGHS started.
+        seconds: f64,
+    },
+}
+
+/// Shortest interval between two [`Progress::Iteration`] reports, seconds.
+pub const ITERATION_INTERVAL_S: f64 = 0.25;
+
+type Listener = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// What a caller can see and do while a solve runs: listen to progress, and cancel.
+/// Clones share the cancel flag.
+#[derive(Clone, Default)]
+pub struct Control {
+    cancelled: Arc<AtomicBool>,
+    listener: Option<Listener>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("cancelled", &self.is_cancelled())
+            .field("listener", &self.listener.is_some())
+            .finish()
+    }
+}
+
+impl Control {
+    /// Report progress to `listener` (called on the solving thread; keep it short).
+    pub fn with_listener(mut self, listener: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// Ask the solve to stop: between phases, and inside HiGHS at its next check.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn emit(&self, p: Progress) {
+        if let Some(l) = &self.listener {
+            l(p);
+        }
+    }
+
+    pub(crate) fn listening(&self) -> bool {
+        self.listener.is_some()
+    }
+}
+
+/// State the C callback sees through its user-data pointer.
+struct CallbackState<'a> {
+    control: &'a Control,
+    /// Seconds (HiGHS' clock) of the last iteration report.
+    last_report: Mutex<f64>,
+}
+
+/// Solve `problem` with HiGHS under `time_limit` seconds and `control`. Returns the status,
+/// the solution when there is a usable one (optimal, or feasible at the time limit), and the
+/// wall time of the solve in seconds.
+pub fn run(
+    problem: good_lp::solvers::highs::HighsProblem,
+    time_limit: Option<f64>,
+    control: &Control,
+) -> Result<(Status, Option<highs::Solution>, f64), Error> {
+    let mut model = problem.into_inner();
+    if let Some(limit) = time_limit {
+        model.set_option(&b"time_limit"[..], limit);
+    }
+    let state = CallbackState {
+        control,
+        last_report: Mutex::new(f64::NEG_INFINITY),
+    };
+    // SAFETY: `state` outlives the solve below, the only time HiGHS calls the callback; the
+    // pointer is cleared from HiGHS' view when the model is dropped at the end of this
+    // function. The handle is a valid `Highs` object owned by `model`.
+    unsafe {
+        let ptr = model.as_mut_ptr();
+        let user = &state as *const CallbackState as *mut c_void;
+        check(highs_sys::Highs_setCallback(ptr, Some(callback), user))?;
+        check(highs_sys::Highs_startCallback(
+            ptr,
+            highs_sys::kHighsCallbackSimplexInterrupt,
+        ))?;
+        check(highs_sys::Highs_startCallback(
+            ptr,
+            highs_sys::kHighsCallbackIpmInterrupt,
+        ))?;
+        if control.listening() {
+            // HiGHS only logs (and calls the logging callback) with output on; keep it off
+            // the console.
+            model.set_option(&b"output_flag"[..], true);
+            model.set_option(&b"log_to_console"[..], false);
+            check(highs_sys::Highs_startCallback(
+                ptr,
+                highs_sys::kHighsCallbackLogging,
+            ))?;
+        }
+    }
+    let clock = Instant::now();
+    let solved = model
+        .try_solve()
+        .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
+    let seconds = clock.elapsed().as_secs_f64();
+    let feasible = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
+    let status = match solved.status() {
+        HighsModelStatus::Optimal => Status::Optimal,
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
+            Status::Infeasible
+        }
+        HighsModelStatus::Unbounded => Status::Unbounded,
+        HighsModelStatus::ReachedInterrupt => Status::Cancelled,
+        HighsModelStatus::ReachedTimeLimit
+        | HighsModelStatus::ReachedIterationLimit
+        | HighsModelStatus::ReachedMemoryLimit => Status::TimeLimit,
+        other => return Err(Error::Solver(format!("HiGHS stopped with {other:?}"))),
+    };
+    let solution = match status {
+        Status::Optimal => Some(solved.get_solution()),
+        Status::TimeLimit if feasible => Some(solved.get_solution()),
+        _ => None,
+    };
+    Ok((status, solution, seconds))
+}
+
+fn check(status: c_int) -> Result<(), Error> {
+    if status == highs_sys::STATUS_ERROR {
+        Err(Error::Solver("HiGHS refused a callback setting".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// HiGHS' callback: forwards log lines and iteration counts, and sets `user_interrupt` when
+/// the solve is cancelled.
+unsafe extern "C" fn callback(
+    kind: c_int,
+    message: *const c_char,
+    data_out: *const highs_sys::HighsCallbackDataOut,
+    data_in: *mut highs_sys::HighsCallbackDataIn,
+    user: *mut c_void,
+) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `user` is the `CallbackState` set in `run`, alive for the whole solve.
+        let state = unsafe { &*(user as *const CallbackState) };
+        match kind {
+            highs_sys::kHighsCallbackLogging => {
+                if message.is_null() {
+                    return;
+                }
+                // SAFETY: HiGHS passes a NUL-terminated message.
+                let line = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+                let line = line.trim_end();
+                if !line.is_empty() {
+                    state.control.emit(Progress::Log(line.to_string()));
+                }
+            }
+            highs_sys::kHighsCallbackSimplexInterrupt | highs_sys::kHighsCallbackIpmInterrupt => {
+                if state.control.is_cancelled() && !data_in.is_null() {
+                    // SAFETY: HiGHS passes a valid input struct for interrupt callbacks.
+                    unsafe { (*data_in).user_interrupt = 1 };
+                }
+                if state.control.listening() && !data_out.is_null() {
+                    // SAFETY: HiGHS passes a valid output struct.
+                    let out = unsafe { &*data_out };
+                    let mut last = state.last_report.lock().unwrap_or_else(|e| e.into_inner());
+                    if out.running_time - *last >= ITERATION_INTERVAL_S {
+                        *last = out.running_time;
+                        state.control.emit(Progress::Iteration {
+                            simplex: out.simplex_iteration_count as i64,
+                            ipm: out.ipm_iteration_count as i64,
+                            objective: out.objective_function_value,
+                            seconds: out.running_time,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }));
+}
