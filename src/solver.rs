@@ -17,6 +17,8 @@ use std::time::Instant;
 /// A phase of a solve, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Waiting for a free solver slot (on a server).
+    Queued,
     Validating,
     Building,
     Solving,
@@ -28,6 +30,7 @@ pub enum Phase {
 impl Phase {
     pub fn as_str(&self) -> &'static str {
         match self {
+            Phase::Queued => "queued",
             Phase::Validating => "validating",
             Phase::Building => "building",
             Phase::Solving => "solving",

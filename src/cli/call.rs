@@ -1,5 +1,5 @@
-//! `gridtrade call --server URL <networks|get|solve|update|upload|delete>`: the command-line
-//! client of a gridtrade server.
+//! `gridtrade call --server URL <networks|get|solve|trade|update|upload|delete>`: the
+//! command-line client of a gridtrade server.
 
 use super::parse_range;
 use crate::error::Error;
@@ -12,9 +12,16 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct CallArgs {
-    /// Server address.
+    /// Server address: http://HOST:PORT, or https://HOST:PORT for a server with TLS.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    /// Bearer token for a server started with --auth-tokens (or set GRIDTRADE_TOKEN).
+    #[arg(long, env = "GRIDTRADE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// PEM certificate of the authority that signed the server's certificate (https only;
+    /// default: the system's roots are not used, so give this for a private CA).
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
     /// Print the response as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -33,7 +40,7 @@ enum Action {
         #[arg(long, default_value_t = 0)]
         version: u64,
     },
-    /// Solve a network on the server.
+    /// Solve a network on the server, with a progress bar (SolveStream).
     Solve {
         name: String,
         #[arg(long, default_value_t = 0)]
@@ -48,6 +55,36 @@ enum Action {
         #[arg(long)]
         series: bool,
         /// Give up (and stop the solve) after this many seconds.
+        #[arg(long)]
+        timeout: Option<f64>,
+        /// Print HiGHS' log lines to stderr as they arrive.
+        #[arg(long)]
+        log: bool,
+    },
+    /// The trade report of a network on the server (as `gridtrade trade`).
+    Trade {
+        name: String,
+        #[arg(long, default_value_t = 0)]
+        version: u64,
+        /// Apply this scenario file (TOML) to the network.
+        #[arg(long, value_name = "FILE")]
+        scenario: Option<PathBuf>,
+        /// Also solve `base` or another scenario file, and report the two side by side.
+        #[arg(long, value_name = "base|FILE")]
+        compare: Option<String>,
+        #[arg(long, value_name = "A..B", value_parser = parse_range)]
+        snapshots: Option<Range<usize>>,
+        /// Report only positions A..B of the solved horizon.
+        #[arg(long, value_name = "A..B", value_parser = parse_range)]
+        period: Option<Range<usize>>,
+        #[arg(long, value_enum, default_value_t = NetworkModel::Transport)]
+        model: NetworkModel,
+        #[command(flatten)]
+        common: super::SolveCommon,
+        /// Skip the autarky solve (no gains from trade).
+        #[arg(long)]
+        no_autarky: bool,
+        /// Give up (and stop the study) after this many seconds.
         #[arg(long)]
         timeout: Option<f64>,
     },
@@ -66,10 +103,81 @@ enum Action {
         #[arg(long, value_name = "ELEMENT:ATTRIBUTE=VALUE")]
         set: Vec<String>,
     },
-    /// Upload a PyPSA CSV folder or a MATPOWER .m file under a name.
+    /// Upload a PyPSA CSV folder or a MATPOWER .m file under a name (streamed in chunks).
     Upload { name: String, path: PathBuf },
     /// Delete a network and all its versions.
     Delete { name: String },
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+struct Auth(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+type Client = GridTradeServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
+>;
+
+/// Connect to `server`, with TLS for https:// (trusting `ca_cert`) and the bearer token.
+async fn connect(a: &CallArgs) -> Result<Client, Error> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+    let fail = |e: &dyn std::fmt::Display| Error::Format(format!("cannot reach {}: {e}", a.server));
+    let mut endpoint = Endpoint::from_shared(a.server.clone()).map_err(|e| fail(&e))?;
+    if a.server.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        if let Some(ca) = &a.ca_cert {
+            let pem = std::fs::read(ca).map_err(|source| Error::Io {
+                path: ca.clone(),
+                source,
+            })?;
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        endpoint = endpoint.tls_config(tls).map_err(|e| fail(&e))?;
+    } else if a.ca_cert.is_some() {
+        return Err(Error::option("--ca-cert", "needs an https:// --server"));
+    }
+    let channel = endpoint.connect().await.map_err(|e| fail(&e))?;
+    let token = match &a.token {
+        None => None,
+        Some(t) => Some(
+            format!("Bearer {t}")
+                .parse()
+                .map_err(|_| Error::option("--token", "must be printable ASCII"))?,
+        ),
+    };
+    Ok(GridTradeServiceClient::with_interceptor(channel, Auth(token))
+        .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(crate::service::MAX_MESSAGE_BYTES))
+}
+
+fn model_of(m: NetworkModel) -> i32 {
+    (match m {
+        NetworkModel::Dc => proto::NetworkModel::Dc,
+        NetworkModel::Transport => proto::NetworkModel::Transport,
+        NetworkModel::Copperplate => proto::NetworkModel::Copperplate,
+    }) as i32
+}
+
+fn convention_of(c: DcConvention) -> i32 {
+    (match c {
+        DcConvention::Matpower => proto::DcConvention::Matpower,
+        DcConvention::Powermodels => proto::DcConvention::Powermodels,
+    }) as i32
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn rpc_error(e: tonic::Status) -> Error {
@@ -85,11 +193,7 @@ pub fn run(a: CallArgs) -> Result<ExitCode, Error> {
 }
 
 async fn call(a: CallArgs) -> Result<ExitCode, Error> {
-    let mut c = GridTradeServiceClient::connect(a.server.clone())
-        .await
-        .map_err(|e| Error::Format(format!("cannot reach {}: {e}", a.server)))?
-        .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(crate::service::MAX_MESSAGE_BYTES);
+    let mut c = connect(&a).await?;
     match a.action {
         Action::Networks => {
             let r = c
@@ -128,6 +232,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             common,
             series,
             timeout,
+            log,
         } => {
             let (start, end) = snapshots
                 .map(|r| (r.start as u32, r.end as u32))
@@ -137,15 +242,8 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                 version,
                 snapshot_start: start,
                 snapshot_end: end,
-                model: match model {
-                    NetworkModel::Dc => proto::NetworkModel::Dc,
-                    NetworkModel::Transport => proto::NetworkModel::Transport,
-                    NetworkModel::Copperplate => proto::NetworkModel::Copperplate,
-                } as i32,
-                dc_convention: match common.dc_convention {
-                    DcConvention::Matpower => proto::DcConvention::Matpower,
-                    DcConvention::Powermodels => proto::DcConvention::Powermodels,
-                } as i32,
+                model: model_of(model),
+                dc_convention: convention_of(common.dc_convention),
                 voll: common.voll,
                 co2_price: common.co2_price,
                 include_series: series,
@@ -154,11 +252,12 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             if let Some(t) = timeout {
                 req.set_timeout(std::time::Duration::from_secs_f64(t));
             }
-            let r = match c.solve(req).await {
-                Ok(r) => r.into_inner(),
+            let r = match solve_streamed(&mut c, req, log).await {
+                Ok(r) => r,
                 Err(e)
                     if e.code() == tonic::Code::FailedPrecondition
-                        || e.code() == tonic::Code::DeadlineExceeded =>
+                        || e.code() == tonic::Code::DeadlineExceeded
+                        || e.code() == tonic::Code::Cancelled =>
                 {
                     eprintln!("{}", e.message());
                     return Ok(ExitCode::from(2));
@@ -183,6 +282,70 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                         z.zone, z.average_price, z.min_price, z.max_price
                     );
                 }
+            }
+        }
+        Action::Trade {
+            name,
+            version,
+            scenario,
+            compare,
+            snapshots,
+            period,
+            model,
+            common,
+            no_autarky,
+            timeout,
+        } => {
+            let text = |p: &std::path::Path| -> Result<String, Error> {
+                String::from_utf8(read_file(p)?)
+                    .map_err(|_| Error::option("--scenario", format!("{}: not UTF-8", p.display())))
+            };
+            let (start, end) = snapshots
+                .map(|r| (r.start as u32, r.end as u32))
+                .unwrap_or((0, 0));
+            let (pstart, pend) = period
+                .map(|r| (r.start as u32, r.end as u32))
+                .unwrap_or((0, 0));
+            let mut req = tonic::Request::new(proto::TradeRequest {
+                network: name,
+                version,
+                snapshot_start: start,
+                snapshot_end: end,
+                period_start: pstart,
+                period_end: pend,
+                model: model_of(model),
+                dc_convention: convention_of(common.dc_convention),
+                voll: common.voll,
+                co2_price: common.co2_price,
+                scenario_toml: scenario.as_deref().map(text).transpose()?.unwrap_or_default(),
+                compare_base: compare.as_deref() == Some("base"),
+                compare_toml: match compare.as_deref() {
+                    None | Some("base") => String::new(),
+                    Some(f) => text(std::path::Path::new(f))?,
+                },
+                no_autarky,
+            });
+            if let Some(t) = timeout {
+                req.set_timeout(std::time::Duration::from_secs_f64(t));
+            }
+            let r = match c.trade(req).await {
+                Ok(r) => r.into_inner(),
+                Err(e)
+                    if e.code() == tonic::Code::FailedPrecondition
+                        || e.code() == tonic::Code::DeadlineExceeded
+                        || e.code() == tonic::Code::Cancelled =>
+                {
+                    eprintln!("{}", e.message());
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(rpc_error(e)),
+            };
+            if a.json {
+                println!("{}", r.report_json);
+            } else {
+                let out: crate::trade::study::TradeOutput = serde_json::from_str(&r.report_json)
+                    .map_err(|e| Error::Format(format!("server sent an unreadable report: {e}")))?;
+                print!("{}", super::trade::text(&out.study, out.compare.as_ref()));
             }
         }
         Action::Update {
@@ -235,45 +398,8 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             println!("{}", json(&r));
         }
         Action::Upload { name, path } => {
-            let files = if path.is_dir() {
-                let mut files = Vec::new();
-                for e in std::fs::read_dir(&path).map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })? {
-                    let p = e
-                        .map_err(|source| Error::Io {
-                            path: path.clone(),
-                            source,
-                        })?
-                        .path();
-                    if p.extension().is_some_and(|x| x == "csv") {
-                        let content = std::fs::read(&p).map_err(|source| Error::Io {
-                            path: p.clone(),
-                            source,
-                        })?;
-                        files.push(proto::File {
-                            name: p.file_name().unwrap().to_string_lossy().into_owned(),
-                            content,
-                        });
-                    }
-                }
-                files
-            } else {
-                let content = std::fs::read(&path).map_err(|source| Error::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                vec![proto::File {
-                    name: path
-                        .file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    content,
-                }]
-            };
             let r = c
-                .upload_network(proto::UploadNetworkRequest { name, files })
+                .upload_network_stream(tokio_stream::iter(upload_chunks(&name, &path)?))
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
@@ -294,4 +420,106 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
 /// A response as JSON.
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("response serialises")
+}
+
+/// Solve through `SolveStream`: a spinner on stderr shows the phase and HiGHS' progress
+/// (only on a terminal), `log` prints HiGHS' log lines; returns the reassembled result.
+async fn solve_streamed(
+    c: &mut Client,
+    req: tonic::Request<proto::SolveRequest>,
+    log: bool,
+) -> Result<proto::SolveResponse, tonic::Status> {
+    use crate::solver::Progress;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut stream = c.solve_stream(req).await?.into_inner();
+    let mut assembler = crate::service::StreamAssembler::default();
+    let mut phase = "queued";
+    loop {
+        let event = match stream.message().await {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(e);
+            }
+        };
+        match assembler.push(event) {
+            Some(Progress::Phase(p)) => {
+                phase = p.as_str();
+                bar.set_message(phase.to_string());
+            }
+            Some(Progress::Iteration {
+                simplex,
+                ipm,
+                objective,
+                seconds,
+            }) => bar.set_message(format!(
+                "{phase}: {} iterations, objective {objective:.6e}, {seconds:.1} s",
+                if ipm > 0 { ipm } else { simplex }
+            )),
+            Some(Progress::Log(line)) if log => bar.suspend(|| eprintln!("{line}")),
+            _ => {}
+        }
+    }
+    bar.finish_and_clear();
+    assembler
+        .finish()
+        .ok_or_else(|| tonic::Status::internal("the stream ended without a result"))
+}
+
+/// Size of an upload chunk, bytes.
+const UPLOAD_CHUNK: usize = 1 << 20;
+
+/// A PyPSA folder's .csv files, or one file, as upload chunks (the first names the network).
+fn upload_chunks(
+    name: &str,
+    path: &std::path::Path,
+) -> Result<Vec<proto::UploadNetworkStreamRequest>, Error> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for e in entries {
+            let p = e
+                .map_err(|source| Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .path();
+            if p.extension().is_some_and(|x| x == "csv") {
+                files.push(p);
+            }
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut chunks = Vec::new();
+    for p in files {
+        let data = read_file(&p)?;
+        let file_name = p
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pieces: Vec<&[u8]> = if data.is_empty() {
+            vec![&[]]
+        } else {
+            data.chunks(UPLOAD_CHUNK).collect()
+        };
+        for piece in pieces {
+            chunks.push(proto::UploadNetworkStreamRequest {
+                name: if chunks.is_empty() {
+                    name.to_string()
+                } else {
+                    String::new()
+                },
+                file_name: file_name.clone(),
+                data: piece.to_vec(),
+            });
+        }
+    }
+    Ok(chunks)
 }

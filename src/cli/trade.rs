@@ -5,12 +5,12 @@ use super::{parse_range, read};
 use crate::error::Error;
 use crate::formulation::{FormulationOptions, NetworkModel};
 use crate::network::Network;
-use crate::solution::Status;
-use crate::solve::{self, SolveOptions};
+use crate::solve;
+use crate::solver::Control;
 use crate::trade::scenario::Scenario;
-use crate::trade::{self, GainsFromTrade, TradeReport};
+use crate::trade::study::{self, Compare, Labelled, NoReport, Study, TradeRequest};
+use crate::trade::{self, TradeReport};
 use clap::Args;
-use serde::Serialize;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -51,94 +51,18 @@ pub struct TradeArgs {
     out: Option<PathBuf>,
 }
 
-/// One solved case: its label, report and (unless skipped) gains from trade.
-#[derive(Serialize)]
-struct Study {
-    label: String,
-    report: TradeReport,
-    gains: Option<GainsFromTrade>,
-}
-
-/// Solve `n` and analyse it (over `period` when given); on infeasibility, the diagnosis is
-/// the error.
-fn solve_report(
-    n: &Network,
-    o: &FormulationOptions,
-    period: Option<&Range<usize>>,
-) -> Result<Result<TradeReport, String>, Error> {
-    let opts = SolveOptions {
-        formulation: o.clone(),
-        time_limit: None,
-    };
-    let outcome = solve::solve(n, &opts)?;
-    match (outcome.status, outcome.results) {
-        (Status::Optimal, Some(r)) => Ok(Ok(match period {
-            None => trade::analyse(n, &r, o),
-            Some(p) => {
-                let mut part = n.clone();
-                part.restrict_snapshots(p.clone());
-                trade::analyse(&part, &r.restrict(p.clone()), o)
-            }
-        })),
-        (status, _) => Ok(Err(format!(
-            "{}: {}",
-            status.as_str(),
-            outcome.diagnosis.map(|d| d.summary).unwrap_or_default()
-        ))),
-    }
-}
-
-fn study(
-    n: &Network,
-    o: &FormulationOptions,
-    label: String,
-    autarky: bool,
-    period: Option<&Range<usize>>,
-) -> Result<Result<Study, String>, Error> {
-    let report = match solve_report(n, o, period)? {
-        Ok(r) => r,
-        Err(e) => return Ok(Err(format!("{label}: {e}"))),
-    };
-    let gains = if autarky {
-        let mut alone = n.clone();
-        for name in trade::cross_border_elements(n) {
-            alone.set_in_service(&name, false);
-        }
-        match solve_report(&alone, o, period)? {
-            Ok(a) => Some(trade::gains(&report, &a)),
-            Err(e) => return Ok(Err(format!("{label} in autarky: {e}"))),
-        }
-    } else {
-        None
-    };
-    Ok(Ok(Study {
-        label,
-        report,
-        gains,
-    }))
-}
-
-/// The network with a scenario applied, its label and options.
-fn with_scenario(
-    base: &Network,
-    file: Option<&Path>,
-    o: &FormulationOptions,
-) -> Result<(Network, String, FormulationOptions), Error> {
-    let Some(file) = file else {
-        return Ok((base.clone(), "base".into(), o.clone()));
-    };
+/// A scenario file read and labelled (by its `name`, else its file stem).
+fn labelled(file: &Path) -> Result<Labelled, Error> {
     let scenario = Scenario::read(file)?;
-    let mut n = base.clone();
-    scenario.apply(&mut n, &file.display().to_string())?;
-    let mut o = o.clone();
-    if let Some(p) = scenario.co2_price {
-        o.co2_price = p;
-    }
     let stem = file
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok((n, scenario.label(&stem), o))
+    Ok(Labelled {
+        label: scenario.label(&stem),
+        scenario,
+        origin: file.display().to_string(),
+    })
 }
 
 pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
@@ -146,70 +70,46 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
     if let Some(range) = a.snapshots.clone() {
         solve::select_snapshots(&mut base, range)?;
     }
-    let o = FormulationOptions {
-        model: a.model,
-        dc_convention: a.common.dc_convention,
-        voll: a.common.voll,
-        co2_price: a.common.co2_price,
-        ..Default::default()
+    let req = TradeRequest {
+        scenario: a.scenario.as_deref().map(labelled).transpose()?,
+        compare: match a.compare.as_deref() {
+            None => None,
+            Some("base") => Some(Compare::Base),
+            Some(file) => Some(Compare::Scenario(labelled(Path::new(file))?)),
+        },
+        autarky: !a.no_autarky,
+        period: a.period.clone(),
+        options: FormulationOptions {
+            model: a.model,
+            dc_convention: a.common.dc_convention,
+            voll: a.common.voll,
+            co2_price: a.common.co2_price,
+            ..Default::default()
+        },
+        time_limit: None,
     };
-    if let Some(p) = &a.period {
-        if p.end > base.snapshots.len() {
-            return Err(Error::option(
-                "--period",
-                format!(
-                    "{}..{} goes past the {} solved snapshots",
-                    p.start,
-                    p.end,
-                    base.snapshots.len()
-                ),
-            ));
-        }
-    }
-    let period = a.period.as_ref();
-    let (n, label, so) = with_scenario(&base, a.scenario.as_deref(), &o)?;
-    let main = match study(&n, &so, label, !a.no_autarky, period)? {
-        Ok(s) => s,
-        Err(e) => {
+    let out = match study::run(&base, &req, &Control::default())? {
+        Ok(out) => out,
+        Err(NoReport::NotSolved(e)) => {
             eprintln!("{e}");
             return Ok(ExitCode::from(2));
         }
-    };
-    let other = match a.compare.as_deref() {
-        None => None,
-        Some(which) => {
-            let file = (which != "base").then(|| PathBuf::from(which));
-            let (cn, clabel, co) = with_scenario(&base, file.as_deref(), &o)?;
-            match study(&cn, &co, clabel, false, period)? {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
-            }
-        }
+        Err(NoReport::Cancelled) => unreachable!("nothing cancels a local study"),
     };
     if a.json {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            network: &'a str,
-            study: &'a Study,
-            compare: Option<&'a Study>,
-        }
-        let out = Out {
-            network: &n.name,
-            study: &main,
-            compare: other.as_ref(),
-        };
         println!(
             "{}",
             serde_json::to_string(&out).expect("report serialises")
         );
     } else {
-        print!("{}", text(&main, other.as_ref()));
+        print!("{}", text(&out.study, out.compare.as_ref()));
     }
     if let Some(dir) = &a.out {
-        write_out(dir, &n, &main, other.as_ref())?;
+        let mut n = base.clone();
+        if let Some(s) = &req.scenario {
+            s.scenario.apply(&mut n, &s.origin)?;
+        }
+        write_out(dir, &n, &out.study, out.compare.as_ref())?;
         if !a.json {
             println!(
                 "\nwrote tables, report.json and charts to {}",
@@ -223,7 +123,8 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
 const TWH: f64 = 1e6;
 const MILLION: f64 = 1e6;
 
-fn text(s: &Study, other: Option<&Study>) -> String {
+/// The report as tables for a terminal (shared with `gridtrade call trade`).
+pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
     let r = &s.report;
     let mut out = String::new();
     let _ = writeln!(

@@ -248,3 +248,129 @@ pub fn edits(r: &proto::UpdateNetworkRequest) -> Result<Vec<crate::network::Edit
         })
         .collect()
 }
+
+/// The study a trade request asks for. Scenario text errors name the request field and line.
+pub fn trade_request(
+    r: &proto::TradeRequest,
+    time_limit: Option<f64>,
+) -> Result<crate::trade::study::TradeRequest, Status> {
+    use crate::trade::scenario::Scenario;
+    use crate::trade::study::{Compare, Labelled, TradeRequest};
+    let model = match proto::NetworkModel::try_from(r.model) {
+        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Transport) => {
+            NetworkModel::Transport
+        }
+        Ok(proto::NetworkModel::Dc) => NetworkModel::Dc,
+        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "model: unknown value {}",
+                r.model
+            )))
+        }
+    };
+    // The solve options checks are shared with Solve.
+    let mut o = formulation(&proto::SolveRequest {
+        dc_convention: r.dc_convention,
+        voll: r.voll,
+        co2_price: r.co2_price,
+        snapshot_start: r.snapshot_start,
+        snapshot_end: r.snapshot_end,
+        ..Default::default()
+    })?;
+    o.model = model;
+    let scenario = |field: &str, text: &str, fallback: &str| -> Result<Labelled, Status> {
+        let scenario = Scenario::parse(text, field).map_err(|e| super::status_of(&e))?;
+        Ok(Labelled {
+            label: scenario.label(fallback),
+            scenario,
+            origin: field.to_string(),
+        })
+    };
+    if r.compare_base && !r.compare_toml.is_empty() {
+        return Err(Status::invalid_argument(
+            "compare_base and compare_toml: ask for one comparison",
+        ));
+    }
+    let period = match (r.period_start, r.period_end) {
+        (0, 0) => None,
+        (a, b) => Some(a as usize..b as usize),
+    };
+    Ok(TradeRequest {
+        scenario: (!r.scenario_toml.is_empty())
+            .then(|| scenario("scenario_toml", &r.scenario_toml, "scenario"))
+            .transpose()?,
+        compare: if r.compare_base {
+            Some(Compare::Base)
+        } else if !r.compare_toml.is_empty() {
+            Some(Compare::Scenario(scenario("compare_toml", &r.compare_toml, "compare")?))
+        } else {
+            None
+        },
+        autarky: !r.no_autarky,
+        period,
+        options: o,
+        time_limit,
+    })
+}
+
+fn trade_study(s: &crate::trade::study::Study) -> proto::TradeStudy {
+    let r = &s.report;
+    proto::TradeStudy {
+        label: s.label.clone(),
+        system_cost: r.welfare.system_cost,
+        co2_t: r.co2_t,
+        shed_mwh: r.shed_mwh,
+        zones: r
+            .zones
+            .iter()
+            .map(|z| proto::ZoneTradeSummary {
+                zone: z.zone.clone(),
+                country: z.country.clone(),
+                average_price: z.average_price,
+                load_weighted_price: z.load_weighted_price,
+                exports_mwh: z.exports_mwh,
+                imports_mwh: z.imports_mwh,
+                net_position_mwh: z.net_position_mwh,
+            })
+            .collect(),
+        borders: r
+            .borders
+            .iter()
+            .map(|b| proto::BorderSummary {
+                zone_a: b.zone_a.clone(),
+                zone_b: b.zone_b.clone(),
+                flow_ab_mwh: b.flow_ab_mwh,
+                flow_ba_mwh: b.flow_ba_mwh,
+                hours_congested_ab: b.hours_congested_ab as u32,
+                hours_congested_ba: b.hours_congested_ba as u32,
+                congestion_rent: b.congestion_rent,
+            })
+            .collect(),
+        gains_saving: s.gains.as_ref().map(|g| g.saving),
+        country_gains: s
+            .gains
+            .iter()
+            .flat_map(|g| &g.countries)
+            .map(|c| proto::CountryGainSummary {
+                country: c.country.clone(),
+                gain: c.gain,
+            })
+            .collect(),
+    }
+}
+
+/// A finished trade study as a response; `report_json` is what `gridtrade trade --json`
+/// prints.
+pub fn trade_response(
+    out: &crate::trade::study::TradeOutput,
+    version: u64,
+) -> proto::TradeResponse {
+    proto::TradeResponse {
+        network: out.network.clone(),
+        version,
+        study: Some(trade_study(&out.study)),
+        compare: out.compare.as_ref().map(trade_study),
+        report_json: serde_json::to_string(out).expect("report serialises"),
+    }
+}

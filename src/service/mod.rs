@@ -6,6 +6,7 @@
 //! with the diagnosis; more solves than the limit and its queue → RESOURCE_EXHAUSTED.
 
 mod convert;
+mod jobs;
 mod store;
 mod upload;
 
@@ -18,17 +19,25 @@ pub mod proto {
 }
 
 use crate::error::Error;
-use crate::solution::Status as SolveStatus;
-use crate::solve::{self, SolveOptions};
+use crate::solve::SolveOptions;
+use crate::solver::Control;
+pub use jobs::Assembler as StreamAssembler;
+use jobs::{CancelOnDrop, SolveJob};
 use proto::grid_trade_service_server::{GridTradeService, GridTradeServiceServer};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 pub use store::Store;
-use tokio::sync::Semaphore;
-use tonic::{Request, Response, Status};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
 
-/// Largest request the server accepts, bytes (a whole PyPSA folder of a year fits).
+/// Largest message the server accepts or sends, bytes (a whole PyPSA folder of a year fits;
+/// larger networks go through `UploadNetworkStream`, larger results through `SolveStream`).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Largest network `UploadNetworkStream` accepts, bytes of files.
+pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024 * 1024;
 
 /// The service state: the networks and the solve limits.
 pub struct GridTrade {
@@ -47,6 +56,52 @@ impl GridTrade {
             running: Arc::new(Semaphore::new(concurrency.max(1))),
             admitted: Arc::new(Semaphore::new(concurrency.max(1) + queue)),
         }
+    }
+
+    /// A place in the queue, or RESOURCE_EXHAUSTED.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        self.admitted.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted("too many solves running and waiting; try again later")
+        })
+    }
+
+    /// Check a solve request and admit it.
+    fn solve_job(&self, req: Request<proto::SolveRequest>) -> Result<SolveJob, Status> {
+        let time_limit = deadline(&req).map(|d| d.as_secs_f64());
+        let r = req.into_inner();
+        let (version, network) = self.store.get(&r.network, r.version)?;
+        let opts = SolveOptions {
+            formulation: convert::formulation(&r)?,
+            time_limit,
+        };
+        Ok(SolveJob {
+            name: r.network,
+            version,
+            network,
+            range: (r.snapshot_start, r.snapshot_end),
+            opts,
+            include_series: r.include_series,
+            _admitted: self.admit()?,
+        })
+    }
+
+    /// Read uploaded files and store them as a new version of `name`.
+    async fn upload(
+        &self,
+        name: String,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<proto::UploadNetworkResponse, Status> {
+        check_name("name", &name)?;
+        let (mut n, warnings) = tokio::task::spawn_blocking(move || upload::read(&files))
+            .await
+            .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
+        n.name = name.clone();
+        let version = self.store.insert(&name, n);
+        let (_, n) = self.store.get(&name, version)?;
+        Ok(proto::UploadNetworkResponse {
+            summary: Some(convert::summary(&name, &n, version)),
+            warnings,
+        })
     }
 
     pub fn into_server(self) -> GridTradeServiceServer<GridTrade> {
@@ -129,19 +184,49 @@ impl GridTradeService for GridTrade {
         req: Request<proto::UploadNetworkRequest>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
         let r = req.into_inner();
-        check_name("name", &r.name)?;
-        let files: Vec<(String, Vec<u8>)> =
-            r.files.into_iter().map(|f| (f.name, f.content)).collect();
-        let (mut n, warnings) = tokio::task::spawn_blocking(move || upload::read(&files))
-            .await
-            .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
-        n.name = r.name.clone();
-        let version = self.store.insert(&r.name, n);
-        let (_, n) = self.store.get(&r.name, version)?;
-        Ok(Response::new(proto::UploadNetworkResponse {
-            summary: Some(convert::summary(&r.name, &n, version)),
-            warnings,
-        }))
+        let files = r.files.into_iter().map(|f| (f.name, f.content)).collect();
+        Ok(Response::new(self.upload(r.name, files).await?))
+    }
+
+    async fn upload_network_stream(
+        &self,
+        req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let mut chunks = req.into_inner();
+        let mut name = None;
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut total = 0usize;
+        while let Some(chunk) = chunks.next().await {
+            let c = chunk?;
+            if name.is_none() {
+                if c.name.is_empty() {
+                    return Err(Status::invalid_argument(
+                        "name: the first chunk must name the network",
+                    ));
+                }
+                name = Some(c.name);
+            }
+            total += c.data.len();
+            if total > MAX_UPLOAD_BYTES {
+                return Err(Status::invalid_argument(format!(
+                    "files: more than the {MAX_UPLOAD_BYTES} bytes an upload may hold"
+                )));
+            }
+            match files.last_mut() {
+                Some((f, data)) if *f == c.file_name => data.extend_from_slice(&c.data),
+                _ => {
+                    if files.iter().any(|(f, _)| *f == c.file_name) {
+                        return Err(Status::invalid_argument(format!(
+                            "file name `{}`: its chunks must follow each other",
+                            c.file_name
+                        )));
+                    }
+                    files.push((c.file_name, c.data));
+                }
+            }
+        }
+        let name = name.ok_or_else(|| Status::invalid_argument("no chunks sent"))?;
+        Ok(Response::new(self.upload(name, files).await?))
     }
 
     async fn update_network(
@@ -181,64 +266,89 @@ impl GridTradeService for GridTrade {
         &self,
         req: Request<proto::SolveRequest>,
     ) -> Result<Response<proto::SolveResponse>, Status> {
+        let job = self.solve_job(req)?;
+        let control = Control::default();
+        // The client going away drops this future, and the guard stops the solve.
+        let _guard = CancelOnDrop(control.clone());
+        let (n, outcome) = jobs::solve(self.running.clone(), &job, control).await?;
+        Ok(Response::new(jobs::response(&job, &n, &outcome)?))
+    }
+
+    type SolveStreamStream =
+        Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
+
+    async fn solve_stream(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<Self::SolveStreamStream>, Status> {
+        let job = self.solve_job(req)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let events = tx.clone();
+        let control = Control::default().with_listener(move |p| {
+            let _ = events.send(Ok(jobs::event(p)));
+        });
+        let running = self.running.clone();
+        tokio::spawn(async move {
+            let solving = jobs::solve(running, &job, control.clone());
+            tokio::pin!(solving);
+            let result = tokio::select! {
+                r = &mut solving => r,
+                _ = tx.closed() => {
+                    // The client went away: stop HiGHS; its thread frees the slot.
+                    control.cancel();
+                    return;
+                }
+            };
+            match result.and_then(|(n, outcome)| jobs::response(&job, &n, &outcome)) {
+                Ok(r) => {
+                    for e in jobs::chunks(r) {
+                        if tx.send(Ok(e)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(status) => {
+                    let _ = tx.send(Err(status));
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        )))
+    }
+
+    async fn trade(
+        &self,
+        req: Request<proto::TradeRequest>,
+    ) -> Result<Response<proto::TradeResponse>, Status> {
         let time_limit = deadline(&req).map(|d| d.as_secs_f64());
         let r = req.into_inner();
         let (version, network) = self.store.get(&r.network, r.version)?;
-        let opts = SolveOptions {
-            formulation: convert::formulation(&r)?,
-            time_limit,
-        };
-        let Ok(_admitted) = self.admitted.clone().try_acquire_owned() else {
-            return Err(Status::resource_exhausted(
-                "too many solves running and waiting; try again later",
-            ));
-        };
-        let _running = self
-            .running
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        let study = convert::trade_request(&r, time_limit)?;
+        let _admitted = self.admit()?;
+        let control = Control::default();
+        let _guard = CancelOnDrop(control.clone());
         let range = (r.snapshot_start, r.snapshot_end);
-        let include_series = r.include_series;
-        let name = r.network.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            // The stored version is shared; copy it only to cut out a snapshot range.
-            let n = if range == (0, 0) {
+        let c = control.clone();
+        let out = jobs::on_solver_slot(self.running.clone(), &control, move || {
+            let base = if range == (0, 0) {
                 network
             } else {
                 let mut part = (*network).clone();
-                solve::select_snapshots(&mut part, range.0 as usize..range.1 as usize)?;
+                crate::solve::select_snapshots(&mut part, range.0 as usize..range.1 as usize)?;
                 Arc::new(part)
             };
-            let outcome = solve::solve(&n, &opts)?;
-            Ok::<_, Error>((n, outcome, opts))
+            crate::trade::study::run(&base, &study, &c)
         })
-        .await
-        .map_err(|e| Status::internal(format!("solve task failed: {e}")))?;
-        let (n, outcome, opts) = outcome.map_err(|e| status_of(&e))?;
-        match outcome.status {
-            SolveStatus::Optimal | SolveStatus::TimeLimit if outcome.results.is_some() => {
-                Ok(Response::new(convert::solve_response(
-                    &n,
-                    &name,
-                    version,
-                    &outcome,
-                    &opts,
-                    include_series,
-                )))
+        .await?;
+        match out {
+            Ok(out) => Ok(Response::new(convert::trade_response(&out, version))),
+            Err(crate::trade::study::NoReport::Cancelled) => {
+                Err(Status::cancelled("the study was cancelled"))
             }
-            SolveStatus::TimeLimit => Err(Status::deadline_exceeded(
-                "no feasible dispatch found within the deadline",
-            )),
-            other => Err(Status::failed_precondition(format!(
-                "{name}: {}: {}",
-                other.as_str(),
-                outcome
-                    .diagnosis
-                    .map(|d| d.summary)
-                    .unwrap_or_else(|| "no diagnosis".into())
-            ))),
+            Err(crate::trade::study::NoReport::NotSolved(m)) => {
+                Err(Status::failed_precondition(format!("{}: {m}", r.network)))
+            }
         }
     }
 }

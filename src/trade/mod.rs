@@ -21,16 +21,17 @@
 //!   congestion rent of a cross-border element is shared equally by the two countries.
 
 pub mod scenario;
+pub mod study;
 pub mod svg;
 
 use crate::formulation::FormulationOptions;
 use crate::network::{CostCurve, Network};
 use crate::solution::{Results, LOAD_SHEDDING};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Per zone, over the horizon.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ZoneTrade {
     pub zone: String,
     pub country: String,
@@ -57,7 +58,7 @@ pub struct ZoneTrade {
 }
 
 /// Per pair of zones that an element connects (a < b in zone order).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BorderTrade {
     pub zone_a: String,
     pub zone_b: String,
@@ -80,7 +81,7 @@ pub struct BorderTrade {
 }
 
 /// Welfare totals over the network.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Welfare {
     pub consumer_payments: f64,
     pub producer_revenue: f64,
@@ -92,7 +93,7 @@ pub struct Welfare {
 }
 
 /// A country's account in one solve.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CountryAccount {
     pub country: String,
     pub production_cost: f64,
@@ -109,7 +110,7 @@ pub struct CountryAccount {
 }
 
 /// The trade report of one solved network.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TradeReport {
     pub snapshots: usize,
     pub first_snapshot: String,
@@ -530,7 +531,7 @@ fn monthly_net_positions(
 
 /// Gains from trade: the same network solved with every cross-border element closed
 /// (autarky) against the coupled solve, per country and for the region.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GainsFromTrade {
     pub coupled_cost: f64,
     pub autarky_cost: f64,
@@ -543,7 +544,7 @@ pub struct GainsFromTrade {
     pub countries: Vec<CountryGain>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CountryGain {
     pub country: String,
     /// Net cost in autarky minus net cost when trading.

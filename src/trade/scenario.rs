@@ -50,15 +50,20 @@ impl Scenario {
             path: path.to_path_buf(),
             source,
         })?;
-        let file = path.display().to_string();
-        toml::from_str(&text).map_err(|e| {
+        Scenario::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse a scenario's TOML text; `origin` names it (a file, or a request field) in errors,
+    /// with the line.
+    pub fn parse(text: &str, origin: &str) -> Result<Scenario, Error> {
+        toml::from_str(text).map_err(|e| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
                 .unwrap_or(0);
             let mut f = Findings::default();
             f.error(
-                crate::network::Origin::new(&file, line),
+                crate::network::Origin::new(origin, line),
                 Some("scenario".into()),
                 None,
                 e.message().to_string(),

@@ -1,0 +1,196 @@
+//! A trade study: solve a network (or a scenario of it), analyse the trade, and compare with
+//! autarky (gains from trade) and, on request, with the base network or another scenario.
+//! Shared by `gridtrade trade` and the `Trade` RPC.
+
+use super::scenario::Scenario;
+use super::{GainsFromTrade, TradeReport};
+use crate::error::Error;
+use crate::formulation::FormulationOptions;
+use crate::network::Network;
+use crate::solution::Status;
+use crate::solve::{self, SolveOptions};
+use crate::solver::Control;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// One solved case: its label, report and (unless skipped) gains from trade.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Study {
+    pub label: String,
+    pub report: TradeReport,
+    pub gains: Option<GainsFromTrade>,
+}
+
+/// What `gridtrade trade --json` prints and the `Trade` RPC returns as `report_json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TradeOutput {
+    pub network: String,
+    pub study: Study,
+    pub compare: Option<Study>,
+}
+
+/// A scenario with the label it is reported under.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub scenario: Scenario,
+    pub label: String,
+    /// Where it came from (a file, a request field), for error messages.
+    pub origin: String,
+}
+
+/// What to compare the main study with.
+#[derive(Debug, Clone)]
+pub enum Compare {
+    Base,
+    Scenario(Labelled),
+}
+
+/// A trade study request.
+#[derive(Debug, Clone, Default)]
+pub struct TradeRequest {
+    /// Applied to the network before solving; none = the network as it is.
+    pub scenario: Option<Labelled>,
+    pub compare: Option<Compare>,
+    /// Solve autarky too (every cross-border element off) for the gains from trade.
+    pub autarky: bool,
+    /// Report only these positions of the solved horizon.
+    pub period: Option<Range<usize>>,
+    pub options: FormulationOptions,
+    /// Stop HiGHS after this many seconds (per solve).
+    pub time_limit: Option<f64>,
+}
+
+/// Why a study has no report: a solve was not optimal (the message says which case and the
+/// diagnosis), or it was cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoReport {
+    NotSolved(String),
+    Cancelled,
+}
+
+/// Solve `n` and analyse it (over `period` when given).
+fn solve_report(
+    n: &Network,
+    req: &TradeRequest,
+    o: &FormulationOptions,
+    control: &Control,
+) -> Result<Result<TradeReport, NoReport>, Error> {
+    let opts = SolveOptions {
+        formulation: o.clone(),
+        time_limit: req.time_limit,
+    };
+    let outcome = solve::solve_with(n, &opts, control)?;
+    match (outcome.status, outcome.results) {
+        (Status::Optimal, Some(r)) => Ok(Ok(match &req.period {
+            None => super::analyse(n, &r, o),
+            Some(p) => {
+                let mut part = n.clone();
+                part.restrict_snapshots(p.clone());
+                super::analyse(&part, &r.restrict(p.clone()), o)
+            }
+        })),
+        (Status::Cancelled, _) => Ok(Err(NoReport::Cancelled)),
+        (status, _) => Ok(Err(NoReport::NotSolved(format!(
+            "{}: {}",
+            status.as_str(),
+            outcome.diagnosis.map(|d| d.summary).unwrap_or_default()
+        )))),
+    }
+}
+
+fn study(
+    n: &Network,
+    req: &TradeRequest,
+    o: &FormulationOptions,
+    label: String,
+    autarky: bool,
+    control: &Control,
+) -> Result<Result<Study, NoReport>, Error> {
+    let labelled = |e: NoReport, what: &str| match e {
+        NoReport::NotSolved(m) => NoReport::NotSolved(format!("{label}{what}: {m}")),
+        c => c,
+    };
+    let report = match solve_report(n, req, o, control)? {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(labelled(e, ""))),
+    };
+    let gains = if autarky {
+        let mut alone = n.clone();
+        for name in super::cross_border_elements(n) {
+            alone.set_in_service(&name, false);
+        }
+        match solve_report(&alone, req, o, control)? {
+            Ok(a) => Some(super::gains(&report, &a)),
+            Err(e) => return Ok(Err(labelled(e, " in autarky"))),
+        }
+    } else {
+        None
+    };
+    Ok(Ok(Study {
+        label,
+        report,
+        gains,
+    }))
+}
+
+/// The network with a scenario applied, its label and options.
+fn with_scenario(
+    base: &Network,
+    scenario: Option<&Labelled>,
+    o: &FormulationOptions,
+) -> Result<(Network, String, FormulationOptions), Error> {
+    let Some(s) = scenario else {
+        return Ok((base.clone(), "base".into(), o.clone()));
+    };
+    let mut n = base.clone();
+    s.scenario.apply(&mut n, &s.origin)?;
+    let mut o = o.clone();
+    if let Some(p) = s.scenario.co2_price {
+        o.co2_price = p;
+    }
+    Ok((n, s.label.clone(), o))
+}
+
+/// Run the study `req` on `base`: the main case (with autarky when asked) and the
+/// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
+pub fn run(
+    base: &Network,
+    req: &TradeRequest,
+    control: &Control,
+) -> Result<Result<TradeOutput, NoReport>, Error> {
+    if let Some(p) = &req.period {
+        if p.start >= p.end || p.end > base.snapshots.len() {
+            return Err(Error::option(
+                "--period",
+                format!(
+                    "{}..{} goes past the {} solved snapshots or is empty",
+                    p.start,
+                    p.end,
+                    base.snapshots.len()
+                ),
+            ));
+        }
+    }
+    let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
+    let compare = match &req.compare {
+        None => None,
+        Some(Compare::Base) => Some(with_scenario(base, None, &req.options)?),
+        Some(Compare::Scenario(s)) => Some(with_scenario(base, Some(s), &req.options)?),
+    };
+    let main = match study(&n, req, &o, label, req.autarky, control)? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let other = match compare {
+        None => None,
+        Some((cn, clabel, co)) => match study(&cn, req, &co, clabel, false, control)? {
+            Ok(s) => Some(s),
+            Err(e) => return Ok(Err(e)),
+        },
+    };
+    Ok(Ok(TradeOutput {
+        network: base.name.clone(),
+        study: main,
+        compare: other,
+    }))
+}
