@@ -534,3 +534,278 @@ async fn call_command_talks_to_the_server() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NotFound"));
 }
+
+/// Every event of a `SolveStream` call.
+async fn stream_events(
+    c: &mut GridTradeServiceClient<Channel>,
+    req: SolveRequest,
+) -> Result<Vec<proto::SolveStreamResponse>, tonic::Status> {
+    let mut s = c.solve_stream(req).await?.into_inner();
+    let mut out = Vec::new();
+    while let Some(e) = s.message().await? {
+        out.push(e);
+    }
+    Ok(out)
+}
+
+fn carec_month() -> SolveRequest {
+    SolveRequest {
+        network: "carec".into(),
+        snapshot_start: 0,
+        snapshot_end: 744,
+        model: proto::NetworkModel::Transport as i32,
+        include_series: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks() {
+    use proto::solve_stream_response::Event;
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let events = stream_events(&mut c, carec_month()).await.unwrap();
+    let phases: Vec<i32> = events
+        .iter()
+        .filter_map(|e| match e.event {
+            Some(Event::Phase(p)) => Some(p),
+            _ => None,
+        })
+        .collect();
+    use proto::SolvePhase as P;
+    assert_eq!(
+        phases,
+        [P::Queued, P::Validating, P::Building, P::Solving, P::Extracting].map(|p| p as i32)
+    );
+    let logs: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Some(Event::Log(l)) => Some(l.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(logs.iter().any(|l| l.contains("Model status")), "{logs:?}");
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.event, Some(Event::Iteration(_)))));
+    // The result comes after all progress, then its series in several chunks, none larger
+    // than about 1 MiB.
+    let first_result = events
+        .iter()
+        .position(|e| matches!(e.event, Some(Event::Result(_))))
+        .unwrap();
+    let chunks: Vec<&proto::SeriesChunk> = events[first_result + 1..]
+        .iter()
+        .map(|e| match &e.event {
+            Some(Event::Series(c)) => c,
+            other => panic!("after the result only series chunks come, not {other:?}"),
+        })
+        .collect();
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    for ch in &chunks {
+        let bytes: usize = ch.series.iter().map(|s| s.values.len() * 8).sum();
+        assert!(bytes <= (1 << 20) + 744 * 8, "{bytes} bytes in one chunk");
+    }
+
+    let mut assembler = gridtrade::service::StreamAssembler::default();
+    for e in events {
+        assembler.push(e);
+    }
+    let streamed = assembler.finish().unwrap();
+    let unary = c.solve(carec_month()).await.unwrap().into_inner();
+    assert_eq!(streamed.objective, unary.objective);
+    assert_eq!(streamed.bus_prices, unary.bus_prices);
+    assert_eq!(streamed.branch_flows, unary.branch_flows);
+    assert_eq!(streamed.branch_shadow_prices, unary.branch_shadow_prices);
+    assert_eq!(streamed.generator_output, unary.generator_output);
+    assert_eq!(streamed.bus_prices.len(), 24);
+    assert_eq!(streamed.generator_output.len(), 114);
+
+    // Errors end the stream with the same status as Solve.
+    let err = stream_events(&mut c, solve_request("example-missing"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = stream_events(
+        &mut c,
+        SolveRequest {
+            network: "sad".into(),
+            angle_limits: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+    assert!(err.message().contains("load must be shed"), "{}", err.message());
+}
+
+/// A quarter of the CAREC year: HiGHS needs about 30 s for it on this machine.
+fn carec_quarter() -> SolveRequest {
+    SolveRequest {
+        network: "carec".into(),
+        snapshot_start: 0,
+        snapshot_end: 2190,
+        model: proto::NetworkModel::Transport as i32,
+        ..Default::default()
+    }
+}
+
+/// With one solver slot, a small solve behind a cancelled long one finishes long before the
+/// long one could have: the cancellation reached HiGHS and freed the slot.
+async fn slot_is_free_soon(c: &mut GridTradeServiceClient<Channel>) {
+    let small = tokio::time::timeout(Duration::from_secs(15), c.solve(solve_request("case5")))
+        .await
+        .expect("the slot was freed: the cancelled solve stopped")
+        .unwrap()
+        .into_inner();
+    assert_rel(small.objective, 17479.8969, 1e-6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_cancels_its_solve() {
+    use proto::solve_stream_response::Event;
+    let (addr, _stop) = start(1, 4).await;
+    let mut c = client(&addr).await;
+
+    // SolveStream: drop the stream once HiGHS is solving.
+    let mut s = c.solve_stream(carec_quarter()).await.unwrap().into_inner();
+    while let Some(e) = s.message().await.unwrap() {
+        if e.event == Some(Event::Phase(proto::SolvePhase::Solving as i32)) {
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(s);
+    slot_is_free_soon(&mut c).await;
+
+    // Solve: abandon the call (the task holding it is aborted) two seconds in.
+    let mut c2 = c.clone();
+    let call = tokio::spawn(async move { c2.solve(carec_quarter()).await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    call.abort();
+    slot_is_free_soon(&mut c).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_returns_the_report_of_gridtrade_trade_with_gains_and_comparison() {
+    use gridtrade::trade::study;
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let casa = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/scenarios/casa1000.toml"),
+    )
+    .unwrap();
+    let req = proto::TradeRequest {
+        network: "carec".into(),
+        snapshot_start: 0,
+        snapshot_end: 168,
+        scenario_toml: casa.clone(),
+        compare_base: true,
+        ..Default::default()
+    };
+    let r = c.trade(req).await.unwrap().into_inner();
+
+    // The same study run locally gives the same JSON, to the byte.
+    let mut base = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
+    gridtrade::solve::select_snapshots(&mut base, 0..168).unwrap();
+    let scenario = gridtrade::trade::scenario::Scenario::parse(&casa, "scenario_toml").unwrap();
+    let local = study::run(
+        &base,
+        &study::TradeRequest {
+            scenario: Some(study::Labelled {
+                label: scenario.label("scenario"),
+                scenario,
+                origin: "scenario_toml".into(),
+            }),
+            compare: Some(study::Compare::Base),
+            autarky: true,
+            period: None,
+            options: gridtrade::formulation::FormulationOptions {
+                model: gridtrade::formulation::NetworkModel::Transport,
+                ..Default::default()
+            },
+            time_limit: None,
+        },
+        &Default::default(),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.report_json, serde_json::to_string(&local).unwrap());
+
+    let s = r.study.unwrap();
+    let cmp = r.compare.unwrap();
+    assert_eq!(cmp.label, "base");
+    assert_eq!(s.system_cost, local.study.report.welfare.system_cost);
+    // CASA-1000 lowers the cost of the week; trade beats autarky, and the country gains add
+    // up to the regional saving.
+    assert!(s.system_cost < cmp.system_cost);
+    let saving = s.gains_saving.unwrap();
+    assert!(saving > 0.0);
+    let sum: f64 = s.country_gains.iter().map(|g| g.gain).sum();
+    assert_rel(sum, saving, 1e-6);
+    assert_eq!(s.zones.len(), local.study.report.zones.len());
+
+    // A bad scenario names the field and the line.
+    let err = c
+        .trade(proto::TradeRequest {
+            network: "carec".into(),
+            scenario_toml: "name = \"x\"\nswitch_of = [\"a\"]\n".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("scenario_toml") && err.message().contains("line 2"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_stream_takes_a_network_in_small_chunks() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    let mut chunks = Vec::new();
+    for f in files_of(&dir) {
+        for piece in f.content.chunks(700) {
+            chunks.push(proto::UploadNetworkStreamRequest {
+                name: if chunks.is_empty() { "streamed".into() } else { String::new() },
+                file_name: f.name.clone(),
+                data: piece.to_vec(),
+            });
+        }
+    }
+    assert!(chunks.len() > 10);
+    let r = c
+        .upload_network_stream(tokio_stream::iter(chunks.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.summary.unwrap().buses, 4);
+    let a = c.solve(solve_request("streamed")).await.unwrap().into_inner();
+    let b = c.solve(solve_request("example")).await.unwrap().into_inner();
+    assert_eq!(a.objective, b.objective);
+
+    // The first chunk must name the network; a file's chunks must be contiguous.
+    let mut unnamed = chunks.clone();
+    unnamed[0].name.clear();
+    let err = c
+        .upload_network_stream(tokio_stream::iter(unnamed))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("first chunk"), "{}", err.message());
+    let mut shuffled = chunks.clone();
+    let mut again = chunks[0].clone();
+    again.name.clear();
+    shuffled.push(again);
+    let err = c
+        .upload_network_stream(tokio_stream::iter(shuffled))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("must follow each other"), "{}", err.message());
+}

@@ -57,10 +57,24 @@ impl Scenario {
     /// with the line.
     pub fn parse(text: &str, origin: &str) -> Result<Scenario, Error> {
         toml::from_str(text).map_err(|e| {
-            let line = e
+            let mut line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
                 .unwrap_or(0);
+            // toml spans an unknown field's whole table; point at the field's own line.
+            if let Some(field) = e
+                .message()
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+            {
+                if let Some(i) = text.lines().position(|l| {
+                    l.trim_start()
+                        .strip_prefix(field)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                }) {
+                    line = i + 1;
+                }
+            }
             let mut f = Findings::default();
             f.error(
                 crate::network::Origin::new(origin, line),
