@@ -140,6 +140,9 @@ pub enum Error {
     /// HiGHS failed for a reason other than infeasibility.
     #[error("solver error: {0}")]
     Solver(String),
+    /// The server's database (`--data-dir`) failed.
+    #[error("database {}: {message}", path.display())]
+    Database { path: PathBuf, message: String },
 }
 
 impl Error {

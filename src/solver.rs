@@ -70,6 +70,8 @@ type Listener = Arc<dyn Fn(Progress) + Send + Sync>;
 #[derive(Clone, Default)]
 pub struct Control {
     cancelled: Arc<AtomicBool>,
+    /// A wider flag this control also obeys (a server's shutdown).
+    parent: Option<Arc<AtomicBool>>,
     listener: Option<Listener>,
 }
 
@@ -96,6 +98,19 @@ impl Control {
 
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
+            || self
+                .parent
+                .as_ref()
+                .is_some_and(|p| p.load(Ordering::SeqCst))
+    }
+
+    /// A new control, cancelled by its own `cancel` or by this one's.
+    pub fn child(&self) -> Control {
+        Control {
+            cancelled: Arc::default(),
+            parent: Some(self.cancelled.clone()),
+            listener: None,
+        }
     }
 
     pub(crate) fn emit(&self, p: Progress) {

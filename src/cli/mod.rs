@@ -62,6 +62,27 @@ struct ServeArgs {
     /// Solves that may wait for a slot; beyond it, RESOURCE_EXHAUSTED.
     #[arg(long, default_value_t = 16)]
     queue: usize,
+    /// Keep uploaded and edited networks in DIR/gridtrade.sqlite, so a restart (even after
+    /// kill -9) restores every acknowledged change. Without it they live in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Require bearer tokens: a file of `ROLE TOKEN [NAME]` lines, ROLE viewer (list, read,
+    /// solve, trade), planner (also upload, edit) or admin (also delete).
+    #[arg(long, value_name = "FILE")]
+    auth_tokens: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, give in-flight solves this many seconds to finish, then cancel
+    /// them.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    shutdown_grace: f64,
+    /// Log one JSON object per line instead of text.
+    #[arg(long)]
+    log_json: bool,
 }
 
 #[derive(Args)]
@@ -150,15 +171,30 @@ pub(crate) fn parse_range(s: &str) -> Result<Range<usize>, String> {
     Ok(a..b)
 }
 
-pub fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+/// Logs go to stderr, filtered by `GRIDTRADE_LOG` (e.g. `debug`); the default shows warnings,
+/// and for `serve` one line per call. HiGHS' own status warnings are left to our messages.
+fn init_logs(cli: &Cli) {
+    let (default, json) = match &cli.command {
+        Command::Serve(a) => ("info,highs=error", a.log_json),
+        _ => ("warn,highs=error", false),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+}
+
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(&cli);
     let result = match cli.command {
         Command::Solve(a) => run_solve(a),
         Command::Validate(a) => run_validate(a),
@@ -249,21 +285,50 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
 }
 
 fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
-    use crate::service::{GridTrade, Store};
-    let (store, problems) = Store::load_dir(&a.networks)?;
+    use crate::service::{auth::Tokens, GridTrade, Store, TlsIdentity};
+    let (mut store, problems) = Store::load_dir(&a.networks)?;
     for p in &problems {
         eprintln!("not loaded: {p}");
+    }
+    if let Some(dir) = &a.data_dir {
+        for p in store.open_database(dir)? {
+            eprintln!("not restored: {p}");
+        }
+    }
+    let tokens = a.auth_tokens.as_deref().map(Tokens::read).transpose()?;
+    let read = |p: &PathBuf| {
+        std::fs::read(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })
+    };
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some(TlsIdentity {
+            cert_pem: read(c)?,
+            key_pem: read(k)?,
+        }),
+        _ => None,
+    };
+    if !(a.shutdown_grace >= 0.0 && a.shutdown_grace.is_finite()) {
+        return Err(Error::option("--shutdown-grace", "must be a number of seconds >= 0"));
     }
     let names: Vec<String> = store
         .latest()
         .into_iter()
-        .map(|(name, _, _)| name)
+        .map(|(name, v, _)| format!("{name} v{v}"))
         .collect();
     let concurrency = a.concurrency.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let mut service = GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue);
+    let auth = tokens.is_some();
+    if let Some(t) = tokens {
+        service = service.with_tokens(t);
+    }
+    let stopper = service.stopper();
+    let grace = std::time::Duration::from_secs_f64(a.shutdown_grace);
     let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
         path: PathBuf::from("tokio runtime"),
         source,
@@ -274,11 +339,17 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             .map_err(|e| Error::option("--addr", format!("{}: {e}", a.addr)))?;
         let local = listener.local_addr().map_err(|e| Error::option("--addr", e.to_string()))?;
         eprintln!(
-            "gridtrade serving gridtrade.v1 on {local} ({} networks: {}; {concurrency} solves at once)",
+            "gridtrade serving gridtrade.v1 on {}://{local} ({} networks: {}; {concurrency} solves at once; {}; {})",
+            if tls.is_some() { "https" } else { "http" },
             names.len(),
-            names.join(", ")
+            names.join(", "),
+            if auth { "bearer tokens required" } else { "no authentication" },
+            match &a.data_dir {
+                Some(d) => format!("changes kept in {}", d.join("gridtrade.sqlite").display()),
+                None => "changes kept in memory only".into(),
+            }
         );
-        let shutdown = async {
+        let shutdown = async move {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {
@@ -288,11 +359,18 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             }
             #[cfg(not(unix))]
             let _ = ctrl_c.await;
-            eprintln!("shutting down: finishing in-flight requests");
+            eprintln!(
+                "shutting down: in-flight solves have {} s to finish, then are cancelled",
+                grace.as_secs_f64()
+            );
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                stopper.cancel();
+            });
         };
-        crate::service::serve(listener, GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue), shutdown)
+        crate::service::serve_with(listener, service, tls, shutdown)
             .await
-            .map_err(|e| Error::Solver(format!("server: {e}")))
+            .map_err(|e| Error::Format(format!("server: {e}")))
     })?;
     Ok(ExitCode::SUCCESS)
 }

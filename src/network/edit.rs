@@ -5,7 +5,7 @@ use super::{Link, Network, Origin, Series};
 use petgraph::graph::EdgeIndex;
 
 /// One change to a network.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Edit {
     SetInService {
         element: String,

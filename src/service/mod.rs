@@ -5,6 +5,8 @@
 //! field); unknown network or version → NOT_FOUND; infeasible or unbounded → FAILED_PRECONDITION
 //! with the diagnosis; more solves than the limit and its queue → RESOURCE_EXHAUSTED.
 
+pub mod auth;
+mod calls;
 mod convert;
 mod jobs;
 mod store;
@@ -18,6 +20,8 @@ pub mod proto {
         include_bytes!(concat!(env!("OUT_DIR"), "/gridtrade_v1_descriptor.bin"));
 }
 
+use auth::{Role, Tokens};
+use calls::Call;
 use crate::error::Error;
 use crate::solve::SolveOptions;
 use crate::solver::Control;
@@ -46,6 +50,10 @@ pub struct GridTrade {
     running: Arc<Semaphore>,
     /// Solves running or waiting; beyond it, RESOURCE_EXHAUSTED.
     admitted: Arc<Semaphore>,
+    /// Accepted bearer tokens; none = no authentication.
+    tokens: Option<Tokens>,
+    /// Cancels every running solve (after the shutdown grace period).
+    stop: Control,
 }
 
 impl GridTrade {
@@ -55,6 +63,36 @@ impl GridTrade {
             store,
             running: Arc::new(Semaphore::new(concurrency.max(1))),
             admitted: Arc::new(Semaphore::new(concurrency.max(1) + queue)),
+            tokens: None,
+            stop: Control::default(),
+        }
+    }
+
+    /// A handle that cancels every running and queued solve, e.g. when a shutdown's grace
+    /// period is over.
+    pub fn stopper(&self) -> Control {
+        self.stop.clone()
+    }
+
+    /// Require a bearer token of the right role on every call.
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// The caller's name (`-` when unknown), and whether it may act as `role` (anyone may,
+    /// without tokens).
+    fn authorize<T>(&self, req: &Request<T>, role: Role) -> (String, Result<(), Status>) {
+        match &self.tokens {
+            None => ("anonymous".into(), Ok(())),
+            Some(t) => match t.check(req.metadata(), role) {
+                Ok(c) => (c.name, Ok(())),
+                Err(e) => (
+                    t.identify(req.metadata())
+                        .map_or_else(|| "-".into(), |c| c.name.clone()),
+                    Err(e),
+                ),
+            },
         }
     }
 
@@ -92,11 +130,17 @@ impl GridTrade {
         files: Vec<(String, Vec<u8>)>,
     ) -> Result<proto::UploadNetworkResponse, Status> {
         check_name("name", &name)?;
-        let (mut n, warnings) = tokio::task::spawn_blocking(move || upload::read(&files))
-            .await
-            .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
-        n.name = name.clone();
-        let version = self.store.insert(&name, n);
+        let store = self.store.clone();
+        let key = name.clone();
+        // Reading a large folder and writing it to the database are blocking work.
+        let (version, warnings) = tokio::task::spawn_blocking(move || {
+            let (mut n, warnings) = upload::read(&files)?;
+            n.name = key.clone();
+            let version = store.add(&key, n, store::Record::Upload(&files))?;
+            Ok::<_, Status>((version, warnings))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
         let (_, n) = self.store.get(&name, version)?;
         Ok(proto::UploadNetworkResponse {
             summary: Some(convert::summary(&name, &n, version)),
@@ -118,7 +162,7 @@ pub fn status_of(e: &Error) -> Status {
             Status::invalid_argument(e.to_string())
         }
         Error::Io { .. } => Status::not_found(e.to_string()),
-        Error::Solver(_) => Status::internal(e.to_string()),
+        Error::Solver(_) | Error::Database { .. } => Status::internal(e.to_string()),
     }
 }
 
@@ -155,9 +199,10 @@ fn deadline<T>(req: &Request<T>) -> Option<Duration> {
     })
 }
 
-#[tonic::async_trait]
-impl GridTradeService for GridTrade {
-    async fn list_networks(
+/// The work of each RPC, after authorisation; the trait impl below wraps each in a logged,
+/// authorised call.
+impl GridTrade {
+    async fn do_list_networks(
         &self,
         _req: Request<proto::ListNetworksRequest>,
     ) -> Result<Response<proto::ListNetworksResponse>, Status> {
@@ -170,7 +215,7 @@ impl GridTradeService for GridTrade {
         Ok(Response::new(proto::ListNetworksResponse { networks }))
     }
 
-    async fn get_network(
+    async fn do_get_network(
         &self,
         req: Request<proto::GetNetworkRequest>,
     ) -> Result<Response<proto::GetNetworkResponse>, Status> {
@@ -179,7 +224,7 @@ impl GridTradeService for GridTrade {
         Ok(Response::new(convert::network(&r.name, &n, version)))
     }
 
-    async fn upload_network(
+    async fn do_upload_network(
         &self,
         req: Request<proto::UploadNetworkRequest>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
@@ -188,7 +233,7 @@ impl GridTradeService for GridTrade {
         Ok(Response::new(self.upload(r.name, files).await?))
     }
 
-    async fn upload_network_stream(
+    async fn do_upload_network_stream(
         &self,
         req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
@@ -229,13 +274,13 @@ impl GridTradeService for GridTrade {
         Ok(Response::new(self.upload(name, files).await?))
     }
 
-    async fn update_network(
+    async fn do_update_network(
         &self,
         req: Request<proto::UpdateNetworkRequest>,
     ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
         let r = req.into_inner();
         let edits = convert::edits(&r)?;
-        let (_, base) = self.store.get(&r.name, r.base_version)?;
+        let (base_version, base) = self.store.get(&r.name, r.base_version)?;
         let mut n = (*base).clone();
         n.apply(&edits).map_err(Status::invalid_argument)?;
         let mut findings = crate::error::Findings::default();
@@ -243,48 +288,53 @@ impl GridTradeService for GridTrade {
         if findings.has_errors() {
             return Err(status_of(&Error::Invalid(findings)));
         }
-        let version = self.store.insert(&r.name, n);
+        let version = self.store.add(
+            &r.name,
+            n,
+            store::Record::Edit {
+                base: base_version,
+                edits: &edits,
+            },
+        )?;
         let (_, n) = self.store.get(&r.name, version)?;
         Ok(Response::new(proto::UpdateNetworkResponse {
             summary: Some(convert::summary(&r.name, &n, version)),
         }))
     }
 
-    async fn delete_network(
+    async fn do_delete_network(
         &self,
         req: Request<proto::DeleteNetworkRequest>,
     ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
         let name = req.into_inner().name;
-        if self.store.remove(&name) {
+        if self.store.remove(&name)? {
             Ok(Response::new(proto::DeleteNetworkResponse {}))
         } else {
             Err(Status::not_found(format!("no network named `{name}`")))
         }
     }
 
-    async fn solve(
+    async fn do_solve(
         &self,
         req: Request<proto::SolveRequest>,
     ) -> Result<Response<proto::SolveResponse>, Status> {
         let job = self.solve_job(req)?;
-        let control = Control::default();
+        let control = self.stop.child();
         // The client going away drops this future, and the guard stops the solve.
         let _guard = CancelOnDrop(control.clone());
         let (n, outcome) = jobs::solve(self.running.clone(), &job, control).await?;
         Ok(Response::new(jobs::response(&job, &n, &outcome)?))
     }
 
-    type SolveStreamStream =
-        Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
-
-    async fn solve_stream(
+    async fn do_solve_stream(
         &self,
         req: Request<proto::SolveRequest>,
-    ) -> Result<Response<Self::SolveStreamStream>, Status> {
+        call: Call,
+    ) -> Result<Response<EventStream>, Status> {
         let job = self.solve_job(req)?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let events = tx.clone();
-        let control = Control::default().with_listener(move |p| {
+        let control = self.stop.child().with_listener(move |p| {
             let _ = events.send(Ok(jobs::event(p)));
         });
         let running = self.running.clone();
@@ -296,6 +346,7 @@ impl GridTradeService for GridTrade {
                 _ = tx.closed() => {
                     // The client went away: stop HiGHS; its thread frees the slot.
                     control.cancel();
+                    call.log_end(Some(&Status::cancelled("the client went away")));
                     return;
                 }
             };
@@ -306,8 +357,10 @@ impl GridTradeService for GridTrade {
                             return;
                         }
                     }
+                    call.log_end(None);
                 }
                 Err(status) => {
+                    call.log_end(Some(&status));
                     let _ = tx.send(Err(status));
                 }
             }
@@ -317,7 +370,7 @@ impl GridTradeService for GridTrade {
         )))
     }
 
-    async fn trade(
+    async fn do_trade(
         &self,
         req: Request<proto::TradeRequest>,
     ) -> Result<Response<proto::TradeResponse>, Status> {
@@ -326,7 +379,7 @@ impl GridTradeService for GridTrade {
         let (version, network) = self.store.get(&r.network, r.version)?;
         let study = convert::trade_request(&r, time_limit)?;
         let _admitted = self.admit()?;
-        let control = Control::default();
+        let control = self.stop.child();
         let _guard = CancelOnDrop(control.clone());
         let range = (r.snapshot_start, r.snapshot_end);
         let c = control.clone();
@@ -353,10 +406,127 @@ impl GridTradeService for GridTrade {
     }
 }
 
+/// A stream of `SolveStream` events.
+type EventStream = Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
+
+/// Authorise a request, run its work and log it (request id, method, network, caller,
+/// duration, status).
+macro_rules! rpc {
+    ($self:ident, $req:ident, $method:literal, $role:expr, $network:expr, |$call:ident| $work:expr) => {{
+        let mut $call = Call::begin($method, &$req, $network);
+        let (caller, allowed) = $self.authorize(&$req, $role);
+        $call.caller = caller;
+        let result = match allowed {
+            Ok(()) => $work.await,
+            Err(e) => Err(e),
+        };
+        $call.end(result)
+    }};
+}
+
+#[tonic::async_trait]
+impl GridTradeService for GridTrade {
+    async fn list_networks(
+        &self,
+        req: Request<proto::ListNetworksRequest>,
+    ) -> Result<Response<proto::ListNetworksResponse>, Status> {
+        rpc!(self, req, "ListNetworks", Role::Viewer, String::new(), |call| self
+            .do_list_networks(req))
+    }
+
+    async fn get_network(
+        &self,
+        req: Request<proto::GetNetworkRequest>,
+    ) -> Result<Response<proto::GetNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "GetNetwork", Role::Viewer, network, |call| self
+            .do_get_network(req))
+    }
+
+    async fn upload_network(
+        &self,
+        req: Request<proto::UploadNetworkRequest>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "UploadNetwork", Role::Planner, network, |call| self
+            .do_upload_network(req))
+    }
+
+    async fn upload_network_stream(
+        &self,
+        req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        rpc!(self, req, "UploadNetworkStream", Role::Planner, String::new(), |call| self
+            .do_upload_network_stream(req))
+    }
+
+    async fn update_network(
+        &self,
+        req: Request<proto::UpdateNetworkRequest>,
+    ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "UpdateNetwork", Role::Planner, network, |call| self
+            .do_update_network(req))
+    }
+
+    async fn delete_network(
+        &self,
+        req: Request<proto::DeleteNetworkRequest>,
+    ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "DeleteNetwork", Role::Admin, network, |call| self
+            .do_delete_network(req))
+    }
+
+    async fn solve(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<proto::SolveResponse>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "Solve", Role::Viewer, network, |call| self.do_solve(req))
+    }
+
+    type SolveStreamStream = EventStream;
+
+    async fn solve_stream(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "SolveStream", Role::Viewer, network, |call| self
+            .do_solve_stream(req, call.clone()))
+    }
+
+    async fn trade(
+        &self,
+        req: Request<proto::TradeRequest>,
+    ) -> Result<Response<proto::TradeResponse>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "Trade", Role::Viewer, network, |call| self.do_trade(req))
+    }
+}
+
+/// A server certificate chain and its private key, PEM.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
 /// Serve on `listener` until `shutdown` completes: the API, health and reflection.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: GridTrade,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    serve_with(listener, service, None, shutdown).await
+}
+
+/// [`serve`], with TLS when `tls` is given.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    service: GridTrade,
+    tls: Option<TlsIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -373,7 +543,13 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()
         .expect("descriptor set is valid");
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(id) = tls {
+        builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(id.cert_pem, id.key_pem),
+        ))?;
+    }
+    builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

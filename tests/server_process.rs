@@ -1,0 +1,351 @@
+//! `gridtrade serve` as a process: persistence across `kill -9`, bearer-token roles, TLS,
+//! and per-call logs that never show a token. Each test starts the real binary on
+//! 127.0.0.1 (port 0) and talks to it over gRPC.
+
+mod common;
+
+use common::*;
+use gridtrade::service::proto::grid_trade_service_client::GridTradeServiceClient;
+use gridtrade::service::proto::{self, SolveRequest};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::Code;
+
+const VIEWER: &str = "viewer-token-0123456789";
+const PLANNER: &str = "planner-token-0123456789";
+const ADMIN: &str = "admin-token-0123456789";
+
+/// A running `gridtrade serve`: its address, its stderr so far, and the process.
+struct Server {
+    url: String,
+    log: Arc<Mutex<String>>,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A networks folder with the example network only (quick to load).
+fn networks() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let example = dir.path().join("example");
+    std::fs::create_dir(&example).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "csv") {
+            std::fs::copy(&p, example.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+fn start(networks: &Path, extra: &[&str]) -> Server {
+    let mut child = gridtrade()
+        .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
+        .arg(networks)
+        .args(extra)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split(" on ").nth(1) {
+                if line.starts_with("gridtrade serving") {
+                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
+                }
+            }
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+    Server { url, log, child }
+}
+
+async fn connect(url: &str, tls: Option<&[u8]>) -> Channel {
+    let mut e = Endpoint::from_shared(url.to_string()).unwrap();
+    if let Some(ca) = tls {
+        e = e
+            .tls_config(
+                ClientTlsConfig::new()
+                    .ca_certificate(Certificate::from_pem(ca))
+                    .domain_name("localhost"),
+            )
+            .unwrap();
+    }
+    e.connect().await.unwrap()
+}
+
+fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn example_files() -> Vec<proto::File> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    let mut files: Vec<proto::File> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| proto::File {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            content: std::fs::read(&p).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+async fn names(c: &mut GridTradeServiceClient<Channel>) -> Vec<(String, u64)> {
+    c.list_networks(proto::ListNetworksRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .networks
+        .into_iter()
+        .map(|n| (n.name, n.version))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_edits_and_deletes_survive_kill_9() {
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let data_arg = data.path().to_str().unwrap().to_string();
+    let server = start(nets.path(), &["--data-dir", &data_arg]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "mine".into(),
+        files: example_files(),
+    })
+    .await
+    .unwrap();
+    // Two versions of `mine`: the upload, then the link switched off.
+    let edit = proto::UpdateNetworkRequest {
+        name: "mine".into(),
+        base_version: 1,
+        edits: vec![proto::Edit {
+            edit: Some(proto::edit::Edit::SetAttribute(proto::SetAttribute {
+                element: "KG-KZ_S".into(),
+                attribute: "p_nom".into(),
+                value: 200.0,
+            })),
+        }],
+    };
+    let v2 = c.update_network(edit.clone()).await;
+    let v2 = match v2 {
+        Ok(r) => r.into_inner().summary.unwrap().version,
+        Err(e) => panic!("{}", e.message()),
+    };
+    assert_eq!(v2, 2);
+    // An edit of a network loaded from networks/, and a deletion, are kept too.
+    let mut edit_example = edit.clone();
+    edit_example.name = "example".into();
+    edit_example.base_version = 0;
+    c.update_network(edit_example).await.unwrap();
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "gone".into(),
+        files: example_files(),
+    })
+    .await
+    .unwrap();
+    c.delete_network(proto::DeleteNetworkRequest {
+        name: "gone".into(),
+    })
+    .await
+    .unwrap();
+    let before = names(&mut c).await;
+    let solve = |v: u64| SolveRequest {
+        network: "mine".into(),
+        version: v,
+        ..Default::default()
+    };
+    let obj1 = c.solve(solve(1)).await.unwrap().into_inner().objective;
+    let obj2 = c.solve(solve(2)).await.unwrap().into_inner().objective;
+    assert!(obj2 > obj1, "a smaller link costs more: {obj2} vs {obj1}");
+    drop(c);
+
+    // kill -9, and start again on the same data dir.
+    drop(server);
+    let server = start(nets.path(), &["--data-dir", &data_arg]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    let after = names(&mut c).await;
+    assert_eq!(after, before);
+    assert_eq!(
+        after,
+        [("example".to_string(), 2), ("mine".to_string(), 2)]
+    );
+    assert_eq!(c.solve(solve(1)).await.unwrap().into_inner().objective, obj1);
+    assert_eq!(c.solve(solve(2)).await.unwrap().into_inner().objective, obj2);
+    assert!(!server.log.lock().unwrap().contains("not restored"));
+
+    // Without --data-dir nothing is kept.
+    drop(server);
+    let server = start(nets.path(), &[]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    assert_eq!(names(&mut c).await, [("example".to_string(), 1)]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_decide_who_may_read_change_and_delete_and_tokens_never_reach_the_log() {
+    let nets = networks();
+    let tokens = nets.path().join("tokens.txt");
+    std::fs::write(
+        &tokens,
+        format!("# role token name\nviewer {VIEWER} ana\nplanner {PLANNER} bo\nadmin {ADMIN} root\n"),
+    )
+    .unwrap();
+    let server = start(
+        nets.path(),
+        &["--auth-tokens", tokens.to_str().unwrap()],
+    );
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    let upload = || proto::UploadNetworkRequest {
+        name: "up".into(),
+        files: example_files(),
+    };
+    let delete = || proto::DeleteNetworkRequest { name: "up".into() };
+
+    // No token, or an unknown one: UNAUTHENTICATED, for reads too.
+    let e = c.list_networks(proto::ListNetworksRequest {}).await.unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let e = c
+        .list_networks(with_token(proto::ListNetworksRequest {}, "not-a-known-token-at-all"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Unauthenticated);
+    // A viewer reads and solves, but may not upload.
+    c.list_networks(with_token(proto::ListNetworksRequest {}, VIEWER))
+        .await
+        .unwrap();
+    let solved = c
+        .solve(with_token(
+            SolveRequest {
+                network: "example".into(),
+                ..Default::default()
+            },
+            VIEWER,
+        ))
+        .await
+        .unwrap();
+    assert!(solved.metadata().get("x-request-id").is_some());
+    let e = c.upload_network(with_token(upload(), VIEWER)).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    assert!(e.message().contains("viewer") && e.message().contains("planner"));
+    // A planner uploads but may not delete; an admin deletes.
+    c.upload_network(with_token(upload(), PLANNER)).await.unwrap();
+    let e = c.delete_network(with_token(delete(), PLANNER)).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied);
+    c.delete_network(with_token(delete(), ADMIN)).await.unwrap();
+    // Health stays open for load balancers.
+    let mut h = tonic_health::pb::health_client::HealthClient::new(
+        connect(&server.url, None).await,
+    );
+    h.check(tonic_health::pb::HealthCheckRequest {
+        service: String::new(),
+    })
+    .await
+    .unwrap();
+
+    // One log line per call with its id, method, network, caller and status; no token.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log.lock().unwrap().clone();
+    for token in [VIEWER, PLANNER, ADMIN, "not-a-known-token-at-all"] {
+        assert!(!log.contains(token), "a token reached the log:\n{log}");
+    }
+    let solve_line = log
+        .lines()
+        .find(|l| l.contains("method=\"Solve\""))
+        .unwrap_or_else(|| panic!("no Solve line in\n{log}"));
+    for field in ["request_id=gt-", "network=example", "caller=ana", "duration_ms=", "status=\"OK\""] {
+        assert!(solve_line.contains(field), "{field} missing in {solve_line}");
+    }
+    assert!(log
+        .lines()
+        .any(|l| l.contains("method=\"DeleteNetwork\"")
+            && l.contains("caller=bo")
+            && l.contains("PermissionDenied")));
+
+    // A bad tokens file stops the server at start, naming the line.
+    std::fs::write(&tokens, format!("viewer {VIEWER}\nboss {ADMIN}\n")).unwrap();
+    let out = gridtrade()
+        .args(["serve", "--addr", "127.0.0.1:0", "--auth-tokens"])
+        .arg(&tokens)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2") && err.contains("`boss`"), "{err}");
+    assert!(!err.contains(ADMIN), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_the_api_to_clients_that_trust_the_certificate() {
+    let nets = networks();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert_pem = cert.cert.pem();
+    let key_pem = cert.signing_key.serialize_pem();
+    let cert_file: PathBuf = nets.path().join("server.pem");
+    let key_file: PathBuf = nets.path().join("server.key");
+    std::fs::write(&cert_file, &cert_pem).unwrap();
+    std::fs::write(&key_file, &key_pem).unwrap();
+    let server = start(
+        nets.path(),
+        &[
+            "--tls-cert",
+            cert_file.to_str().unwrap(),
+            "--tls-key",
+            key_file.to_str().unwrap(),
+        ],
+    );
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let url = server.url.replace("127.0.0.1", "localhost");
+    let mut c = GridTradeServiceClient::new(connect(&url, Some(cert_pem.as_bytes())).await);
+    let r = c
+        .solve(SolveRequest {
+            network: "example".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.objective > 0.0);
+    // Plain text to a TLS port fails.
+    let plain = Endpoint::from_shared(server.url.replace("https://", "http://"))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(ch) = plain {
+        let mut c = GridTradeServiceClient::new(ch);
+        assert!(c.list_networks(proto::ListNetworksRequest {}).await.is_err());
+    }
+    // The CLI client speaks TLS with --ca-cert.
+    let out = gridtrade()
+        .args(["call", "--server", &url, "--ca-cert"])
+        .arg(&cert_file)
+        .args(["solve", "example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("objective"));
+}
