@@ -78,6 +78,7 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
         .get_network(proto::GetNetworkRequest {
             name: "example".into(),
             version: 0,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -130,6 +131,7 @@ async fn bad_requests_get_the_right_status_and_a_message_naming_the_problem() {
         .get_network(proto::GetNetworkRequest {
             name: "case5".into(),
             version: 7,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -533,6 +535,50 @@ async fn call_command_talks_to_the_server() {
     let out = run(vec!["solve".into(), "nowhere".into()]).await.unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("NotFound"));
+
+    // `call solve` prints the table `gridtrade solve` prints (but the timing line).
+    let remote = run(vec!["solve".into(), "example".into()]).await.unwrap();
+    let local = gridtrade()
+        .args(["solve", concat!(env!("CARGO_MANIFEST_DIR"), "/networks/example")])
+        .output()
+        .unwrap();
+    let lines = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("time "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(lines(&remote), lines(&local));
+    assert!(lines(&local).iter().any(|l| l.starts_with("zone")));
+
+    // `call trade --json` prints what `gridtrade trade --json` prints.
+    let remote = run(vec![
+        "trade".into(),
+        "carec".into(),
+        "--snapshots".into(),
+        "0..48".into(),
+        "--json".into(),
+    ])
+    .await
+    .unwrap();
+    let local = gridtrade()
+        .args([
+            "trade",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/networks/carec"),
+            "--snapshots",
+            "0..48",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        remote.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    assert_eq!(remote.stdout, local.stdout);
 }
 
 /// Every event of a `SolveStream` call.
@@ -808,4 +854,75 @@ async fn upload_stream_takes_a_network_in_small_chunks() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("must follow each other"), "{}", err.message());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_network_pages_through_large_networks() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let whole = c
+        .get_network(proto::GetNetworkRequest {
+            name: "carec".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(whole.next_page_token.is_empty());
+    let count = |r: &proto::GetNetworkResponse| {
+        r.buses.len() + r.branches.len() + r.generators.len() + r.storage_units.len()
+    };
+    assert_eq!(count(&whole), 24 + 88 + 114 + 11);
+    // Pages of 50 elements: 237 elements make 5 pages that put together give the whole.
+    let mut pages = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = c
+            .get_network(proto::GetNetworkRequest {
+                name: "carec".into(),
+                page_size: 50,
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        token = page.next_page_token.clone();
+        pages.push(page);
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(pages.len(), 5);
+    assert!(pages[..4].iter().all(|p| count(p) == 50));
+    let mut joined = pages[0].clone();
+    for p in &pages[1..] {
+        joined.buses.extend(p.buses.clone());
+        joined.branches.extend(p.branches.clone());
+        joined.generators.extend(p.generators.clone());
+        joined.storage_units.extend(p.storage_units.clone());
+    }
+    joined.next_page_token.clear();
+    assert_eq!(joined, whole);
+    // A token that is not ours, or for another version, is INVALID_ARGUMENT.
+    let err = c
+        .get_network(proto::GetNetworkRequest {
+            name: "carec".into(),
+            page_token: "garbage".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let err = c
+        .get_network(proto::GetNetworkRequest {
+            name: "carec".into(),
+            version: 2,
+            page_token: "1:50".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("version 1"), "{}", err.message());
 }

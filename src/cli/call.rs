@@ -217,11 +217,33 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             }
         }
         Action::Get { name, version } => {
-            let r = c
-                .get_network(proto::GetNetworkRequest { name, version })
+            // Every page, put together.
+            let mut r = c
+                .get_network(proto::GetNetworkRequest {
+                    name: name.clone(),
+                    version,
+                    ..Default::default()
+                })
                 .await
                 .map_err(rpc_error)?
                 .into_inner();
+            while !r.next_page_token.is_empty() {
+                let next = c
+                    .get_network(proto::GetNetworkRequest {
+                        name: name.clone(),
+                        version,
+                        page_token: std::mem::take(&mut r.next_page_token),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(rpc_error)?
+                    .into_inner();
+                r.buses.extend(next.buses);
+                r.branches.extend(next.branches);
+                r.generators.extend(next.generators);
+                r.storage_units.extend(next.storage_units);
+                r.next_page_token = next.next_page_token;
+            }
             println!("{}", json(&r));
         }
         Action::Solve {
@@ -267,21 +289,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             if a.json {
                 println!("{}", json(&r));
             } else {
-                println!("network    {} (version {})", r.network, r.version);
-                println!("objective  {:.6}", r.objective);
-                println!("snapshots  {}", r.snapshots);
-                println!("CO2        {:.1} t", r.co2_t);
-                println!("load shed  {:.3} MWh", r.load_shed_mwh);
-                println!(
-                    "\n{:<16} {:>12} {:>10} {:>10}",
-                    "zone", "avg price", "min", "max"
-                );
-                for z in &r.zones {
-                    println!(
-                        "{:<16} {:>12.2} {:>10.2} {:>10.2}",
-                        z.zone, z.average_price, z.min_price, z.max_price
-                    );
-                }
+                print!("{}", r.report_text);
             }
         }
         Action::Trade {

@@ -27,7 +27,55 @@ pub fn summary(name: &str, n: &Network, version: u64) -> proto::NetworkSummary {
     }
 }
 
-pub fn network(name: &str, n: &Network, version: u64) -> proto::GetNetworkResponse {
+/// Elements per page of GetNetwork by default, and at most.
+pub const PAGE_SIZE: (usize, usize) = (5000, 50_000);
+
+/// A page of network `n`'s elements (buses, branches and links, generators, storage units,
+/// counted in that order) from position `offset`, at most `size` of them.
+pub fn network(
+    name: &str,
+    n: &Network,
+    version: u64,
+    offset: usize,
+    size: usize,
+) -> proto::GetNetworkResponse {
+    let counts = [
+        n.buses.len(),
+        n.branches.len() + n.links.len(),
+        n.generators.len(),
+        n.storage_units.len(),
+    ];
+    let total: usize = counts.iter().sum();
+    let end = (offset + size).min(total);
+    // The part of list k (starting at position `start` overall) on this page.
+    let mut start = 0;
+    let mut window = [0..0, 0..0, 0..0, 0..0];
+    for (k, &c) in counts.iter().enumerate() {
+        let a = offset.clamp(start, start + c) - start;
+        let b = end.clamp(start, start + c) - start;
+        window[k] = a..b;
+        start += c;
+    }
+    let mut page = full_network(name, n, version);
+    page.buses = page.buses.drain(window[0].clone()).collect();
+    page.branches = page.branches.drain(window[1].clone()).collect();
+    page.generators = page.generators.drain(window[2].clone()).collect();
+    page.storage_units = page.storage_units.drain(window[3].clone()).collect();
+    if end < total {
+        page.next_page_token = format!("{version}:{end}");
+    }
+    page
+}
+
+/// Version and offset of a page token.
+pub fn page_token(token: &str) -> Result<(u64, usize), Status> {
+    token
+        .split_once(':')
+        .and_then(|(v, o)| Some((v.parse().ok()?, o.parse().ok()?)))
+        .ok_or_else(|| Status::invalid_argument(format!("page_token `{token}`: not one we gave")))
+}
+
+fn full_network(name: &str, n: &Network, version: u64) -> proto::GetNetworkResponse {
     let bus = |i: usize| n.buses[i].name.clone();
     let mut branches: Vec<proto::Branch> = n
         .branches
@@ -91,6 +139,7 @@ pub fn network(name: &str, n: &Network, version: u64) -> proto::GetNetworkRespon
                 in_service: s.in_service,
             })
             .collect(),
+        next_page_token: String::new(),
     }
 }
 
@@ -216,6 +265,7 @@ pub fn solve_response(
         } else {
             Vec::new()
         },
+        report_text: crate::report::text(&summary),
     }
 }
 

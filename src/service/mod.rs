@@ -220,8 +220,25 @@ impl GridTrade {
         req: Request<proto::GetNetworkRequest>,
     ) -> Result<Response<proto::GetNetworkResponse>, Status> {
         let r = req.into_inner();
-        let (version, n) = self.store.get(&r.name, r.version)?;
-        Ok(Response::new(convert::network(&r.name, &n, version)))
+        let (mut version, mut offset) = (r.version, 0);
+        if !r.page_token.is_empty() {
+            let (v, o) = convert::page_token(&r.page_token)?;
+            if r.version != 0 && r.version != v {
+                return Err(Status::invalid_argument(format!(
+                    "page_token is for version {v}, not {}",
+                    r.version
+                )));
+            }
+            (version, offset) = (v, o);
+        }
+        let size = match r.page_size as usize {
+            0 => convert::PAGE_SIZE.0,
+            s => s.min(convert::PAGE_SIZE.1),
+        };
+        let (version, n) = self.store.get(&r.name, version)?;
+        Ok(Response::new(convert::network(
+            &r.name, &n, version, offset, size,
+        )))
     }
 
     async fn do_upload_network(
