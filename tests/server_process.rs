@@ -349,3 +349,59 @@ async fn tls_serves_the_api_to_clients_that_trust_the_certificate() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("objective"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_gives_running_solves_the_grace_period_then_cancels_them() {
+    use proto::solve_stream_response::Event;
+    let networks = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks");
+    let mut server = start(&networks, &["--shutdown-grace", "1"]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    // A quarter of the CAREC year: about 30 s of HiGHS.
+    let mut s = c
+        .solve_stream(SolveRequest {
+            network: "carec".into(),
+            snapshot_start: 0,
+            snapshot_end: 2190,
+            model: proto::NetworkModel::Transport as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    loop {
+        let e = s.message().await.unwrap().unwrap();
+        if e.event == Some(Event::Phase(proto::SolvePhase::Solving as i32)) {
+            break;
+        }
+    }
+    let clock = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The solve gets its second, then is cancelled; the stream ends with CANCELLED.
+    let end = loop {
+        match tokio::time::timeout(Duration::from_secs(20), s.message()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) => panic!("the stream ended without a status"),
+            Ok(Err(status)) => break status,
+            Err(_) => panic!("the solve was not cancelled after the grace period"),
+        }
+    };
+    assert_eq!(end.code(), Code::Cancelled, "{}", end.message());
+    assert!(clock.elapsed() >= Duration::from_millis(900));
+    // And the server exits cleanly.
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(code) = server.child.try_wait().unwrap() {
+            exit = Some(code);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let exit = exit.expect("the server exited after its solves were cancelled");
+    assert!(exit.success(), "{exit:?}");
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("shutting down"), "{log}");
+}

@@ -926,3 +926,37 @@ async fn get_network_pages_through_large_networks() {
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("version 1"), "{}", err.message());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_solves_queue_and_each_gets_its_own_answer() {
+    let (addr, _stop) = start(2, 8).await;
+    let c = client(&addr).await;
+    // Eight solves at once on two slots: each returns what it returns alone.
+    let requests: Vec<SolveRequest> = ["case5", "example", "case5", "example"]
+        .iter()
+        .chain(["case5", "example", "case5", "example"].iter())
+        .enumerate()
+        .map(|(i, n)| SolveRequest {
+            network: n.to_string(),
+            // Half of them with a CO2 price, which changes the example's cost.
+            co2_price: if (i / 2) % 2 == 0 { 0.0 } else { 30.0 },
+            ..Default::default()
+        })
+        .collect();
+    let mut alone = Vec::new();
+    for r in &requests {
+        alone.push(c.clone().solve(r.clone()).await.unwrap().into_inner().objective);
+    }
+    let calls: Vec<_> = requests
+        .iter()
+        .cloned()
+        .map(|r| {
+            let mut c = c.clone();
+            tokio::spawn(async move { c.solve(r).await })
+        })
+        .collect();
+    for (call, expected) in calls.into_iter().zip(alone) {
+        let got = call.await.unwrap().unwrap().into_inner().objective;
+        assert_eq!(got, expected);
+    }
+}
