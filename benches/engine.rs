@@ -3,7 +3,9 @@
 //!
 //!     cargo bench --bench engine
 //!
-//! Issue 5 extends this with synthetic networks of any size and an end-to-end bench command.
+//! The `synth` group reads and builds seeded synthetic networks of growing size (buses ×
+//! hours), to show how our own phases grow; the end-to-end figures, HiGHS included, come
+//! from `gridtrade bench` (see benches/README.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gridtrade::formulation::{self, DcConvention, FormulationOptions};
@@ -81,11 +83,37 @@ fn bench_carec_month(c: &mut Criterion) {
     g.finish();
 }
 
+/// Reading and building synthetic networks from 50 to 2000 buses and 24 to 8760 hours.
+fn bench_synth(c: &mut Criterion) {
+    use criterion::BenchmarkId;
+    let dir = path("target/bench-networks");
+    let mut g = c.benchmark_group("synth");
+    g.sample_size(10);
+    for (buses, hours) in [(50, 168), (200, 168), (1000, 168), (2000, 24), (20, 8760)] {
+        let spec = gridtrade::synth::Spec::new(buses, hours);
+        let p = dir.join(spec.name());
+        if !p.join("snapshots.csv").exists() {
+            gridtrade::synth::write(&spec, &p).unwrap();
+        }
+        let id = format!("{buses}b_{hours}h");
+        g.bench_with_input(BenchmarkId::new("read", &id), &p, |b, p| {
+            b.iter(|| black_box(gridtrade::io::read(p).unwrap()))
+        });
+        let (n, _) = gridtrade::io::read(&p).unwrap();
+        let opts = FormulationOptions::default();
+        g.bench_with_input(BenchmarkId::new("build", &id), &n, |b, n| {
+            b.iter(|| black_box(formulation::build(n, &opts).lp.num_rows()))
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
     bench_read,
     bench_build,
     bench_solve,
-    bench_carec_month
+    bench_carec_month,
+    bench_synth
 );
 criterion_main!(benches);

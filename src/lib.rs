@@ -6,6 +6,7 @@
 //! [`solve::Outcome`] carries the status, the [`solution::Results`] (dispatch, flows, prices)
 //! and, for an infeasible problem, a [`solve::Diagnosis`].
 
+pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod formulation;
@@ -16,6 +17,7 @@ pub mod service;
 pub mod solution;
 pub mod solve;
 pub mod solver;
+pub mod synth;
 pub mod trade;
 pub mod validate;
 

@@ -24,6 +24,9 @@ pub struct SolveOptions {
     pub formulation: FormulationOptions,
     /// Stop HiGHS after this many seconds.
     pub time_limit: Option<f64>,
+    /// HiGHS options by name, e.g. `("solver", "ipm")`, `("threads", "2")`; values are
+    /// parsed as bool, integer, number or text, in that order.
+    pub highs_options: Vec<(String, String)>,
 }
 
 /// Size of the LP handed to HiGHS.
@@ -153,7 +156,7 @@ pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result
     }
 
     control.emit(Progress::Phase(Phase::Solving));
-    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit, control)?;
+    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit, &opts.highs_options, control)?;
     timings.solve_s = solve_s;
 
     control.emit(Progress::Phase(Phase::Extracting));
@@ -182,11 +185,17 @@ type Run = (Status, Option<highs::Solution>, Model, Vec<f64>, f64);
 
 /// Hand the model to HiGHS. Returns the status, the solution when there is one, the model's
 /// index maps (the LP itself is consumed), the objective coefficients and the solve time.
-fn run(mut model: Model, time_limit: Option<f64>, control: &Control) -> Result<Run, Error> {
+fn run(
+    mut model: Model,
+    time_limit: Option<f64>,
+    highs_options: &[(String, String)],
+    control: &Control,
+) -> Result<Run, Error> {
     let costs = model.lp.costs().to_vec();
     let lp = std::mem::take(&mut model.lp);
     let constant = lp.constant;
-    let (status, solution, solve_s) = solver::run(lp.into_problem(), time_limit, control)?;
+    let (status, solution, solve_s) =
+        solver::run(lp.into_problem(), time_limit, highs_options, control)?;
     model.lp.constant = constant;
     Ok((status, solution, model, costs, solve_s))
 }
@@ -201,7 +210,7 @@ fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
     let model = formulation::build(n, &relaxed);
-    let (status, solution, model, costs, _) = run(model, opts.time_limit, control)?;
+    let (status, solution, model, costs, _) = run(model, opts.time_limit, &opts.highs_options, control)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(

@@ -137,9 +137,13 @@ struct CallbackState<'a> {
 pub fn run(
     problem: good_lp::solvers::highs::HighsProblem,
     time_limit: Option<f64>,
+    options: &[(String, String)],
     control: &Control,
 ) -> Result<(Status, Option<highs::Solution>, f64), Error> {
     let mut model = problem.into_inner();
+    for (name, value) in options {
+        set_option(&mut model, name, value)?;
+    }
     if let Some(limit) = time_limit {
         model.set_option(&b"time_limit"[..], limit);
     }
@@ -197,6 +201,41 @@ pub fn run(
         _ => None,
     };
     Ok((status, solution, seconds))
+}
+
+/// Set one HiGHS option from text: a bool, an integer, a number or text, whichever HiGHS
+/// accepts first.
+fn set_option(model: &mut highs::Model, name: &str, value: &str) -> Result<(), Error> {
+    let bad = |why: String| Error::option("--highs", format!("{name}={value}: {why}"));
+    let key = || name.as_bytes().to_vec();
+    let ok = match value {
+        // HiGHS' on/off options (presolve, run_crossover, ...) are text; output_flag & co.
+        // are booleans.
+        "on" | "off" => {
+            model.try_set_option(key(), value).is_ok()
+                || model.try_set_option(key(), value == "on").is_ok()
+        }
+        "true" | "false" => {
+            model.try_set_option(key(), value == "true").is_ok()
+                || model.try_set_option(key(), value).is_ok()
+        }
+        _ => {
+            (value.parse::<i32>().is_ok()
+                && model
+                    .try_set_option(key(), value.parse::<i32>().expect("checked"))
+                    .is_ok())
+                || (value.parse::<f64>().is_ok()
+                    && model
+                        .try_set_option(key(), value.parse::<f64>().expect("checked"))
+                        .is_ok())
+                || model.try_set_option(key(), value).is_ok()
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad("HiGHS has no such option or refuses the value".into()))
+    }
 }
 
 fn check(status: c_int) -> Result<(), Error> {

@@ -126,6 +126,7 @@ fn hydro_countries_import_in_winter_and_export_in_summer() {
             &SolveOptions {
                 formulation: o.clone(),
                 time_limit: None,
+                ..Default::default()
             },
         )
         .results

@@ -50,6 +50,7 @@ fn report(n: &Network, o: &FormulationOptions) -> TradeReport {
         &SolveOptions {
             formulation: o.clone(),
             time_limit: None,
+            ..Default::default()
         },
     )
     .results
@@ -163,6 +164,7 @@ fn accounting_identities_hold_on_a_month_of_carec() {
         &SolveOptions {
             formulation: o.clone(),
             time_limit: None,
+            ..Default::default()
         },
     )
     .results

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+mod bench;
 mod call;
 mod trade;
 
@@ -44,8 +45,15 @@ enum Command {
     Trade(trade::TradeArgs),
     /// Run the gRPC server (gridtrade.v1) with every network under --networks.
     Serve(ServeArgs),
-    /// Call a gridtrade server: networks, get, solve, update, upload, delete.
+    /// Call a gridtrade server: networks, get, solve, trade, update, upload, delete.
     Call(call::CallArgs),
+    /// Write a seeded synthetic network (PyPSA CSV folder) of any size.
+    Synth(bench::SynthArgs),
+    /// End-to-end benchmark: each case in a fresh process, one JSON record per case.
+    Bench(bench::BenchArgs),
+    /// One benchmark solve, measured (used by `bench`).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
 }
 
 #[derive(Args)]
@@ -112,6 +120,16 @@ struct SolveArgs {
     /// Stop the solver after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
+    /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm --highs threads=2`.
+    #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = parse_option)]
+    highs_options: Vec<(String, String)>,
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .ok_or_else(|| format!("`{s}`: expected NAME=VALUE"))
 }
 
 /// Options every solving command shares (`solve`, `trade`, `call solve`).
@@ -202,6 +220,9 @@ pub fn main() -> ExitCode {
         Command::Trade(a) => trade::run(a),
         Command::Serve(a) => run_serve(a),
         Command::Call(a) => call::run(a),
+        Command::Synth(a) => bench::run_synth(a),
+        Command::Bench(a) => bench::run_bench(a),
+        Command::BenchOne(a) => bench::run_bench_one(a),
     };
     match result {
         Ok(code) => code,
@@ -239,6 +260,7 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             slack_penalty: None,
         },
         time_limit: a.time_limit,
+        highs_options: a.highs_options.clone(),
     };
     let mut outcome = solve::solve(&n, &opts)?;
     outcome.timings.read_s = read_s;

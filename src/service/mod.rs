@@ -111,6 +111,7 @@ impl GridTrade {
         let opts = SolveOptions {
             formulation: convert::formulation(&r)?,
             time_limit,
+            ..Default::default()
         };
         Ok(SolveJob {
             name: r.network,

@@ -78,6 +78,7 @@ fn solve_report(
     let opts = SolveOptions {
         formulation: o.clone(),
         time_limit: req.time_limit,
+        ..Default::default()
     };
     let outcome = solve::solve_with(n, &opts, control)?;
     match (outcome.status, outcome.results) {

@@ -28,6 +28,7 @@ pub fn options(model: NetworkModel, convention: DcConvention) -> SolveOptions {
         },
         time_limit: None,
     }
+    ..Default::default()
 }
 
 pub fn solve_ok(n: &Network, opts: &SolveOptions) -> Outcome {
