@@ -122,6 +122,12 @@ impl Control {
     pub(crate) fn listening(&self) -> bool {
         self.listener.is_some()
     }
+
+    /// Whether anyone but this control can see or stop the solve: a listener, a parent,
+    /// or a clone holding the cancel flag.
+    pub(crate) fn observed(&self) -> bool {
+        self.listener.is_some() || self.parent.is_some() || Arc::strong_count(&self.cancelled) > 1
+    }
 }
 
 /// State the C callback sees through its user-data pointer.
@@ -151,31 +157,17 @@ pub fn run(
         control,
         last_report: Mutex::new(f64::NEG_INFINITY),
     };
+
     // SAFETY: `state` outlives the solve below, the only time HiGHS calls the callback; the
     // pointer is cleared from HiGHS' view when the model is dropped at the end of this
     // function. The handle is a valid `Highs` object owned by `model`.
-    unsafe {
-        let ptr = model.as_mut_ptr();
-        let user = &state as *const CallbackState as *mut c_void;
-        check(highs_sys::Highs_setCallback(ptr, Some(callback), user))?;
-        check(highs_sys::Highs_startCallback(
-            ptr,
-            highs_sys::kHighsCallbackSimplexInterrupt,
-        ))?;
-        check(highs_sys::Highs_startCallback(
-            ptr,
-            highs_sys::kHighsCallbackIpmInterrupt,
-        ))?;
-        if control.listening() {
-            // HiGHS only logs (and calls the logging callback) with output on; keep it off
-            // the console.
-            model.set_option(&b"output_flag"[..], true);
-            model.set_option(&b"log_to_console"[..], false);
-            check(highs_sys::Highs_startCallback(
-                ptr,
-                highs_sys::kHighsCallbackLogging,
-            ))?;
-        }
+    // A callback costs HiGHS time (see `install_callback`): set it only when someone can
+    // cancel the solve or listens to it.
+    if control.observed() {
+        // SAFETY: `state` outlives the solve below, the only time HiGHS calls the
+        // callback; `model` owns a valid `Highs` object and is dropped at the end of this
+        // function.
+        unsafe { install_callback(&mut model, &state, control.listening())? };
     }
     let clock = Instant::now();
     let solved = model
@@ -236,6 +228,90 @@ fn set_option(model: &mut highs::Model, name: &str, value: &str) -> Result<(), E
     } else {
         Err(bad("HiGHS has no such option or refuses the value".into()))
     }
+}
+
+/// Set `callback` on `model` for interrupts (and the log when `log`).
+///
+/// HiGHS 1.16's C API copies a buffer of one double per column of the model at every
+/// callback (`HighsCallbackInput::operator=` returns by value), and the simplex calls the
+/// interrupt callback at every iteration: on a CAREC year (1.9 M columns) that made each
+/// iteration six times slower. The buffer is sized when the callback is set, so it is set
+/// on an empty model and the LP is passed back in afterwards.
+unsafe fn install_callback(
+    model: &mut highs::Model,
+    state: &CallbackState,
+    log: bool,
+) -> Result<(), Error> {
+    let ptr = model.as_mut_ptr();
+    let user = state as *const CallbackState as *mut c_void;
+    // SAFETY (whole block): `ptr` is a valid Highs object; every array has the length
+    // HiGHS is told.
+    unsafe {
+        let num_col = highs_sys::Highs_getNumCol(ptr);
+        let num_row = highs_sys::Highs_getNumRow(ptr);
+        let num_nz = highs_sys::Highs_getNumNz(ptr);
+        let (nc, nr, nz) = (num_col as usize, num_row as usize, num_nz as usize);
+        let (mut cost, mut lower, mut upper) = (vec![0.0; nc], vec![0.0; nc], vec![0.0; nc]);
+        let (mut row_lower, mut row_upper) = (vec![0.0; nr], vec![0.0; nr]);
+        let (mut start, mut index, mut value) = (vec![0; nc + 1], vec![0; nz], vec![0.0; nz]);
+        let (mut c, mut r, mut n, mut sense, mut offset) = (0, 0, 0, 0, 0.0);
+        check(highs_sys::Highs_getLp(
+            ptr,
+            highs_sys::kHighsMatrixFormatColwise,
+            &mut c,
+            &mut r,
+            &mut n,
+            &mut sense,
+            &mut offset,
+            cost.as_mut_ptr(),
+            lower.as_mut_ptr(),
+            upper.as_mut_ptr(),
+            row_lower.as_mut_ptr(),
+            row_upper.as_mut_ptr(),
+            start.as_mut_ptr(),
+            index.as_mut_ptr(),
+            value.as_mut_ptr(),
+            std::ptr::null_mut(),
+        ))?;
+        check(highs_sys::Highs_clearModel(ptr))?;
+        check(highs_sys::Highs_setCallback(ptr, Some(callback), user))?;
+        check(highs_sys::Highs_passLp(
+            ptr,
+            num_col,
+            num_row,
+            num_nz,
+            highs_sys::kHighsMatrixFormatColwise,
+            sense,
+            offset,
+            cost.as_ptr(),
+            lower.as_ptr(),
+            upper.as_ptr(),
+            row_lower.as_ptr(),
+            row_upper.as_ptr(),
+            start.as_ptr(),
+            index.as_ptr(),
+            value.as_ptr(),
+        ))?;
+        check(highs_sys::Highs_startCallback(
+            ptr,
+            highs_sys::kHighsCallbackSimplexInterrupt,
+        ))?;
+        check(highs_sys::Highs_startCallback(
+            ptr,
+            highs_sys::kHighsCallbackIpmInterrupt,
+        ))?;
+        if log {
+            // HiGHS only logs (and calls the logging callback) with output on; keep it off
+            // the console.
+            model.set_option(&b"output_flag"[..], true);
+            model.set_option(&b"log_to_console"[..], false);
+            check(highs_sys::Highs_startCallback(
+                ptr,
+                highs_sys::kHighsCallbackLogging,
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 fn check(status: c_int) -> Result<(), Error> {

@@ -27,8 +27,8 @@ pub fn options(model: NetworkModel, convention: DcConvention) -> SolveOptions {
             ..Default::default()
         },
         time_limit: None,
+        ..Default::default()
     }
-    ..Default::default()
 }
 
 pub fn solve_ok(n: &Network, opts: &SolveOptions) -> Outcome {
