@@ -30,7 +30,8 @@ pub struct Case {
     pub quick: bool,
 }
 
-/// The cases of issue 5's table, plus the shipped CAREC year.
+/// The cases of issue 5's table (on our synthetic networks), a one-day 200-bus case for
+/// the quick set, and the shipped CAREC year.
 pub fn cases() -> Vec<Case> {
     use NetworkModel::*;
     vec![
@@ -41,10 +42,16 @@ pub fn cases() -> Vec<Case> {
             quick: true,
         },
         Case {
+            name: "synth-200b-24h",
+            source: Source::Synth(Spec::new(200, 24)),
+            model: Dc,
+            quick: true,
+        },
+        Case {
             name: "synth-200b-168h",
             source: Source::Synth(Spec::new(200, 168)),
             model: Dc,
-            quick: true,
+            quick: false,
         },
         Case {
             name: "synth-20b-8760h",
