@@ -158,9 +158,6 @@ pub fn run(
         last_report: Mutex::new(f64::NEG_INFINITY),
     };
 
-    // SAFETY: `state` outlives the solve below, the only time HiGHS calls the callback; the
-    // pointer is cleared from HiGHS' view when the model is dropped at the end of this
-    // function. The handle is a valid `Highs` object owned by `model`.
     // A callback costs HiGHS time (see `install_callback`): set it only when someone can
     // cancel the solve or listens to it.
     if control.observed() {
