@@ -245,7 +245,11 @@ pub fn run_pypsa(case: &Case, path: &Path, python: &str, root: &Path) -> Result<
     }
     // HiGHS writes its log to stdout too; the measurement is the last line.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let last = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let last = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let measured: Measured = serde_json::from_str(last)
         .map_err(|e| Error::Format(format!("{}: unreadable PyPSA measurement: {e}", case.name)))?;
     Ok(record(case, "pypsa", measured, wall_s))
@@ -291,9 +295,9 @@ pub fn regressions(records: &[Record], baseline: &[Record], max_slowdown: f64) -
             ));
         }
         match (r.measured.objective, b.measured.objective) {
-            (Some(x), Some(y)) if ((x - y) / y.abs().max(1.0)).abs() > 1e-6 => say(format!(
-                "objective {x} against {y} in the baseline"
-            )),
+            (Some(x), Some(y)) if ((x - y) / y.abs().max(1.0)).abs() > 1e-6 => {
+                say(format!("objective {x} against {y} in the baseline"))
+            }
             (None, Some(_)) => say(format!("status {} (no objective)", r.measured.status)),
             _ => {}
         }
@@ -311,9 +315,8 @@ pub fn read_records(path: &Path) -> Result<Vec<Record>, Error> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| {
-                Error::Format(format!("{} line {}: {e}", path.display(), i + 1))
-            })
+            serde_json::from_str(l)
+                .map_err(|e| Error::Format(format!("{} line {}: {e}", path.display(), i + 1)))
         })
         .collect()
 }

@@ -8,8 +8,8 @@ use crate::error::{Error, Findings};
 use crate::formulation::{self, FormulationOptions, Model};
 use crate::network::Network;
 use crate::solution::{extract, Results, Status, Timings};
-use crate::validate::{self, CheckOptions};
 use crate::solver::{self, Control, Phase, Progress};
+use crate::validate::{self, CheckOptions};
 use serde::Serialize;
 use std::ops::Range;
 use std::time::Instant;
@@ -156,7 +156,8 @@ pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result
     }
 
     control.emit(Progress::Phase(Phase::Solving));
-    let (status, solution, model, costs, solve_s) = run(model, opts.time_limit, &opts.highs_options, control)?;
+    let (status, solution, model, costs, solve_s) =
+        run(model, opts.time_limit, &opts.highs_options, control)?;
     timings.solve_s = solve_s;
 
     control.emit(Progress::Phase(Phase::Extracting));
@@ -210,7 +211,8 @@ fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
     let model = formulation::build(n, &relaxed);
-    let (status, solution, model, costs, _) = run(model, opts.time_limit, &opts.highs_options, control)?;
+    let (status, solution, model, costs, _) =
+        run(model, opts.time_limit, &opts.highs_options, control)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(

@@ -278,19 +278,18 @@ pub fn write(spec: &Spec, dir: &Path) -> Result<(), Error> {
             doy -= DAYS[month];
             month += 1;
         }
-        format!(
-            "{year}-{:02}-{:02} {:02}:00:00",
-            month + 1,
-            doy + 1,
-            t % 24
-        )
+        format!("{year}-{:02}-{:02} {:02}:00:00", month + 1, doy + 1, t % 24)
     };
     let mut out = String::from("snapshot\n");
     for t in 0..hours {
         let _ = writeln!(out, "{}", snapshot(t));
     }
     put(dir, "snapshots.csv", &out)?;
-    put(dir, "loads-p_set.csv", &series_table(&load_p, hours, &snapshot))?;
+    put(
+        dir,
+        "loads-p_set.csv",
+        &series_table(&load_p, hours, &snapshot),
+    )?;
     put(
         dir,
         "generators-p_max_pu.csv",
@@ -342,7 +341,12 @@ mod tests {
         let spec = Spec::new(30, 48);
         write(&spec, a.path()).unwrap();
         write(&spec, b.path()).unwrap();
-        for f in ["buses.csv", "lines.csv", "generators-p_max_pu.csv", "loads-p_set.csv"] {
+        for f in [
+            "buses.csv",
+            "lines.csv",
+            "generators-p_max_pu.csv",
+            "loads-p_set.csv",
+        ] {
             assert_eq!(
                 std::fs::read(a.path().join(f)).unwrap(),
                 std::fs::read(b.path().join(f)).unwrap(),

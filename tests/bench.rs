@@ -25,7 +25,14 @@ fn bench_records_the_reference_objective_and_flags_regressions() {
     assert_rel(r["objective"].as_f64().unwrap(), 2386235.3295, 1e-8);
     assert_eq!(r["case"], "pglib-case2869");
     assert_eq!(r["buses"], 2869);
-    for field in ["read_s", "build_s", "highs_s", "extract_s", "wall_s", "peak_rss_mb"] {
+    for field in [
+        "read_s",
+        "build_s",
+        "highs_s",
+        "extract_s",
+        "wall_s",
+        "peak_rss_mb",
+    ] {
         assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {}", r[field]);
     }
     assert!(r["wall_s"].as_f64().unwrap() >= r["highs_s"].as_f64().unwrap());
@@ -35,7 +42,12 @@ fn bench_records_the_reference_objective_and_flags_regressions() {
     fast["wall_s"] = serde_json::json!(0.001);
     let base = dir.path().join("fast.jsonl");
     std::fs::write(&base, format!("{fast}\n")).unwrap();
-    let o = run(&["--baseline", base.to_str().unwrap(), "--max-slowdown", "0.1"]);
+    let o = run(&[
+        "--baseline",
+        base.to_str().unwrap(),
+        "--max-slowdown",
+        "0.1",
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("wall time"));
     let mut other = r.clone();
@@ -48,7 +60,10 @@ fn bench_records_the_reference_objective_and_flags_regressions() {
     let o = run(&["--baseline", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
-    let o = gridtrade().args(["bench", "--case", "nope"]).output().unwrap();
+    let o = gridtrade()
+        .args(["bench", "--case", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--list"));
 }
@@ -63,7 +78,10 @@ fn synth_writes_a_network_that_validates_and_solves() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let n = read(dir.path());
-    assert_eq!((n.buses.len(), n.snapshots.len(), n.zones().len()), (40, 24, 4));
+    assert_eq!(
+        (n.buses.len(), n.snapshots.len(), n.zones().len()),
+        (40, 24, 4)
+    );
     let out = solve_ok(&n, &Default::default());
     let r = out.results.unwrap();
     // No load is shed: every zone's own plant and its neighbours cover its peak.

@@ -191,12 +191,15 @@ async fn uploads_edits_and_deletes_survive_kill_9() {
     let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
     let after = names(&mut c).await;
     assert_eq!(after, before);
+    assert_eq!(after, [("example".to_string(), 2), ("mine".to_string(), 2)]);
     assert_eq!(
-        after,
-        [("example".to_string(), 2), ("mine".to_string(), 2)]
+        c.solve(solve(1)).await.unwrap().into_inner().objective,
+        obj1
     );
-    assert_eq!(c.solve(solve(1)).await.unwrap().into_inner().objective, obj1);
-    assert_eq!(c.solve(solve(2)).await.unwrap().into_inner().objective, obj2);
+    assert_eq!(
+        c.solve(solve(2)).await.unwrap().into_inner().objective,
+        obj2
+    );
     assert!(!server.log.lock().unwrap().contains("not restored"));
 
     // Without --data-dir nothing is kept.
@@ -212,13 +215,12 @@ async fn roles_decide_who_may_read_change_and_delete_and_tokens_never_reach_the_
     let tokens = nets.path().join("tokens.txt");
     std::fs::write(
         &tokens,
-        format!("# role token name\nviewer {VIEWER} ana\nplanner {PLANNER} bo\nadmin {ADMIN} root\n"),
+        format!(
+            "# role token name\nviewer {VIEWER} ana\nplanner {PLANNER} bo\nadmin {ADMIN} root\n"
+        ),
     )
     .unwrap();
-    let server = start(
-        nets.path(),
-        &["--auth-tokens", tokens.to_str().unwrap()],
-    );
+    let server = start(nets.path(), &["--auth-tokens", tokens.to_str().unwrap()]);
     let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
     let upload = || proto::UploadNetworkRequest {
         name: "up".into(),
@@ -227,10 +229,16 @@ async fn roles_decide_who_may_read_change_and_delete_and_tokens_never_reach_the_
     let delete = || proto::DeleteNetworkRequest { name: "up".into() };
 
     // No token, or an unknown one: UNAUTHENTICATED, for reads too.
-    let e = c.list_networks(proto::ListNetworksRequest {}).await.unwrap_err();
+    let e = c
+        .list_networks(proto::ListNetworksRequest {})
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
     let e = c
-        .list_networks(with_token(proto::ListNetworksRequest {}, "not-a-known-token-at-all"))
+        .list_networks(with_token(
+            proto::ListNetworksRequest {},
+            "not-a-known-token-at-all",
+        ))
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::Unauthenticated);
@@ -249,18 +257,25 @@ async fn roles_decide_who_may_read_change_and_delete_and_tokens_never_reach_the_
         .await
         .unwrap();
     assert!(solved.metadata().get("x-request-id").is_some());
-    let e = c.upload_network(with_token(upload(), VIEWER)).await.unwrap_err();
+    let e = c
+        .upload_network(with_token(upload(), VIEWER))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     assert!(e.message().contains("viewer") && e.message().contains("planner"));
     // A planner uploads but may not delete; an admin deletes.
-    c.upload_network(with_token(upload(), PLANNER)).await.unwrap();
-    let e = c.delete_network(with_token(delete(), PLANNER)).await.unwrap_err();
+    c.upload_network(with_token(upload(), PLANNER))
+        .await
+        .unwrap();
+    let e = c
+        .delete_network(with_token(delete(), PLANNER))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     c.delete_network(with_token(delete(), ADMIN)).await.unwrap();
     // Health stays open for load balancers.
-    let mut h = tonic_health::pb::health_client::HealthClient::new(
-        connect(&server.url, None).await,
-    );
+    let mut h =
+        tonic_health::pb::health_client::HealthClient::new(connect(&server.url, None).await);
     h.check(tonic_health::pb::HealthCheckRequest {
         service: String::new(),
     })
@@ -277,14 +292,21 @@ async fn roles_decide_who_may_read_change_and_delete_and_tokens_never_reach_the_
         .lines()
         .find(|l| l.contains("method=\"Solve\""))
         .unwrap_or_else(|| panic!("no Solve line in\n{log}"));
-    for field in ["request_id=gt-", "network=example", "caller=ana", "duration_ms=", "status=\"OK\""] {
-        assert!(solve_line.contains(field), "{field} missing in {solve_line}");
+    for field in [
+        "request_id=gt-",
+        "network=example",
+        "caller=ana",
+        "duration_ms=",
+        "status=\"OK\"",
+    ] {
+        assert!(
+            solve_line.contains(field),
+            "{field} missing in {solve_line}"
+        );
     }
-    assert!(log
-        .lines()
-        .any(|l| l.contains("method=\"DeleteNetwork\"")
-            && l.contains("caller=bo")
-            && l.contains("PermissionDenied")));
+    assert!(log.lines().any(|l| l.contains("method=\"DeleteNetwork\"")
+        && l.contains("caller=bo")
+        && l.contains("PermissionDenied")));
 
     // A bad tokens file stops the server at start, naming the line.
     std::fs::write(&tokens, format!("viewer {VIEWER}\nboss {ADMIN}\n")).unwrap();
@@ -337,7 +359,10 @@ async fn tls_serves_the_api_to_clients_that_trust_the_certificate() {
         .await;
     if let Ok(ch) = plain {
         let mut c = GridTradeServiceClient::new(ch);
-        assert!(c.list_networks(proto::ListNetworksRequest {}).await.is_err());
+        assert!(c
+            .list_networks(proto::ListNetworksRequest {})
+            .await
+            .is_err());
     }
     // The CLI client speaks TLS with --ca-cert.
     let out = gridtrade()
@@ -346,7 +371,11 @@ async fn tls_serves_the_api_to_clients_that_trust_the_certificate() {
         .args(["solve", "example"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("objective"));
 }
 

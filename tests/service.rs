@@ -539,7 +539,10 @@ async fn call_command_talks_to_the_server() {
     // `call solve` prints the table `gridtrade solve` prints (but the timing line).
     let remote = run(vec!["solve".into(), "example".into()]).await.unwrap();
     let local = gridtrade()
-        .args(["solve", concat!(env!("CARGO_MANIFEST_DIR"), "/networks/example")])
+        .args([
+            "solve",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/networks/example"),
+        ])
         .output()
         .unwrap();
     let lines = |o: &std::process::Output| -> Vec<String> {
@@ -621,7 +624,14 @@ async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks()
     use proto::SolvePhase as P;
     assert_eq!(
         phases,
-        [P::Queued, P::Validating, P::Building, P::Solving, P::Extracting].map(|p| p as i32)
+        [
+            P::Queued,
+            P::Validating,
+            P::Building,
+            P::Solving,
+            P::Extracting
+        ]
+        .map(|p| p as i32)
     );
     let logs: Vec<&str> = events
         .iter()
@@ -683,7 +693,11 @@ async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks()
     .await
     .unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
-    assert!(err.message().contains("load must be shed"), "{}", err.message());
+    assert!(
+        err.message().contains("load must be shed"),
+        "{}",
+        err.message()
+    );
 }
 
 /// The whole CAREC year: HiGHS needs about two minutes for it on this machine.
@@ -818,7 +832,11 @@ async fn upload_stream_takes_a_network_in_small_chunks() {
     for f in files_of(&dir) {
         for piece in f.content.chunks(700) {
             chunks.push(proto::UploadNetworkStreamRequest {
-                name: if chunks.is_empty() { "streamed".into() } else { String::new() },
+                name: if chunks.is_empty() {
+                    "streamed".into()
+                } else {
+                    String::new()
+                },
                 file_name: f.name.clone(),
                 data: piece.to_vec(),
             });
@@ -831,8 +849,16 @@ async fn upload_stream_takes_a_network_in_small_chunks() {
         .unwrap()
         .into_inner();
     assert_eq!(r.summary.unwrap().buses, 4);
-    let a = c.solve(solve_request("streamed")).await.unwrap().into_inner();
-    let b = c.solve(solve_request("example")).await.unwrap().into_inner();
+    let a = c
+        .solve(solve_request("streamed"))
+        .await
+        .unwrap()
+        .into_inner();
+    let b = c
+        .solve(solve_request("example"))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(a.objective, b.objective);
 
     // The first chunk must name the network; a file's chunks must be contiguous.
@@ -853,7 +879,11 @@ async fn upload_stream_takes_a_network_in_small_chunks() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
-    assert!(err.message().contains("must follow each other"), "{}", err.message());
+    assert!(
+        err.message().contains("must follow each other"),
+        "{}",
+        err.message()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -945,7 +975,14 @@ async fn concurrent_solves_queue_and_each_gets_its_own_answer() {
         .collect();
     let mut alone = Vec::new();
     for r in &requests {
-        alone.push(c.clone().solve(r.clone()).await.unwrap().into_inner().objective);
+        alone.push(
+            c.clone()
+                .solve(r.clone())
+                .await
+                .unwrap()
+                .into_inner()
+                .objective,
+        );
     }
     let calls: Vec<_> = requests
         .iter()

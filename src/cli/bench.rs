@@ -96,7 +96,9 @@ fn row(r: &Record) -> String {
         format!("{:.3}", r.overhead_s),
         r.overhead_pct,
         m.peak_rss_mb,
-        m.objective.map(|o| format!("{o:.6}")).unwrap_or_else(|| m.status.clone()),
+        m.objective
+            .map(|o| format!("{o:.6}"))
+            .unwrap_or_else(|| m.status.clone()),
     )
 }
 
@@ -156,8 +158,20 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
     };
     println!(
         "{:<20} {:<9} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>18}",
-        "case", "tool", "buses", "hours", "columns", "read s", "build s", "HiGHS s", "extract s",
-        "wall s", "ovh s", "ovh %", "peak MB", "objective"
+        "case",
+        "tool",
+        "buses",
+        "hours",
+        "columns",
+        "read s",
+        "build s",
+        "HiGHS s",
+        "extract s",
+        "wall s",
+        "ovh s",
+        "ovh %",
+        "peak MB",
+        "objective"
     );
     let mut records = Vec::new();
     for case in &chosen {

@@ -153,9 +153,11 @@ async fn connect(a: &CallArgs) -> Result<Client, Error> {
                 .map_err(|_| Error::option("--token", "must be printable ASCII"))?,
         ),
     };
-    Ok(GridTradeServiceClient::with_interceptor(channel, Auth(token))
-        .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(crate::service::MAX_MESSAGE_BYTES))
+    Ok(
+        GridTradeServiceClient::with_interceptor(channel, Auth(token))
+            .max_decoding_message_size(crate::service::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(crate::service::MAX_MESSAGE_BYTES),
+    )
 }
 
 fn model_of(m: NetworkModel) -> i32 {
@@ -325,7 +327,11 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                 dc_convention: convention_of(common.dc_convention),
                 voll: common.voll,
                 co2_price: common.co2_price,
-                scenario_toml: scenario.as_deref().map(text).transpose()?.unwrap_or_default(),
+                scenario_toml: scenario
+                    .as_deref()
+                    .map(text)
+                    .transpose()?
+                    .unwrap_or_default(),
                 compare_base: compare.as_deref() == Some("base"),
                 compare_toml: match compare.as_deref() {
                     None | Some("base") => String::new(),

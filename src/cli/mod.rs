@@ -337,7 +337,10 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
         _ => None,
     };
     if !(a.shutdown_grace >= 0.0 && a.shutdown_grace.is_finite()) {
-        return Err(Error::option("--shutdown-grace", "must be a number of seconds >= 0"));
+        return Err(Error::option(
+            "--shutdown-grace",
+            "must be a number of seconds >= 0",
+        ));
     }
     let names: Vec<String> = store
         .latest()

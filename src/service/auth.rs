@@ -183,20 +183,33 @@ mod tests {
             "tokens.txt",
         )
         .unwrap();
-        assert_eq!(t.check(&meta("vvvvvvvvvvvvvvvv"), Role::Viewer).unwrap().name, "ana");
-        let denied = t.check(&meta("vvvvvvvvvvvvvvvv"), Role::Planner).unwrap_err();
+        assert_eq!(
+            t.check(&meta("vvvvvvvvvvvvvvvv"), Role::Viewer)
+                .unwrap()
+                .name,
+            "ana"
+        );
+        let denied = t
+            .check(&meta("vvvvvvvvvvvvvvvv"), Role::Planner)
+            .unwrap_err();
         assert_eq!(denied.code(), tonic::Code::PermissionDenied);
         let p = t.check(&meta("pppppppppppppppp"), Role::Planner).unwrap();
         assert_eq!(p.name, "planner-3");
         assert_eq!(
-            t.check(&meta("pppppppppppppppp"), Role::Admin).unwrap_err().code(),
+            t.check(&meta("pppppppppppppppp"), Role::Admin)
+                .unwrap_err()
+                .code(),
             tonic::Code::PermissionDenied
         );
-        let unknown = t.check(&meta("xxxxxxxxxxxxxxxx"), Role::Viewer).unwrap_err();
+        let unknown = t
+            .check(&meta("xxxxxxxxxxxxxxxx"), Role::Viewer)
+            .unwrap_err();
         assert_eq!(unknown.code(), tonic::Code::Unauthenticated);
         assert!(!unknown.message().contains("xxxx"));
         assert_eq!(
-            t.check(&MetadataMap::new(), Role::Viewer).unwrap_err().code(),
+            t.check(&MetadataMap::new(), Role::Viewer)
+                .unwrap_err()
+                .code(),
             tonic::Code::Unauthenticated
         );
 
@@ -204,8 +217,14 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("tokens.txt line 1") && e.contains("`boss`"), "{e}");
+        assert!(
+            e.contains("tokens.txt line 1") && e.contains("`boss`"),
+            "{e}"
+        );
         assert!(e.contains("tokens.txt line 2") && e.contains("16"), "{e}");
-        assert!(!e.contains("aaaaaaaaaaaaaaaa"), "tokens are not echoed: {e}");
+        assert!(
+            !e.contains("aaaaaaaaaaaaaaaa"),
+            "tokens are not echoed: {e}"
+        );
     }
 }

@@ -29,7 +29,8 @@ impl Call {
             .filter(|v| {
                 !v.is_empty()
                     && v.len() <= 64
-                    && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+                    && v.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
             })
             .map(str::to_string)
             .unwrap_or_else(|| format!("gt-{:06}", NEXT_ID.fetch_add(1, Ordering::Relaxed)));

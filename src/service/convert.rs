@@ -354,7 +354,11 @@ pub fn trade_request(
         compare: if r.compare_base {
             Some(Compare::Base)
         } else if !r.compare_toml.is_empty() {
-            Some(Compare::Scenario(scenario("compare_toml", &r.compare_toml, "compare")?))
+            Some(Compare::Scenario(scenario(
+                "compare_toml",
+                &r.compare_toml,
+                "compare",
+            )?))
         } else {
             None
         },

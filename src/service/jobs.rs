@@ -156,8 +156,14 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 pub fn chunks(mut r: proto::SolveResponse) -> Vec<proto::SolveStreamResponse> {
     use proto::solve_stream_response::Event;
     let kinds = [
-        (proto::SeriesKind::BusPrices, std::mem::take(&mut r.bus_prices)),
-        (proto::SeriesKind::BranchFlows, std::mem::take(&mut r.branch_flows)),
+        (
+            proto::SeriesKind::BusPrices,
+            std::mem::take(&mut r.bus_prices),
+        ),
+        (
+            proto::SeriesKind::BranchFlows,
+            std::mem::take(&mut r.branch_flows),
+        ),
         (
             proto::SeriesKind::BranchShadowPrices,
             std::mem::take(&mut r.branch_shadow_prices),
@@ -225,15 +231,17 @@ impl Assembler {
                 field.extend(c.series);
             }
             Event::Phase(p) => {
-                return Some(Progress::Phase(match proto::SolvePhase::try_from(p).ok()? {
-                    proto::SolvePhase::Validating => Phase::Validating,
-                    proto::SolvePhase::Building => Phase::Building,
-                    proto::SolvePhase::Solving => Phase::Solving,
-                    proto::SolvePhase::Extracting => Phase::Extracting,
-                    proto::SolvePhase::Diagnosing => Phase::Diagnosing,
-                    proto::SolvePhase::Queued => Phase::Queued,
-                    proto::SolvePhase::Unspecified => return None,
-                }))
+                return Some(Progress::Phase(
+                    match proto::SolvePhase::try_from(p).ok()? {
+                        proto::SolvePhase::Validating => Phase::Validating,
+                        proto::SolvePhase::Building => Phase::Building,
+                        proto::SolvePhase::Solving => Phase::Solving,
+                        proto::SolvePhase::Extracting => Phase::Extracting,
+                        proto::SolvePhase::Diagnosing => Phase::Diagnosing,
+                        proto::SolvePhase::Queued => Phase::Queued,
+                        proto::SolvePhase::Unspecified => return None,
+                    },
+                ))
             }
             Event::Log(l) => return Some(Progress::Log(l)),
             Event::Iteration(i) => {

@@ -20,11 +20,11 @@ pub mod proto {
         include_bytes!(concat!(env!("OUT_DIR"), "/gridtrade_v1_descriptor.bin"));
 }
 
-use auth::{Role, Tokens};
-use calls::Call;
 use crate::error::Error;
 use crate::solve::SolveOptions;
 use crate::solver::Control;
+use auth::{Role, Tokens};
+use calls::Call;
 pub use jobs::Assembler as StreamAssembler;
 use jobs::{CancelOnDrop, SolveJob};
 use proto::grid_trade_service_server::{GridTradeService, GridTradeServiceServer};
@@ -448,8 +448,14 @@ impl GridTradeService for GridTrade {
         &self,
         req: Request<proto::ListNetworksRequest>,
     ) -> Result<Response<proto::ListNetworksResponse>, Status> {
-        rpc!(self, req, "ListNetworks", Role::Viewer, String::new(), |call| self
-            .do_list_networks(req))
+        rpc!(
+            self,
+            req,
+            "ListNetworks",
+            Role::Viewer,
+            String::new(),
+            |call| self.do_list_networks(req)
+        )
     }
 
     async fn get_network(
@@ -466,16 +472,23 @@ impl GridTradeService for GridTrade {
         req: Request<proto::UploadNetworkRequest>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
         let network = req.get_ref().name.clone();
-        rpc!(self, req, "UploadNetwork", Role::Planner, network, |call| self
-            .do_upload_network(req))
+        rpc!(self, req, "UploadNetwork", Role::Planner, network, |call| {
+            self.do_upload_network(req)
+        })
     }
 
     async fn upload_network_stream(
         &self,
         req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
-        rpc!(self, req, "UploadNetworkStream", Role::Planner, String::new(), |call| self
-            .do_upload_network_stream(req))
+        rpc!(
+            self,
+            req,
+            "UploadNetworkStream",
+            Role::Planner,
+            String::new(),
+            |call| self.do_upload_network_stream(req)
+        )
     }
 
     async fn update_network(
@@ -483,8 +496,9 @@ impl GridTradeService for GridTrade {
         req: Request<proto::UpdateNetworkRequest>,
     ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
         let network = req.get_ref().name.clone();
-        rpc!(self, req, "UpdateNetwork", Role::Planner, network, |call| self
-            .do_update_network(req))
+        rpc!(self, req, "UpdateNetwork", Role::Planner, network, |call| {
+            self.do_update_network(req)
+        })
     }
 
     async fn delete_network(
@@ -492,8 +506,9 @@ impl GridTradeService for GridTrade {
         req: Request<proto::DeleteNetworkRequest>,
     ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
         let network = req.get_ref().name.clone();
-        rpc!(self, req, "DeleteNetwork", Role::Admin, network, |call| self
-            .do_delete_network(req))
+        rpc!(self, req, "DeleteNetwork", Role::Admin, network, |call| {
+            self.do_delete_network(req)
+        })
     }
 
     async fn solve(
@@ -501,7 +516,8 @@ impl GridTradeService for GridTrade {
         req: Request<proto::SolveRequest>,
     ) -> Result<Response<proto::SolveResponse>, Status> {
         let network = req.get_ref().network.clone();
-        rpc!(self, req, "Solve", Role::Viewer, network, |call| self.do_solve(req))
+        rpc!(self, req, "Solve", Role::Viewer, network, |call| self
+            .do_solve(req))
     }
 
     type SolveStreamStream = EventStream;
@@ -520,7 +536,8 @@ impl GridTradeService for GridTrade {
         req: Request<proto::TradeRequest>,
     ) -> Result<Response<proto::TradeResponse>, Status> {
         let network = req.get_ref().network.clone();
-        rpc!(self, req, "Trade", Role::Viewer, network, |call| self.do_trade(req))
+        rpc!(self, req, "Trade", Role::Viewer, network, |call| self
+            .do_trade(req))
     }
 }
 

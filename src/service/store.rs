@@ -128,8 +128,10 @@ impl Store {
             message: e.to_string(),
         };
         let conn = Connection::open(&path).map_err(db_err)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_err)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(db_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db_err)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
         let db = Database { path, conn };
         let problems = self.replay(&db)?;
@@ -156,8 +158,10 @@ impl Store {
                  ORDER BY network, version",
             )
             .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
-                    .collect()
+                s.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect()
             })
             .map_err(|e| db.err(e))?;
         let mut broken: Option<String> = None;
@@ -181,8 +185,10 @@ impl Store {
                          ORDER BY name",
                     )
                     .and_then(|mut s| {
-                        s.query_map(params![name, version as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-                            .collect()
+                        s.query_map(params![name, version as i64], |r| {
+                            Ok((r.get(0)?, r.get(1)?))
+                        })?
+                        .collect()
                     });
                 let files = files.map_err(|e| db.err(e))?;
                 upload::read(&files)
@@ -206,9 +212,7 @@ impl Store {
             match result {
                 Ok(n) => versions.push(Arc::new(n)),
                 Err(m) => {
-                    problems.push(format!(
-                        "network `{name}` from version {version} on: {m}"
-                    ));
+                    problems.push(format!("network `{name}` from version {version} on: {m}"));
                     broken = Some(name);
                 }
             }
@@ -234,9 +238,7 @@ impl Store {
             let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
             Self::record(&mut db, name, version, &record).map_err(internal)?;
         }
-        map.entry(name.to_string())
-            .or_default()
-            .push(Arc::new(n));
+        map.entry(name.to_string()).or_default().push(Arc::new(n));
         Ok(version)
     }
 
