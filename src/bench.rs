@@ -193,57 +193,23 @@ fn record(case: &Case, tool: &str, measured: Measured, wall_s: f64) -> Record {
     }
 }
 
-/// Solve `path` in a child `gridtrade bench-one` process; returns its record.
-pub fn run_gridtrade(case: &Case, path: &Path) -> Result<Record, Error> {
-    let exe = std::env::current_exe().map_err(|source| Error::Io {
-        path: PathBuf::from("current executable"),
+/// Run `cmd` as the measured process of `case` (`tool` names it in errors): the whole
+/// process is timed; its measurement is the last non-empty line of its stdout (HiGHS may
+/// log to stdout before it).
+fn measure_child(case: &Case, tool: &str, mut cmd: std::process::Command) -> Result<Record, Error> {
+    let clock = Instant::now();
+    let out = cmd.output().map_err(|source| Error::Io {
+        path: PathBuf::from(cmd.get_program()),
         source,
     })?;
-    let clock = Instant::now();
-    let out = std::process::Command::new(exe)
-        .arg("bench-one")
-        .arg(path)
-        .arg("--model")
-        .arg(format!("{:?}", case.model).to_lowercase())
-        .output()
-        .map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
     let wall_s = clock.elapsed().as_secs_f64();
     if !out.status.success() {
         return Err(Error::Format(format!(
-            "{}: gridtrade bench-one failed: {}",
+            "{}: {tool} failed: {}",
             case.name,
             String::from_utf8_lossy(&out.stderr)
         )));
     }
-    let measured: Measured = serde_json::from_slice(&out.stdout)
-        .map_err(|e| Error::Format(format!("{}: unreadable measurement: {e}", case.name)))?;
-    Ok(record(case, "gridtrade", measured, wall_s))
-}
-
-/// Solve a PyPSA folder with PyPSA (`python benches/pypsa_bench.py PATH`); the whole process
-/// is timed, Python's start and imports included.
-pub fn run_pypsa(case: &Case, path: &Path, python: &str, root: &Path) -> Result<Record, Error> {
-    let clock = Instant::now();
-    let out = std::process::Command::new(python)
-        .arg(root.join("benches/pypsa_bench.py"))
-        .arg(path)
-        .output()
-        .map_err(|source| Error::Io {
-            path: PathBuf::from(python),
-            source,
-        })?;
-    let wall_s = clock.elapsed().as_secs_f64();
-    if !out.status.success() {
-        return Err(Error::Format(format!(
-            "{}: PyPSA failed: {}",
-            case.name,
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    // HiGHS writes its log to stdout too; the measurement is the last line.
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout
         .lines()
@@ -251,8 +217,30 @@ pub fn run_pypsa(case: &Case, path: &Path, python: &str, root: &Path) -> Result<
         .find(|l| !l.trim().is_empty())
         .unwrap_or("");
     let measured: Measured = serde_json::from_str(last)
-        .map_err(|e| Error::Format(format!("{}: unreadable PyPSA measurement: {e}", case.name)))?;
-    Ok(record(case, "pypsa", measured, wall_s))
+        .map_err(|e| Error::Format(format!("{}: unreadable {tool} measurement: {e}", case.name)))?;
+    Ok(record(case, tool, measured, wall_s))
+}
+
+/// Solve `path` in a child `gridtrade bench-one` process; returns its record.
+pub fn run_gridtrade(case: &Case, path: &Path) -> Result<Record, Error> {
+    let exe = std::env::current_exe().map_err(|source| Error::Io {
+        path: PathBuf::from("current executable"),
+        source,
+    })?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("bench-one")
+        .arg(path)
+        .arg("--model")
+        .arg(format!("{:?}", case.model).to_lowercase());
+    measure_child(case, "gridtrade", cmd)
+}
+
+/// Solve a PyPSA folder with PyPSA (`python benches/pypsa_bench.py PATH`); the whole process
+/// is timed, Python's start and imports included.
+pub fn run_pypsa(case: &Case, path: &Path, python: &str, root: &Path) -> Result<Record, Error> {
+    let mut cmd = std::process::Command::new(python);
+    cmd.arg(root.join("benches/pypsa_bench.py")).arg(path);
+    measure_child(case, "pypsa", cmd)
 }
 
 /// A slower or different result than the baseline's.

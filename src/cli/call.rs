@@ -182,6 +182,20 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// A solve or study that ended without a result: exit 2 with the server's reason when it is
+/// infeasible, out of time or cancelled (as the local commands do), else an error.
+fn not_solved(e: tonic::Status) -> Result<ExitCode, Error> {
+    match e.code() {
+        tonic::Code::FailedPrecondition
+        | tonic::Code::DeadlineExceeded
+        | tonic::Code::Cancelled => {
+            eprintln!("{}", e.message());
+            Ok(ExitCode::from(2))
+        }
+        _ => Err(rpc_error(e)),
+    }
+}
+
 fn rpc_error(e: tonic::Status) -> Error {
     Error::Format(format!("server: {:?}: {}", e.code(), e.message()))
 }
@@ -278,15 +292,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             }
             let r = match solve_streamed(&mut c, req, log).await {
                 Ok(r) => r,
-                Err(e)
-                    if e.code() == tonic::Code::FailedPrecondition
-                        || e.code() == tonic::Code::DeadlineExceeded
-                        || e.code() == tonic::Code::Cancelled =>
-                {
-                    eprintln!("{}", e.message());
-                    return Ok(ExitCode::from(2));
-                }
-                Err(e) => return Err(rpc_error(e)),
+                Err(e) => return not_solved(e),
             };
             if a.json {
                 println!("{}", json(&r));
@@ -344,15 +350,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
             }
             let r = match c.trade(req).await {
                 Ok(r) => r.into_inner(),
-                Err(e)
-                    if e.code() == tonic::Code::FailedPrecondition
-                        || e.code() == tonic::Code::DeadlineExceeded
-                        || e.code() == tonic::Code::Cancelled =>
-                {
-                    eprintln!("{}", e.message());
-                    return Ok(ExitCode::from(2));
-                }
-                Err(e) => return Err(rpc_error(e)),
+                Err(e) => return not_solved(e),
             };
             if a.json {
                 println!("{}", r.report_json);

@@ -337,9 +337,4 @@ impl Store {
             .filter_map(|(name, v)| v.last().map(|n| (name.clone(), v.len() as u64, n.clone())))
             .collect()
     }
-
-    /// Whether uploads and edits are kept in a database.
-    pub fn persistent(&self) -> bool {
-        self.db.is_some()
-    }
 }
