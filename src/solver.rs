@@ -171,8 +171,23 @@ pub fn run(
         .try_solve()
         .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
     let seconds = clock.elapsed().as_secs_f64();
-    let feasible = solved.primal_solution_status() == HighsSolutionStatus::Feasible;
-    let status = match solved.status() {
+    // The `highs` crate's `status()` and `primal_solution_status()` panic on a code they do
+    // not know (HiGHS returns -1 when it stops before solving, e.g. after
+    // `write_model_to_file`); read both codes here and turn a surprise into an error.
+    let feasible = solved
+        .int_info_value(c"primal_solution_status")
+        .ok()
+        .and_then(|v| HighsSolutionStatus::try_from(v as highs_sys::HighsInt).ok())
+        == Some(HighsSolutionStatus::Feasible);
+    // SAFETY: `solved` owns a valid Highs object; the call only reads its model status.
+    let code = unsafe { highs_sys::Highs_getModelStatus(solved.as_ptr() as *mut c_void) };
+    let model_status = HighsModelStatus::try_from(code).map_err(|_| {
+        Error::Solver(format!(
+            "HiGHS stopped without solving (model status {code}; an option such as \
+             write_model_to_file may have ended the run)"
+        ))
+    })?;
+    let status = match model_status {
         HighsModelStatus::Optimal => Status::Optimal,
         HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
             Status::Infeasible
@@ -182,6 +197,13 @@ pub fn run(
         HighsModelStatus::ReachedTimeLimit
         | HighsModelStatus::ReachedIterationLimit
         | HighsModelStatus::ReachedMemoryLimit => Status::TimeLimit,
+        HighsModelStatus::NotSet => {
+            return Err(Error::Solver(
+                "HiGHS returned without solving (an option such as write_model_to_file \
+                 ends the run after writing)"
+                    .into(),
+            ))
+        }
         other => return Err(Error::Solver(format!("HiGHS stopped with {other:?}"))),
     };
     let solution = match status {
