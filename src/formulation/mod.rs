@@ -130,6 +130,48 @@ pub struct Model {
     pub angle_rows: Vec<Vec<(usize, usize)>>,
     /// CO2 emitted per MWh of each generator's output, t/MWh.
     pub gen_co2: Vec<f64>,
+    /// Kirchhoff's-voltage-law rows that hold a cross-border branch: Ohm's law of the
+    /// branch (angles), or the cycles a cross-border branch closes (cycles; the basis puts
+    /// them last so that no other cycle holds one). Freed, with every cross-border flow
+    /// fixed at 0, they turn this LP into the autarky LP (see [`Model::autarky`]).
+    pub cross_border_rows: Vec<usize>,
+}
+
+/// How to turn a built LP into the autarky LP of its network: columns to fix at 0 and rows
+/// to free.
+#[derive(Debug, Clone, Default)]
+pub struct Autarky {
+    pub fixed_columns: Vec<usize>,
+    pub freed_rows: Vec<usize>,
+}
+
+impl Model {
+    /// The changes that cut every in-service cross-border branch and link: the same
+    /// optimum as building the network with them out of service.
+    pub fn autarky(&self, n: &Network) -> Autarky {
+        let branches = (0..n.branches.len()).filter(|&l| n.branch_crosses_border(l));
+        let links = (0..n.links.len()).filter(|&k| n.link_crosses_border(k));
+        let fixed_columns = branches
+            .flat_map(|l| self.branch_p0[l].iter())
+            .chain(links.flat_map(|k| self.link_p0[k].iter()))
+            .map(|c| c.index)
+            .collect();
+        // Angle-difference limits of cross-border branches go with them.
+        let angle_limits = (0..n.branches.len())
+            .filter(|&l| n.branch_crosses_border(l))
+            .flat_map(|l| self.angle_rows[l].iter())
+            .flat_map(|&(lo, hi)| [lo, hi])
+            .filter(|&r| r != usize::MAX);
+        Autarky {
+            fixed_columns,
+            freed_rows: self
+                .cross_border_rows
+                .iter()
+                .copied()
+                .chain(angle_limits)
+                .collect(),
+        }
+    }
 }
 
 /// Build the dispatch problem: the recipe, read top to bottom like the math.
@@ -184,6 +226,7 @@ impl Model {
             su_rows: vec![Vec::new(); n.storage_units.len()],
             angle_rows: vec![Vec::new(); n.branches.len()],
             gen_co2: vec![0.0; n.generators.len()],
+            cross_border_rows: Vec::new(),
         }
     }
 }

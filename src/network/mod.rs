@@ -429,6 +429,18 @@ impl Network {
             .collect()
     }
 
+    /// Whether branch `l` joins buses of two countries.
+    pub fn branch_crosses_border(&self, l: usize) -> bool {
+        let b = &self.branches[l];
+        self.buses[b.bus0].country != self.buses[b.bus1].country
+    }
+
+    /// Whether link `k` joins buses of two countries.
+    pub fn link_crosses_border(&self, k: usize) -> bool {
+        let l = &self.links[k];
+        self.buses[l.bus0].country != self.buses[l.bus1].country
+    }
+
     /// Switch a branch, link, generator, load or storage unit in or out of service by name.
     /// Returns false when no element has that name.
     pub fn set_in_service(&mut self, name: &str, in_service: bool) -> bool {

@@ -563,18 +563,13 @@ pub struct CountryGain {
 
 /// Names of the in-service branches and links that join two countries.
 pub fn cross_border_elements(n: &Network) -> Vec<String> {
-    let crosses = |a: usize, b: usize| n.buses[a].country != n.buses[b].country;
-    n.branches
-        .iter()
-        .filter(|b| b.in_service && crosses(b.bus0, b.bus1))
-        .map(|b| b.name.clone())
-        .chain(
-            n.links
-                .iter()
-                .filter(|l| l.in_service && crosses(l.bus0, l.bus1))
-                .map(|l| l.name.clone()),
-        )
-        .collect()
+    let branches = (0..n.branches.len())
+        .filter(|&l| n.branches[l].in_service && n.branch_crosses_border(l))
+        .map(|l| n.branches[l].name.clone());
+    let links = (0..n.links.len())
+        .filter(|&k| n.links[k].in_service && n.link_crosses_border(k))
+        .map(|k| n.links[k].name.clone());
+    branches.chain(links).collect()
 }
 
 /// Compare a coupled report with an autarky report of the same network and horizon.
