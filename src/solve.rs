@@ -115,6 +115,34 @@ pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
 /// [`solve`], reporting progress to `control` and stopping when it is cancelled (the outcome
 /// then has status `cancelled` and no results).
 pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Outcome, Error> {
+    let mut outcomes = solve_cases(n, opts, control, false)?;
+    Ok(outcomes.remove(0))
+}
+
+/// [`solve_with`], then the autarky problem — every in-service cross-border branch and
+/// link cut — in the same HiGHS instance, warm from the coupled optimum (fixed flows and
+/// freed Kirchhoff rows, see [`Model::autarky`]): the same optimum as solving the network
+/// with those elements out of service, without building or presolving a second LP. The
+/// autarky outcome is absent when the coupled one is not optimal; its results keep the
+/// network's shape, with zero flow over every border.
+pub fn solve_with_autarky(
+    n: &Network,
+    opts: &SolveOptions,
+    control: &Control,
+) -> Result<(Outcome, Option<Outcome>), Error> {
+    let mut outcomes = solve_cases(n, opts, control, true)?.into_iter();
+    let coupled = outcomes.next().expect("the coupled case is always solved");
+    Ok((coupled, outcomes.next()))
+}
+
+/// Validate, build, solve, extract; with `autarky`, solve the autarky problem after an
+/// optimal coupled one.
+fn solve_cases(
+    n: &Network,
+    opts: &SolveOptions,
+    control: &Control,
+    autarky: bool,
+) -> Result<Vec<Outcome>, Error> {
     control.emit(Progress::Phase(Phase::Validating));
     check_options(&opts.formulation)?;
     let mut findings = Findings::default();
@@ -141,45 +169,90 @@ pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result
         warnings: warnings.clone(),
     };
     if control.is_cancelled() {
-        return Ok(cancelled(timings, LpSize::default()));
+        return Ok(vec![cancelled(timings, LpSize::default())]);
     }
     control.emit(Progress::Phase(Phase::Building));
     let clock = Instant::now();
-    let model = formulation::build(n, &opts.formulation);
+    let mut model = formulation::build(n, &opts.formulation);
     let size = LpSize {
         columns: model.lp.num_cols(),
         rows: model.lp.num_rows(),
     };
+    let cut = autarky.then(|| model.autarky(n));
     timings.build_s = clock.elapsed().as_secs_f64();
     if control.is_cancelled() {
-        return Ok(cancelled(timings, size));
+        return Ok(vec![cancelled(timings, size)]);
     }
 
     control.emit(Progress::Phase(Phase::Solving));
-    let (status, solution, model, costs, solve_s) =
-        run(model, opts.time_limit, &opts.highs_options, control)?;
-    timings.solve_s = solve_s;
+    let costs = model.lp.costs().to_vec();
+    let lp = std::mem::take(&mut model.lp);
+    model.lp.constant = lp.constant;
+    let edits: Vec<solver::Edit> = cut
+        .iter()
+        .map(|c| solver::Edit {
+            fix_at_zero: &c.fixed_columns,
+            free_rows: &c.freed_rows,
+        })
+        .collect();
+    let runs = solver::run_then(
+        lp.into_problem(),
+        opts.time_limit,
+        &opts.highs_options,
+        control,
+        &edits,
+    )?;
 
-    control.emit(Progress::Phase(Phase::Extracting));
-    let clock = Instant::now();
-    let results = solution.map(|s| extract(n, &model, &costs, &s));
-    timings.extract_s = clock.elapsed().as_secs_f64();
+    let mut outcomes = Vec::with_capacity(runs.len());
+    for (case, (status, solution, solve_s)) in runs.into_iter().enumerate() {
+        let mut timings = if case == 0 {
+            timings
+        } else {
+            Timings::default()
+        };
+        timings.solve_s = solve_s;
+        control.emit(Progress::Phase(Phase::Extracting));
+        let clock = Instant::now();
+        let results = solution.map(|s| extract(n, &model, &costs, &s));
+        timings.extract_s = clock.elapsed().as_secs_f64();
 
-    let diagnosis = match status {
-        Status::Infeasible if !control.is_cancelled() => {
-            control.emit(Progress::Phase(Phase::Diagnosing));
-            Some(diagnose_with(n, opts, control)?)
+        let diagnosis = match status {
+            Status::Infeasible if !control.is_cancelled() => {
+                control.emit(Progress::Phase(Phase::Diagnosing));
+                Some(if case == 0 {
+                    diagnose_with(n, opts, control)?
+                } else {
+                    diagnose_with(&without_borders(n), opts, control)?
+                })
+            }
+            _ => None,
+        };
+        outcomes.push(Outcome {
+            status,
+            results,
+            diagnosis,
+            timings,
+            size,
+            warnings: warnings.clone(),
+        });
+    }
+    Ok(outcomes)
+}
+
+/// `n` with every cross-border branch and link out of service (the autarky network).
+pub fn without_borders(n: &Network) -> Network {
+    let mut alone = n.clone();
+    for l in 0..n.branches.len() {
+        if n.branch_crosses_border(l) {
+            alone.branches[l].in_service = false;
         }
-        _ => None,
-    };
-    Ok(Outcome {
-        status,
-        results,
-        diagnosis,
-        timings,
-        size,
-        warnings,
-    })
+    }
+    for k in 0..n.links.len() {
+        if n.link_crosses_border(k) {
+            alone.links[k].in_service = false;
+        }
+    }
+    alone
 }
 
 type Run = (Status, Option<highs::Solution>, Model, Vec<f64>, f64);

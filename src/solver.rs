@@ -137,21 +137,43 @@ struct CallbackState<'a> {
     last_report: Mutex<f64>,
 }
 
-/// Solve `problem` with HiGHS under `time_limit` seconds and `control`. Returns the status,
-/// the solution when there is a usable one (optimal, or feasible at the time limit), and the
-/// wall time of the solve in seconds.
+/// What one HiGHS run gives: the status, the solution when there is a usable one (optimal,
+/// or feasible at the time limit), and the wall time of the run in seconds.
+pub type Run = (Status, Option<highs::Solution>, f64);
+
+/// A change to a solved LP before it is solved again: columns fixed at 0 and rows made free
+/// (both by position).
+#[derive(Debug, Clone, Copy)]
+pub struct Edit<'a> {
+    pub fix_at_zero: &'a [usize],
+    pub free_rows: &'a [usize],
+}
+
+/// Solve `problem` with HiGHS under `time_limit` seconds and `control`.
 pub fn run(
     problem: good_lp::solvers::highs::HighsProblem,
     time_limit: Option<f64>,
     options: &[(String, String)],
     control: &Control,
-) -> Result<(Status, Option<highs::Solution>, f64), Error> {
+) -> Result<Run, Error> {
+    let mut runs = run_then(problem, time_limit, options, control, &[])?;
+    Ok(runs.remove(0))
+}
+
+/// Solve `problem`, then, for each of `edits` in turn, change the solved LP and solve it
+/// again in the same HiGHS instance, which starts from the last optimal basis (a warm
+/// start: bound changes keep the basis dual feasible, so the dual simplex goes on from
+/// it). Stops after the first run that is not optimal. Each run gets `time_limit` seconds.
+pub fn run_then(
+    problem: good_lp::solvers::highs::HighsProblem,
+    time_limit: Option<f64>,
+    options: &[(String, String)],
+    control: &Control,
+    edits: &[Edit],
+) -> Result<Vec<Run>, Error> {
     let mut model = problem.into_inner();
     for (name, value) in options {
         set_option(&mut model, name, value)?;
-    }
-    if let Some(limit) = time_limit {
-        model.set_option(&b"time_limit"[..], limit);
     }
     let state = CallbackState {
         control,
@@ -161,16 +183,78 @@ pub fn run(
     // A callback costs HiGHS time (see `install_callback`): set it only when someone can
     // cancel the solve or listens to it.
     if control.observed() {
-        // SAFETY: `state` outlives the solve below, the only time HiGHS calls the
+        // SAFETY: `state` outlives the runs below, the only time HiGHS calls the
         // callback; `model` owns a valid `Highs` object and is dropped at the end of this
         // function.
         unsafe { install_callback(&mut model, &state, control.listening())? };
     }
-    let clock = Instant::now();
-    let solved = model
-        .try_solve()
-        .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
-    let seconds = clock.elapsed().as_secs_f64();
+    let mut runs = Vec::with_capacity(edits.len() + 1);
+    for step in 0..=edits.len() {
+        if step > 0 {
+            apply(&mut model, &edits[step - 1])?;
+        }
+        if let Some(limit) = time_limit {
+            // HiGHS' run clock adds up over runs of one instance.
+            // SAFETY: `model` owns a valid Highs object; the call only reads its clock.
+            let used = unsafe { highs_sys::Highs_getRunTime(model.as_mut_ptr()) };
+            model.set_option(&b"time_limit"[..], used.max(0.0) + limit);
+        }
+        let clock = Instant::now();
+        let solved = model
+            .try_solve()
+            .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
+        let seconds = clock.elapsed().as_secs_f64();
+        let (status, solution) = outcome(&solved)?;
+        runs.push((status, solution, seconds));
+        model = highs::Model::from(solved);
+        if status != Status::Optimal {
+            break;
+        }
+    }
+    Ok(runs)
+}
+
+/// Fix `edit.fix_at_zero` at 0 and free `edit.free_rows`.
+fn apply(model: &mut highs::Model, edit: &Edit) -> Result<(), Error> {
+    let ptr = model.as_mut_ptr();
+    let cols: Vec<highs_sys::HighsInt> = edit.fix_at_zero.iter().map(|&c| c as _).collect();
+    let rows: Vec<highs_sys::HighsInt> = edit.free_rows.iter().map(|&r| r as _).collect();
+    let zeros = vec![0.0; cols.len()];
+    // SAFETY: `ptr` is a valid Highs object; each array has the length HiGHS is told;
+    // HiGHS checks the indices.
+    unsafe {
+        let inf = highs_sys::Highs_getInfinity(ptr);
+        if !cols.is_empty() {
+            check(
+                highs_sys::Highs_changeColsBoundsBySet(
+                    ptr,
+                    cols.len() as _,
+                    cols.as_ptr(),
+                    zeros.as_ptr(),
+                    zeros.as_ptr(),
+                ),
+                "fixing columns for a re-solve",
+            )?;
+        }
+        if !rows.is_empty() {
+            let (lower, upper) = (vec![-inf; rows.len()], vec![inf; rows.len()]);
+            check(
+                highs_sys::Highs_changeRowsBoundsBySet(
+                    ptr,
+                    rows.len() as _,
+                    rows.as_ptr(),
+                    lower.as_ptr(),
+                    upper.as_ptr(),
+                ),
+                "freeing rows for a re-solve",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Status and solution of a finished run.
+fn outcome(solved: &highs::SolvedModel) -> Result<(Status, Option<highs::Solution>), Error> {
     // The `highs` crate's `status()` and `primal_solution_status()` panic on a code they do
     // not know (HiGHS returns -1 when it stops before solving, e.g. after
     // `write_model_to_file`); read both codes here and turn a surprise into an error.
@@ -211,7 +295,7 @@ pub fn run(
         Status::TimeLimit if feasible => Some(solved.get_solution()),
         _ => None,
     };
-    Ok((status, solution, seconds))
+    Ok((status, solution))
 }
 
 /// Set one HiGHS option from text: a bool, an integer, a number or text, whichever HiGHS
@@ -274,68 +358,78 @@ unsafe fn install_callback(
         let (mut row_lower, mut row_upper) = (vec![0.0; nr], vec![0.0; nr]);
         let (mut start, mut index, mut value) = (vec![0; nc + 1], vec![0; nz], vec![0.0; nz]);
         let (mut c, mut r, mut n, mut sense, mut offset) = (0, 0, 0, 0, 0.0);
-        check(highs_sys::Highs_getLp(
-            ptr,
-            highs_sys::kHighsMatrixFormatColwise,
-            &mut c,
-            &mut r,
-            &mut n,
-            &mut sense,
-            &mut offset,
-            cost.as_mut_ptr(),
-            lower.as_mut_ptr(),
-            upper.as_mut_ptr(),
-            row_lower.as_mut_ptr(),
-            row_upper.as_mut_ptr(),
-            start.as_mut_ptr(),
-            index.as_mut_ptr(),
-            value.as_mut_ptr(),
-            std::ptr::null_mut(),
-        ))?;
-        check(highs_sys::Highs_clearModel(ptr))?;
-        check(highs_sys::Highs_setCallback(ptr, Some(callback), user))?;
-        check(highs_sys::Highs_passLp(
-            ptr,
-            num_col,
-            num_row,
-            num_nz,
-            highs_sys::kHighsMatrixFormatColwise,
-            sense,
-            offset,
-            cost.as_ptr(),
-            lower.as_ptr(),
-            upper.as_ptr(),
-            row_lower.as_ptr(),
-            row_upper.as_ptr(),
-            start.as_ptr(),
-            index.as_ptr(),
-            value.as_ptr(),
-        ))?;
-        check(highs_sys::Highs_startCallback(
-            ptr,
-            highs_sys::kHighsCallbackSimplexInterrupt,
-        ))?;
-        check(highs_sys::Highs_startCallback(
-            ptr,
-            highs_sys::kHighsCallbackIpmInterrupt,
-        ))?;
+        check(
+            highs_sys::Highs_getLp(
+                ptr,
+                highs_sys::kHighsMatrixFormatColwise,
+                &mut c,
+                &mut r,
+                &mut n,
+                &mut sense,
+                &mut offset,
+                cost.as_mut_ptr(),
+                lower.as_mut_ptr(),
+                upper.as_mut_ptr(),
+                row_lower.as_mut_ptr(),
+                row_upper.as_mut_ptr(),
+                start.as_mut_ptr(),
+                index.as_mut_ptr(),
+                value.as_mut_ptr(),
+                std::ptr::null_mut(),
+            ),
+            "a callback setting",
+        )?;
+        check(highs_sys::Highs_clearModel(ptr), "a callback setting")?;
+        check(
+            highs_sys::Highs_setCallback(ptr, Some(callback), user),
+            "a callback setting",
+        )?;
+        check(
+            highs_sys::Highs_passLp(
+                ptr,
+                num_col,
+                num_row,
+                num_nz,
+                highs_sys::kHighsMatrixFormatColwise,
+                sense,
+                offset,
+                cost.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+                row_lower.as_ptr(),
+                row_upper.as_ptr(),
+                start.as_ptr(),
+                index.as_ptr(),
+                value.as_ptr(),
+            ),
+            "a callback setting",
+        )?;
+        check(
+            highs_sys::Highs_startCallback(ptr, highs_sys::kHighsCallbackSimplexInterrupt),
+            "a callback setting",
+        )?;
+        check(
+            highs_sys::Highs_startCallback(ptr, highs_sys::kHighsCallbackIpmInterrupt),
+            "a callback setting",
+        )?;
         if log {
             // HiGHS only logs (and calls the logging callback) with output on; keep it off
             // the console.
             model.set_option(&b"output_flag"[..], true);
             model.set_option(&b"log_to_console"[..], false);
-            check(highs_sys::Highs_startCallback(
-                ptr,
-                highs_sys::kHighsCallbackLogging,
-            ))?;
+            check(
+                highs_sys::Highs_startCallback(ptr, highs_sys::kHighsCallbackLogging),
+                "a callback setting",
+            )?;
         }
     }
     Ok(())
 }
 
-fn check(status: c_int) -> Result<(), Error> {
+/// An error naming `what` when HiGHS' C API returns its error status.
+fn check(status: c_int, what: &str) -> Result<(), Error> {
     if status == highs_sys::STATUS_ERROR {
-        Err(Error::Solver("HiGHS refused a callback setting".into()))
+        Err(Error::Solver(format!("HiGHS refused {what}")))
     } else {
         Ok(())
     }

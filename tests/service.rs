@@ -786,6 +786,7 @@ async fn trade_returns_the_report_of_gridtrade_trade_with_gains_and_comparison()
                 ..Default::default()
             },
             time_limit: None,
+            ..Default::default()
         },
         &Default::default(),
     )

@@ -405,3 +405,62 @@ fn period_reports_part_of_the_solved_horizon() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--period"));
 }
+
+/// Gains from trade with autarky re-solved warm in the coupled LP (borders cut: flows fixed
+/// at 0, Kirchhoff rows of cross-border cycles freed) equal those of autarky built and
+/// solved as a network of its own: links (three zones, CAREC) and AC lines across borders
+/// in the dc model, with cycles and with angles.
+#[test]
+fn warm_autarky_equals_cold_autarky() {
+    use gridtrade::formulation::Kvl;
+    use gridtrade::trade::study::{run, TradeRequest};
+    let three = three_zones();
+    let mut carec = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
+    solve::select_snapshots(&mut carec, 0..168).unwrap();
+    let grid = tempfile::tempdir().unwrap();
+    gridtrade::synth::write(&gridtrade::synth::Spec::new(60, 24), grid.path()).unwrap();
+    let grid = read(grid.path());
+    let transport = FormulationOptions {
+        model: NetworkModel::Transport,
+        ..Default::default()
+    };
+    let dc = |kvl| FormulationOptions {
+        model: NetworkModel::Dc,
+        kvl,
+        ..Default::default()
+    };
+    let cases = [
+        ("three zones", read(three.path()), transport.clone()),
+        ("CAREC week", carec, transport),
+        ("60-bus grid, cycles", grid.clone(), dc(Kvl::Cycles)),
+        ("60-bus grid, angles", grid, dc(Kvl::Angles)),
+    ];
+    for (what, n, options) in cases {
+        let gains = |cold_autarky| {
+            let req = TradeRequest {
+                autarky: true,
+                options: options.clone(),
+                cold_autarky,
+                ..Default::default()
+            };
+            let out = run(&n, &req, &Default::default()).unwrap().unwrap();
+            out.study.gains.unwrap()
+        };
+        let (warm, cold) = (gains(false), gains(true));
+        let tol = 1e-7 * cold.autarky_cost.abs().max(1.0);
+        assert!(cold.saving > tol, "{what}: trade saves nothing");
+        assert_abs(warm.autarky_cost, cold.autarky_cost, tol);
+        assert_abs(warm.saving, cold.saving, tol);
+        assert_abs(
+            warm.autarky_co2_t,
+            cold.autarky_co2_t,
+            1e-6 * cold.autarky_co2_t.max(1.0),
+        );
+        assert_eq!(warm.countries.len(), cold.countries.len(), "{what}");
+        for (w, c) in warm.countries.iter().zip(&cold.countries) {
+            assert_eq!(w.country, c.country);
+            assert_abs(w.gain, c.gain, tol);
+            assert_abs(w.production_cost_saving, c.production_cost_saving, tol);
+        }
+    }
+}

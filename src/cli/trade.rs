@@ -42,6 +42,13 @@ pub struct TradeArgs {
     /// Skip the autarky solve (no gains from trade).
     #[arg(long)]
     no_autarky: bool,
+    /// Build and solve autarky from scratch instead of re-solving the coupled LP with the
+    /// borders cut, warm from its optimum (same answer; slower).
+    #[arg(long, conflicts_with = "no_autarky")]
+    cold_autarky: bool,
+    /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm`.
+    #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = super::parse_option)]
+    highs_options: Vec<(String, String)>,
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
@@ -87,6 +94,8 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
             ..Default::default()
         },
         time_limit: None,
+        cold_autarky: a.cold_autarky,
+        highs_options: a.highs_options,
     };
     let out = match study::run(&base, &req, &Control::default())? {
         Ok(out) => out,

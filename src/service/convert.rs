@@ -366,6 +366,8 @@ pub fn trade_request(
         period,
         options: o,
         time_limit,
+        cold_autarky: false,
+        highs_options: Vec::new(),
     })
 }
 

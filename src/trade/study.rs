@@ -58,6 +58,11 @@ pub struct TradeRequest {
     pub options: FormulationOptions,
     /// Stop HiGHS after this many seconds (per solve).
     pub time_limit: Option<f64>,
+    /// Build and solve autarky as a network of its own instead of re-solving the coupled
+    /// LP warm with the borders cut (same optimum; a check, and the way it was done before).
+    pub cold_autarky: bool,
+    /// HiGHS options by name (see [`SolveOptions::highs_options`]).
+    pub highs_options: Vec<(String, String)>,
 }
 
 /// Why a study has no report: a solve was not optimal (the message says which case and the
@@ -68,34 +73,29 @@ pub enum NoReport {
     Cancelled,
 }
 
-/// Solve `n` and analyse it (over `period` when given).
-fn solve_report(
+/// Analyse the outcome of solving `n` (over `period` when given), or say why there is no
+/// report.
+fn report(
     n: &Network,
     req: &TradeRequest,
     o: &FormulationOptions,
-    control: &Control,
-) -> Result<Result<TradeReport, NoReport>, Error> {
-    let opts = SolveOptions {
-        formulation: o.clone(),
-        time_limit: req.time_limit,
-        ..Default::default()
-    };
-    let outcome = solve::solve_with(n, &opts, control)?;
+    outcome: solve::Outcome,
+) -> Result<TradeReport, NoReport> {
     match (outcome.status, outcome.results) {
-        (Status::Optimal, Some(r)) => Ok(Ok(match &req.period {
+        (Status::Optimal, Some(r)) => Ok(match &req.period {
             None => super::analyse(n, &r, o),
             Some(p) => {
                 let mut part = n.clone();
                 part.restrict_snapshots(p.clone());
                 super::analyse(&part, &r.restrict(p.clone()), o)
             }
-        })),
-        (Status::Cancelled, _) => Ok(Err(NoReport::Cancelled)),
-        (status, _) => Ok(Err(NoReport::NotSolved(format!(
+        }),
+        (Status::Cancelled, _) => Err(NoReport::Cancelled),
+        (status, _) => Err(NoReport::NotSolved(format!(
             "{}: {}",
             status.as_str(),
             outcome.diagnosis.map(|d| d.summary).unwrap_or_default()
-        )))),
+        ))),
     }
 }
 
@@ -111,16 +111,27 @@ fn study(
         NoReport::NotSolved(m) => NoReport::NotSolved(format!("{label}{what}: {m}")),
         c => c,
     };
-    let report = match solve_report(n, req, o, control)? {
+    let opts = SolveOptions {
+        formulation: o.clone(),
+        time_limit: req.time_limit,
+        highs_options: req.highs_options.clone(),
+    };
+    let (coupled, warm) = if autarky && !req.cold_autarky {
+        solve::solve_with_autarky(n, &opts, control)?
+    } else {
+        (solve::solve_with(n, &opts, control)?, None)
+    };
+    let report = match report(n, req, o, coupled) {
         Ok(r) => r,
         Err(e) => return Ok(Err(labelled(e, ""))),
     };
     let gains = if autarky {
-        let mut alone = n.clone();
-        for name in super::cross_border_elements(n) {
-            alone.set_in_service(&name, false);
-        }
-        match solve_report(&alone, req, o, control)? {
+        let alone = solve::without_borders(n);
+        let outcome = match warm {
+            Some(outcome) => outcome,
+            None => solve::solve_with(&alone, &opts, control)?,
+        };
+        match self::report(&alone, req, o, outcome) {
             Ok(a) => Some(super::gains(&report, &a)),
             Err(e) => return Ok(Err(labelled(e, " in autarky"))),
         }
