@@ -102,6 +102,15 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
         assert_abs(s.values[0], want, 1e-4);
     }
     assert_eq!(r.generator_output.len(), 5);
+    // Kirchhoff's law through angles: the same optimum and prices.
+    let mut req = solve_request("case5");
+    req.include_series = true;
+    req.kvl = proto::Kvl::Angles as i32;
+    let angles = c.solve(req).await.unwrap().into_inner();
+    assert_rel(angles.objective, 17479.8969, 1e-6);
+    for (a, b) in angles.bus_prices.iter().zip(&r.bus_prices) {
+        assert_abs(a.values[0], b.values[0], 1e-6);
+    }
 
     // The example network over gRPC gives what the library gives.
     let local = gridtrade::solve::solve(
@@ -158,6 +167,15 @@ async fn bad_requests_get_the_right_status_and_a_message_naming_the_problem() {
     let err = c.solve(req).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("model"));
+    let mut req = solve_request("example");
+    req.kvl = 9;
+    let err = c.solve(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("kvl: unknown value 9"),
+        "{}",
+        err.message()
+    );
 
     // Quadratic costs without a piecewise-linear approximation: the element and field.
     let err = c.solve(solve_request("case9q")).await.unwrap_err();

@@ -175,6 +175,13 @@ fn convention_of(c: DcConvention) -> i32 {
     }) as i32
 }
 
+fn kvl_of(k: crate::formulation::Kvl) -> i32 {
+    (match k {
+        crate::formulation::Kvl::Cycles => proto::Kvl::Cycles,
+        crate::formulation::Kvl::Angles => proto::Kvl::Angles,
+    }) as i32
+}
+
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
@@ -282,6 +289,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                 snapshot_end: end,
                 model: model_of(model),
                 dc_convention: convention_of(common.dc_convention),
+                kvl: kvl_of(common.kvl),
                 voll: common.voll,
                 co2_price: common.co2_price,
                 include_series: series,
@@ -331,6 +339,7 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
                 period_end: pend,
                 model: model_of(model),
                 dc_convention: convention_of(common.dc_convention),
+                kvl: kvl_of(common.kvl),
                 voll: common.voll,
                 co2_price: common.co2_price,
                 scenario_toml: scenario

@@ -114,10 +114,6 @@ struct SolveArgs {
     /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
     #[arg(long)]
     angle_limits: bool,
-    /// Kirchhoff's voltage law in the dc model: by bus angles, or by cycles (no angles,
-    /// fewer rows; not with --angle-limits, which needs angles).
-    #[arg(long, value_enum, default_value_t = Kvl::Cycles)]
-    kvl: Kvl,
     /// Approximate quadratic costs by N linear segments.
     #[arg(long, value_name = "N")]
     pwl_segments: Option<usize>,
@@ -148,6 +144,10 @@ pub(crate) struct SolveCommon {
     /// CO2 price, currency per tonne (in `trade`, a scenario's `co2_price` replaces it).
     #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
     pub co2_price: f64,
+    /// Kirchhoff's voltage law in the dc model: by cycles (no angles, fewer rows, faster)
+    /// or by bus angles (--angle-limits always uses angles). Same optimum and prices.
+    #[arg(long, value_enum, default_value_t = Kvl::Cycles)]
+    pub kvl: Kvl,
 }
 
 #[derive(Args)]
@@ -258,7 +258,7 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             model: a.model,
             dc_convention: a.common.dc_convention,
             angle_limits: a.angle_limits,
-            kvl: a.kvl,
+            kvl: a.common.kvl,
             voll: a.common.voll,
             co2_price: a.common.co2_price,
             pwl_segments: a.pwl_segments,

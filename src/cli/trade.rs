@@ -89,6 +89,7 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
         options: FormulationOptions {
             model: a.model,
             dc_convention: a.common.dc_convention,
+            kvl: a.common.kvl,
             voll: a.common.voll,
             co2_price: a.common.co2_price,
             ..Default::default()

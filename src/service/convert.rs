@@ -1,7 +1,7 @@
 //! Conversions between proto messages and domain types (nothing else happens here).
 
 use super::proto;
-use crate::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use crate::formulation::{DcConvention, FormulationOptions, Kvl, NetworkModel};
 use crate::network::{BranchKind, Network};
 use crate::solution::Status as SolveStatus;
 use crate::solve::Outcome;
@@ -168,6 +168,16 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
             )))
         }
     };
+    let kvl = match proto::Kvl::try_from(r.kvl) {
+        Ok(proto::Kvl::Unspecified | proto::Kvl::Cycles) => Kvl::Cycles,
+        Ok(proto::Kvl::Angles) => Kvl::Angles,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "kvl: unknown value {}",
+                r.kvl
+            )))
+        }
+    };
     if (r.snapshot_start, r.snapshot_end) != (0, 0) && r.snapshot_start >= r.snapshot_end {
         return Err(Status::invalid_argument(format!(
             "snapshot_start {} must be below snapshot_end {}",
@@ -178,7 +188,7 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
         model,
         dc_convention,
         angle_limits: r.angle_limits,
-        kvl: Default::default(),
+        kvl,
         voll: r.voll,
         co2_price: r.co2_price,
         pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
@@ -323,6 +333,7 @@ pub fn trade_request(
     // The solve options checks are shared with Solve.
     let mut o = formulation(&proto::SolveRequest {
         dc_convention: r.dc_convention,
+        kvl: r.kvl,
         voll: r.voll,
         co2_price: r.co2_price,
         snapshot_start: r.snapshot_start,
