@@ -23,7 +23,7 @@ pub enum Source {
 
 #[derive(Debug, Clone)]
 pub struct Case {
-    pub name: &'static str,
+    pub name: String,
     pub source: Source,
     pub model: NetworkModel,
     /// Part of `--quick` (what CI runs on every push).
@@ -36,48 +36,59 @@ pub fn cases() -> Vec<Case> {
     use NetworkModel::*;
     vec![
         Case {
-            name: "synth-50b-168h",
+            name: "synth-50b-168h".into(),
             source: Source::Synth(Spec::new(50, 168)),
             model: Dc,
             quick: true,
         },
         Case {
-            name: "synth-200b-24h",
+            name: "synth-200b-24h".into(),
             source: Source::Synth(Spec::new(200, 24)),
             model: Dc,
             quick: true,
         },
         Case {
-            name: "synth-200b-168h",
+            name: "synth-200b-168h".into(),
             source: Source::Synth(Spec::new(200, 168)),
             model: Dc,
             quick: false,
         },
         Case {
-            name: "synth-20b-8760h",
+            name: "synth-20b-8760h".into(),
             source: Source::Synth(Spec::new(20, 8760)),
             model: Dc,
             quick: false,
         },
         Case {
-            name: "pglib-case2869",
+            name: "pglib-case2869".into(),
             source: Source::Path("tests/data/cases/pglib_opf_case2869_pegase.m"),
             model: Dc,
             quick: true,
         },
         Case {
-            name: "pglib-case9241-api",
+            name: "pglib-case9241-api".into(),
             source: Source::Path("tests/data/cases/pglib_opf_case9241_pegase__api.m"),
             model: Dc,
             quick: false,
         },
         Case {
-            name: "carec-year",
+            name: "carec-year".into(),
             source: Source::Path("networks/carec"),
             model: Transport,
             quick: false,
         },
     ]
+}
+
+/// A synthetic case of `buses` buses over `hours` hours (dc model), named
+/// `synth-{buses}b-{hours}h`, for `bench --synth`.
+pub fn synth_case(buses: usize, hours: usize) -> Case {
+    Case {
+        name: format!("synth-{buses}b-{hours}h"),
+        source: Source::Synth(Spec::new(buses, hours)),
+        model: NetworkModel::Dc,
+        quick: false,
+    }
 }
 
 /// What one solve in its own process measured (printed by `gridtrade bench-one`).
@@ -181,7 +192,7 @@ pub fn case_path(case: &Case, root: &Path, dir: &Path) -> Result<PathBuf, Error>
 fn record(case: &Case, tool: &str, measured: Measured, wall_s: f64) -> Record {
     let overhead_s = (wall_s - measured.highs_s).max(0.0);
     Record {
-        case: case.name.to_string(),
+        case: case.name.clone(),
         tool: tool.to_string(),
         model: format!("{:?}", case.model).to_lowercase(),
         overhead_pct: 100.0 * overhead_s / measured.highs_s.max(1e-9),

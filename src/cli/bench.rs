@@ -44,6 +44,10 @@ pub struct BenchArgs {
     /// Only these cases (repeatable); `--list` shows them.
     #[arg(long = "case", value_name = "NAME")]
     cases: Vec<String>,
+    /// A synthetic case of B buses over H hours (repeatable), e.g. `--synth 500x168`; only
+    /// these run, with the `--case`s when given.
+    #[arg(long = "synth", value_name = "BxH", value_parser = parse_size)]
+    synth: Vec<(usize, usize)>,
     /// List the cases and stop.
     #[arg(long)]
     list: bool,
@@ -102,6 +106,16 @@ fn row(r: &Record) -> String {
     )
 }
 
+/// `BxH`, e.g. `500x168`: buses and hours, both at least 1.
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected BUSESxHOURS, e.g. 500x168");
+    let (b, h) = s.split_once('x').ok_or_else(bad)?;
+    match (b.parse(), h.parse()) {
+        (Ok(b), Ok(h)) if b > 0 && h > 0 => Ok((b, h)),
+        _ => Err(bad()),
+    }
+}
+
 pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = if root.join("benches").exists() {
@@ -125,7 +139,7 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     for name in &a.cases {
-        if !all.iter().any(|c| c.name == name) {
+        if !all.iter().any(|c| c.name == *name) {
             return Err(Error::option(
                 "--case",
                 format!("no case `{name}`; `gridtrade bench --list` shows them"),
@@ -138,9 +152,11 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
             if a.cases.is_empty() {
                 !a.quick || c.quick
             } else {
-                a.cases.iter().any(|n| n == c.name)
+                a.cases.iter().any(|n| *n == c.name)
             }
         })
+        .filter(|_| a.synth.is_empty() || !a.cases.is_empty())
+        .chain(a.synth.iter().map(|&(b, h)| bench::synth_case(b, h)))
         .collect();
     let baseline = a.baseline.as_deref().map(bench::read_records).transpose()?;
     let mut out = match &a.out {
