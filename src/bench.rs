@@ -215,10 +215,13 @@ fn measure_child(case: &Case, tool: &str, mut cmd: std::process::Command) -> Res
     })?;
     let wall_s = clock.elapsed().as_secs_f64();
     if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         return Err(Error::Format(format!(
-            "{}: {tool} failed: {}",
+            "{}: {tool} failed ({}): {}",
             case.name,
-            String::from_utf8_lossy(&out.stderr)
+            out.status,
+            lines[lines.len().saturating_sub(5)..].join("\n")
         )));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);

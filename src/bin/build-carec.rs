@@ -546,7 +546,7 @@ fn main() -> Res<()> {
             "length",
             "voltage_kv",
             "active",
-            "status",
+            "project_status",
             "corridor",
         ],
         &link_rows,
