@@ -179,15 +179,18 @@ fn solve_cases(
         rows: model.lp.num_rows(),
     };
     let cut = autarky.then(|| model.autarky(n));
-    timings.build_s = clock.elapsed().as_secs_f64();
     if control.is_cancelled() {
+        timings.build_s = clock.elapsed().as_secs_f64();
         return Ok(vec![cancelled(timings, size)]);
     }
-
-    control.emit(Progress::Phase(Phase::Solving));
+    // Passing the LP to HiGHS is part of building it.
     let costs = model.lp.costs().to_vec();
     let lp = std::mem::take(&mut model.lp);
     model.lp.constant = lp.constant;
+    let highs = lp.into_highs();
+    timings.build_s = clock.elapsed().as_secs_f64();
+
+    control.emit(Progress::Phase(Phase::Solving));
     let edits: Vec<solver::Edit> = cut
         .iter()
         .map(|c| solver::Edit {
@@ -195,13 +198,7 @@ fn solve_cases(
             free_rows: &c.freed_rows,
         })
         .collect();
-    let runs = solver::run_then(
-        lp.into_problem(),
-        opts.time_limit,
-        &opts.highs_options,
-        control,
-        &edits,
-    )?;
+    let runs = solver::run_then(highs, opts.time_limit, &opts.highs_options, control, &edits)?;
 
     let mut outcomes = Vec::with_capacity(runs.len());
     for (case, (status, solution, solve_s)) in runs.into_iter().enumerate() {
@@ -269,7 +266,7 @@ fn run(
     let lp = std::mem::take(&mut model.lp);
     let constant = lp.constant;
     let (status, solution, solve_s) =
-        solver::run(lp.into_problem(), time_limit, highs_options, control)?;
+        solver::run(lp.into_highs(), time_limit, highs_options, control)?;
     model.lp.constant = constant;
     Ok((status, solution, model, costs, solve_s))
 }

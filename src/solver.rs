@@ -149,29 +149,28 @@ pub struct Edit<'a> {
     pub free_rows: &'a [usize],
 }
 
-/// Solve `problem` with HiGHS under `time_limit` seconds and `control`.
+/// Solve `model` with HiGHS under `time_limit` seconds and `control`.
 pub fn run(
-    problem: good_lp::solvers::highs::HighsProblem,
+    model: highs::Model,
     time_limit: Option<f64>,
     options: &[(String, String)],
     control: &Control,
 ) -> Result<Run, Error> {
-    let mut runs = run_then(problem, time_limit, options, control, &[])?;
+    let mut runs = run_then(model, time_limit, options, control, &[])?;
     Ok(runs.remove(0))
 }
 
-/// Solve `problem`, then, for each of `edits` in turn, change the solved LP and solve it
+/// Solve `model`, then, for each of `edits` in turn, change the solved LP and solve it
 /// again in the same HiGHS instance, which starts from the last optimal basis (a warm
 /// start: bound changes keep the basis dual feasible, so the dual simplex goes on from
 /// it). Stops after the first run that is not optimal. Each run gets `time_limit` seconds.
 pub fn run_then(
-    problem: good_lp::solvers::highs::HighsProblem,
+    mut model: highs::Model,
     time_limit: Option<f64>,
     options: &[(String, String)],
     control: &Control,
     edits: &[Edit],
 ) -> Result<Vec<Run>, Error> {
-    let mut model = problem.into_inner();
     for (name, value) in options {
         set_option(&mut model, name, value)?;
     }

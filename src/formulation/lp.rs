@@ -63,8 +63,12 @@ impl Lp {
         &self.cost
     }
 
-    /// Hand the LP to HiGHS through good_lp.
-    pub fn into_problem(self) -> HighsProblem {
+    /// Hand the LP to HiGHS through good_lp: a HiGHS instance holding it.
+    pub fn into_highs(self) -> highs::Model {
+        self.into_problem().into_inner()
+    }
+
+    fn into_problem(self) -> HighsProblem {
         let mut objective = Expression::with_capacity(self.columns.len());
         for (var, &c) in self.columns.iter().zip(&self.cost) {
             if c != 0.0 {
