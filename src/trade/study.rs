@@ -91,11 +91,11 @@ fn report(
             }
         }),
         (Status::Cancelled, _) => Err(NoReport::Cancelled),
-        (status, _) => Err(NoReport::NotSolved(format!(
-            "{}: {}",
-            status.as_str(),
-            outcome.diagnosis.map(|d| d.summary).unwrap_or_default()
-        ))),
+        // The diagnosis' summary names the status and says why.
+        (status, _) => Err(NoReport::NotSolved(match outcome.diagnosis {
+            Some(d) => d.summary,
+            None => status.as_str().to_string(),
+        })),
     }
 }
 
