@@ -36,29 +36,15 @@ pub fn cases() -> Vec<Case> {
     use NetworkModel::*;
     vec![
         Case {
-            name: "synth-50b-168h".into(),
-            source: Source::Synth(Spec::new(50, 168)),
-            model: Dc,
             quick: true,
+            ..synth_case(50, 168)
         },
         Case {
-            name: "synth-200b-24h".into(),
-            source: Source::Synth(Spec::new(200, 24)),
-            model: Dc,
             quick: true,
+            ..synth_case(200, 24)
         },
-        Case {
-            name: "synth-200b-168h".into(),
-            source: Source::Synth(Spec::new(200, 168)),
-            model: Dc,
-            quick: false,
-        },
-        Case {
-            name: "synth-20b-8760h".into(),
-            source: Source::Synth(Spec::new(20, 8760)),
-            model: Dc,
-            quick: false,
-        },
+        synth_case(200, 168),
+        synth_case(20, 8760),
         Case {
             name: "pglib-case2869".into(),
             source: Source::Path("tests/data/cases/pglib_opf_case2869_pegase.m"),

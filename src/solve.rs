@@ -184,10 +184,7 @@ fn solve_cases(
         return Ok(vec![cancelled(timings, size)]);
     }
     // Passing the LP to HiGHS is part of building it.
-    let costs = model.lp.costs().to_vec();
-    let lp = std::mem::take(&mut model.lp);
-    model.lp.constant = lp.constant;
-    let highs = lp.into_highs();
+    let (highs, costs) = hand_over(&mut model);
     timings.build_s = clock.elapsed().as_secs_f64();
 
     control.emit(Progress::Phase(Phase::Solving));
@@ -252,23 +249,13 @@ pub fn without_borders(n: &Network) -> Network {
     alone
 }
 
-type Run = (Status, Option<highs::Solution>, Model, Vec<f64>, f64);
-
-/// Hand the model to HiGHS. Returns the status, the solution when there is one, the model's
-/// index maps (the LP itself is consumed), the objective coefficients and the solve time.
-fn run(
-    mut model: Model,
-    time_limit: Option<f64>,
-    highs_options: &[(String, String)],
-    control: &Control,
-) -> Result<Run, Error> {
+/// Move the LP out of `model` into a HiGHS instance. `model` keeps its index maps and the
+/// objective's constant; the objective coefficients are returned (extraction needs them).
+fn hand_over(model: &mut Model) -> (highs::Model, Vec<f64>) {
     let costs = model.lp.costs().to_vec();
     let lp = std::mem::take(&mut model.lp);
-    let constant = lp.constant;
-    let (status, solution, solve_s) =
-        solver::run(lp.into_highs(), time_limit, highs_options, control)?;
-    model.lp.constant = constant;
-    Ok((status, solution, model, costs, solve_s))
+    model.lp.constant = lp.constant;
+    (lp.into_highs(), costs)
 }
 
 /// Solve again with slack at every bus (shed load and dumped surplus at a high penalty) and
@@ -280,9 +267,9 @@ pub fn diagnose(n: &Network, opts: &SolveOptions) -> Result<Diagnosis, Error> {
 fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Diagnosis, Error> {
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
-    let model = formulation::build(n, &relaxed);
-    let (status, solution, model, costs, _) =
-        run(model, opts.time_limit, &opts.highs_options, control)?;
+    let mut model = formulation::build(n, &relaxed);
+    let (highs, costs) = hand_over(&mut model);
+    let (status, solution, _) = solver::run(highs, opts.time_limit, &opts.highs_options, control)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(

@@ -58,14 +58,6 @@ fn report(n: &Network, o: &FormulationOptions) -> TradeReport {
     trade::analyse(n, &r, o)
 }
 
-fn autarky(n: &Network) -> Network {
-    let mut alone = n.clone();
-    for name in trade::cross_border_elements(n) {
-        alone.set_in_service(&name, false);
-    }
-    alone
-}
-
 #[test]
 fn three_zone_case_gives_every_trade_figure() {
     let dir = three_zones();
@@ -131,7 +123,7 @@ fn three_zone_case_gives_every_trade_figure() {
     assert_abs(c("BB").export_revenue, 5000.0 / 3.0, tol);
     assert_abs(c("AA").rent_share, 300.0, tol);
 
-    let alone = report(&autarky(&n), &o);
+    let alone = report(&solve::without_borders(&n), &o);
     let g = trade::gains(&r, &alone);
     assert_abs(g.autarky_cost, 4500.0, tol);
     assert_abs(
@@ -214,7 +206,7 @@ fn accounting_identities_hold_on_a_month_of_carec() {
     // Country accounts share out the system cost; trading never costs the region more.
     let countries: f64 = r.countries.iter().map(|c| c.net_cost).sum();
     assert!(rel(countries, w.system_cost));
-    let alone = report(&autarky(&n), &o);
+    let alone = report(&solve::without_borders(&n), &o);
     let g = trade::gains(&r, &alone);
     assert!(g.coupled_cost <= g.autarky_cost);
     assert!(rel(

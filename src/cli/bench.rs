@@ -146,16 +146,19 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
             ));
         }
     }
+    // `--synth` alone runs only those; with `--case`, those cases too.
+    let only_synth = !a.synth.is_empty() && a.cases.is_empty();
     let chosen: Vec<_> = all
         .into_iter()
         .filter(|c| {
-            if a.cases.is_empty() {
+            if only_synth {
+                false
+            } else if a.cases.is_empty() {
                 !a.quick || c.quick
             } else {
                 a.cases.iter().any(|n| *n == c.name)
             }
         })
-        .filter(|_| a.synth.is_empty() || !a.cases.is_empty())
         .chain(a.synth.iter().map(|&(b, h)| bench::synth_case(b, h)))
         .collect();
     let baseline = a.baseline.as_deref().map(bench::read_records).transpose()?;

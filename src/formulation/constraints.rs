@@ -107,8 +107,8 @@ fn dc_shift(br: &Branch, convention: DcConvention) -> f64 {
 /// Kirchhoff's voltage law without angles (`--kvl cycles`): for every cycle `C` of a
 /// cycle basis of the modelled AC branches and every snapshot,
 /// `sum_{e in C} s_e p0[e,t] / b_e = - sum_{e in C} s_e shift_e`, where `s_e = ±1` says
-/// whether the cycle runs along the branch (bus0 to bus1) or against it. The basis is the
-/// fundamental cycles of a breadth-first spanning tree of each connected part.
+/// whether the cycle runs along the branch (bus0 to bus1) or against it. The basis is one of
+/// short cycles, those closed inside countries first (see [`cycle_basis`]).
 pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions) {
     if o.model != NetworkModel::Dc || o.uses_angles() {
         return;

@@ -150,28 +150,22 @@ impl Model {
     /// The changes that cut every in-service cross-border branch and link: the same
     /// optimum as building the network with them out of service.
     pub fn autarky(&self, n: &Network) -> Autarky {
-        let branches = (0..n.branches.len()).filter(|&l| n.branch_crosses_border(l));
-        let links = (0..n.links.len()).filter(|&k| n.link_crosses_border(k));
-        let fixed_columns = branches
-            .flat_map(|l| self.branch_p0[l].iter())
-            .chain(links.flat_map(|k| self.link_p0[k].iter()))
-            .map(|c| c.index)
-            .collect();
-        // Angle-difference limits of cross-border branches go with them.
-        let angle_limits = (0..n.branches.len())
-            .filter(|&l| n.branch_crosses_border(l))
-            .flat_map(|l| self.angle_rows[l].iter())
-            .flat_map(|&(lo, hi)| [lo, hi])
-            .filter(|&r| r != usize::MAX);
-        Autarky {
-            fixed_columns,
-            freed_rows: self
-                .cross_border_rows
-                .iter()
-                .copied()
-                .chain(angle_limits)
-                .collect(),
+        let mut cut = Autarky {
+            fixed_columns: Vec::new(),
+            freed_rows: self.cross_border_rows.clone(),
+        };
+        for l in (0..n.branches.len()).filter(|&l| n.branch_crosses_border(l)) {
+            cut.fixed_columns
+                .extend(self.branch_p0[l].iter().map(|c| c.index));
+            // Angle-difference limits of a cross-border branch go with it.
+            let limits = self.angle_rows[l].iter().flat_map(|&(lo, hi)| [lo, hi]);
+            cut.freed_rows.extend(limits.filter(|&r| r != usize::MAX));
         }
+        for k in (0..n.links.len()).filter(|&k| n.link_crosses_border(k)) {
+            cut.fixed_columns
+                .extend(self.link_p0[k].iter().map(|c| c.index));
+        }
+        cut
     }
 }
 

@@ -561,17 +561,6 @@ pub struct CountryGain {
     pub coupled_shed_mwh: f64,
 }
 
-/// Names of the in-service branches and links that join two countries.
-pub fn cross_border_elements(n: &Network) -> Vec<String> {
-    let branches = (0..n.branches.len())
-        .filter(|&l| n.branches[l].in_service && n.branch_crosses_border(l))
-        .map(|l| n.branches[l].name.clone());
-    let links = (0..n.links.len())
-        .filter(|&k| n.links[k].in_service && n.link_crosses_border(k))
-        .map(|k| n.links[k].name.clone());
-    branches.chain(links).collect()
-}
-
 /// Compare a coupled report with an autarky report of the same network and horizon.
 pub fn gains(coupled: &TradeReport, autarky: &TradeReport) -> GainsFromTrade {
     let mut countries = Vec::new();
