@@ -184,7 +184,7 @@ fn solve_cases(
         return Ok(vec![cancelled(timings, size)]);
     }
     // Passing the LP to HiGHS is part of building it.
-    let (highs, costs) = hand_over(&mut model);
+    let (highs, costs) = hand_over(&mut model)?;
     timings.build_s = clock.elapsed().as_secs_f64();
 
     control.emit(Progress::Phase(Phase::Solving));
@@ -251,11 +251,11 @@ pub fn without_borders(n: &Network) -> Network {
 
 /// Move the LP out of `model` into a HiGHS instance. `model` keeps its index maps and the
 /// objective's constant; the objective coefficients are returned (extraction needs them).
-fn hand_over(model: &mut Model) -> (highs::Model, Vec<f64>) {
+fn hand_over(model: &mut Model) -> Result<(highs::Model, Vec<f64>), Error> {
     let costs = model.lp.costs().to_vec();
     let lp = std::mem::take(&mut model.lp);
     model.lp.constant = lp.constant;
-    (lp.into_highs(), costs)
+    Ok((lp.into_highs()?, costs))
 }
 
 /// Solve again with slack at every bus (shed load and dumped surplus at a high penalty) and
@@ -268,7 +268,7 @@ fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
     let mut model = formulation::build(n, &relaxed);
-    let (highs, costs) = hand_over(&mut model);
+    let (highs, costs) = hand_over(&mut model)?;
     let (status, solution, _) = solver::run(highs, opts.time_limit, &opts.highs_options, control)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {

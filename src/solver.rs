@@ -1,9 +1,10 @@
 //! Driving HiGHS: a time limit, progress reports while it runs (its log and iteration
 //! counts), and interruption on request, through HiGHS' C callback API.
 //!
-//! good_lp builds the problem; it exposes no callback, so the model it hands over
-//! (`highs::Model`) is given a callback here with `Highs_setCallback`. The callback is
-//! called on the solving thread; it never panics across the FFI boundary.
+//! The formulation hands over a `highs::Model` holding the LP
+//! ([`crate::formulation::Lp::into_highs`]); it is given a callback here with
+//! `Highs_setCallback`. The callback is called on the solving thread; it never panics
+//! across the FFI boundary.
 
 use crate::error::Error;
 use crate::solution::Status;

@@ -56,7 +56,7 @@ pub fn constraint_power_balance(m: &mut Model, n: &Network) {
             }
         }
         for (i, (e, r)) in lhs.into_iter().zip(rhs).enumerate() {
-            let row = m.lp.row(e.eq(r));
+            let row = m.lp.row_eq(e, r);
             m.balance_rows[i].push(row);
         }
     }
@@ -88,7 +88,7 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
             e.add_mul(1.0, m.branch_p0[l][t].var);
             e.add_mul(-b, m.angle[br.bus0][t].var);
             e.add_mul(b, m.angle[br.bus1][t].var);
-            let row = m.lp.row(e.eq(-b * shift));
+            let row = m.lp.row_eq(e, -b * shift);
             if n.branch_crosses_border(l) {
                 m.cross_border_rows.push(row);
             }
@@ -134,7 +134,7 @@ pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions)
             for &(l, c) in &coef {
                 e.add_mul(c * scale, m.branch_p0[l][t].var);
             }
-            let row = m.lp.row(e.eq(rhs));
+            let row = m.lp.row_eq(e, rhs);
             if crosses {
                 m.cross_border_rows.push(row);
             }
@@ -288,8 +288,8 @@ pub fn constraint_angle_difference(m: &mut Model, n: &Network, o: &FormulationOp
                 e.add_mul(-1.0, m.angle[br.bus1][t].var);
                 e
             };
-            let lo = br.angle_min.map(|a| m.lp.row(diff().geq(a)));
-            let hi = br.angle_max.map(|a| m.lp.row(diff().leq(a)));
+            let lo = br.angle_min.map(|a| m.lp.row_ge(diff(), a));
+            let hi = br.angle_max.map(|a| m.lp.row_le(diff(), a));
             m.angle_rows[l].push((lo.unwrap_or(usize::MAX), hi.unwrap_or(usize::MAX)));
         }
     }
@@ -340,7 +340,7 @@ pub fn constraint_generator_cost(m: &mut Model, n: &Network, o: &FormulationOpti
                 let mut e = Expression::with_capacity(2);
                 e.add_mul(1.0, m.gen_cost[g][t].var);
                 e.add_mul(-slope, m.gen_p[g][t].var);
-                m.lp.row(e.geq(f0 - slope * x0));
+                m.lp.row_ge(e, f0 - slope * x0);
             }
         }
     }
@@ -381,7 +381,7 @@ pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
             if let Some(spill) = m.su_spill[s][t] {
                 e.add_mul(h, spill.var);
             }
-            let row = m.lp.row(e.eq(rhs));
+            let row = m.lp.row_eq(e, rhs);
             m.su_rows[s].push(row);
         }
     }

@@ -1,8 +1,18 @@
-//! A thin layer over good_lp that remembers the column and row index of everything it adds,
-//! so results (primal values and duals) can be read back by index from HiGHS' solution.
+//! The LP being built: good_lp variables and expressions on top, compact arrays underneath,
+//! handed to HiGHS in one call.
+//!
+//! The formulation writes its rows with good_lp's [`Expression`]s over good_lp
+//! [`Variable`]s. Each row is stored at once as flat arrays (column indices and
+//! coefficients) and its expression dropped, so the LP in memory is about 12 bytes per
+//! nonzero; at the end the matrix is transposed to HiGHS' column-wise form and passed with
+//! one `Highs_passLp`. (good_lp's own HiGHS backend adds rows one by one to a row-wise
+//! problem that is then transposed and copied: on the CAREC year that took 2.3 s and held
+//! three copies of the matrix at once, ~250 MB above the LP's size.) Results are read back
+//! by index: column `i` and row `r` are HiGHS' column `i` and row `r`.
 
-use good_lp::solvers::highs::{highs, HighsProblem};
-use good_lp::{variable, Constraint, Expression, ProblemVariables, SolverModel, Variable};
+use crate::error::Error;
+use good_lp::{Expression, IntoAffineExpression, ProblemVariables, Variable};
+use std::hash::{Hash, Hasher};
 
 /// A column of the LP: the good_lp variable and its position in HiGHS' column order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,51 +21,121 @@ pub struct Col {
     pub index: usize,
 }
 
-/// The LP being built: columns with bounds and objective coefficients, and rows.
+/// The LP: columns with bounds and objective coefficients, rows with bounds, and the
+/// matrix row by row.
 pub struct Lp {
+    /// Mints the good_lp variables (bounds live in `lower`/`upper`, not here).
     vars: ProblemVariables,
-    /// Column `i` is `columns[i]` with objective coefficient `cost[i]`.
-    columns: Vec<Variable>,
+    /// Column `i`: `lower[i] <= x_i <= upper[i]`, objective coefficient `cost[i]`.
+    lower: Vec<f64>,
+    upper: Vec<f64>,
     cost: Vec<f64>,
     /// Constant part of the objective (not passed to HiGHS; added back to its value).
     pub constant: f64,
-    rows: Vec<Constraint>,
+    /// Row `r`: `row_lower[r] <= sum_k value[k] x_{col[k]} <= row_upper[r]` over
+    /// `k in row_start[r]..row_start[r + 1]`.
+    row_lower: Vec<f64>,
+    row_upper: Vec<f64>,
+    row_start: Vec<usize>,
+    col: Vec<u32>,
+    value: Vec<f64>,
 }
 
 impl Default for Lp {
     fn default() -> Self {
         Lp {
             vars: ProblemVariables::new(),
-            columns: Vec::new(),
+            lower: Vec::new(),
+            upper: Vec::new(),
             cost: Vec::new(),
             constant: 0.0,
-            rows: Vec::new(),
+            row_lower: Vec::new(),
+            row_upper: Vec::new(),
+            row_start: vec![0],
+            col: Vec::new(),
+            value: Vec::new(),
         }
     }
+}
+
+/// Column index of a good_lp variable: the variables are minted in column order, so a
+/// variable's own index is its column. good_lp keeps that index private but hashes it as
+/// the variable's only field (`#[derive(Hash)]` on `Variable { index: usize }`), which is
+/// how it is read here; `tests::variable_index_is_the_column` checks it.
+fn column_of(v: Variable) -> usize {
+    #[derive(Default)]
+    struct Index(usize);
+    impl Hasher for Index {
+        fn finish(&self) -> u64 {
+            self.0 as u64
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("a good_lp variable hashes one usize")
+        }
+        fn write_usize(&mut self, i: usize) {
+            self.0 = i;
+        }
+    }
+    let mut h = Index::default();
+    v.hash(&mut h);
+    h.0
 }
 
 impl Lp {
     /// Add a column `lo <= x <= hi` with objective coefficient `cost`.
     pub fn col(&mut self, lo: f64, hi: f64, cost: f64) -> Col {
-        let index = self.columns.len();
-        let var = self.vars.add(variable().bounds(lo..=hi));
-        self.columns.push(var);
+        let index = self.lower.len();
+        let var = self.vars.add_variable();
+        debug_assert_eq!(column_of(var), index);
+        self.lower.push(lo);
+        self.upper.push(hi);
         self.cost.push(cost);
         Col { var, index }
     }
 
-    /// Add a row; returns its index (the position of its dual in HiGHS' solution).
-    pub fn row(&mut self, c: Constraint) -> usize {
-        self.rows.push(c);
-        self.rows.len() - 1
+    /// Add the row `e = rhs`; returns its index (the position of its dual in HiGHS'
+    /// solution). A constant inside `e` moves to the right-hand side.
+    pub fn row_eq(&mut self, e: Expression, rhs: f64) -> usize {
+        let b = rhs - e.constant();
+        self.row(e, b, b)
+    }
+
+    /// Add the row `e <= rhs`; returns its index.
+    pub fn row_le(&mut self, e: Expression, rhs: f64) -> usize {
+        let b = rhs - e.constant();
+        self.row(e, f64::NEG_INFINITY, b)
+    }
+
+    /// Add the row `e >= rhs`; returns its index.
+    pub fn row_ge(&mut self, e: Expression, rhs: f64) -> usize {
+        let b = rhs - e.constant();
+        self.row(e, b, f64::INFINITY)
+    }
+
+    fn row(&mut self, e: Expression, lo: f64, hi: f64) -> usize {
+        for (v, a) in e.linear_coefficients() {
+            if a != 0.0 {
+                self.col.push(column_of(v) as u32);
+                self.value.push(a);
+            }
+        }
+        self.row_start.push(self.col.len());
+        self.row_lower.push(lo);
+        self.row_upper.push(hi);
+        self.row_lower.len() - 1
     }
 
     pub fn num_cols(&self) -> usize {
-        self.columns.len()
+        self.lower.len()
     }
 
     pub fn num_rows(&self) -> usize {
-        self.rows.len()
+        self.row_lower.len()
+    }
+
+    /// Nonzeros of the matrix.
+    pub fn num_nonzeros(&self) -> usize {
+        self.value.len()
     }
 
     /// Objective coefficient of every column, in column order.
@@ -63,22 +143,157 @@ impl Lp {
         &self.cost
     }
 
-    /// Hand the LP to HiGHS through good_lp: a HiGHS instance holding it.
-    pub fn into_highs(self) -> highs::Model {
-        self.into_problem().into_inner()
+    /// Hand the LP to HiGHS (minimise, no objective offset): a HiGHS instance holding it.
+    /// The row-wise matrix is freed as soon as its column-wise copy is built. HiGHS refuses
+    /// an LP only for inconsistent arrays or NaN/infinite costs (validation rejects both in
+    /// the input): that is a [`Error::Solver`].
+    pub fn into_highs(self) -> Result<highs::Model, Error> {
+        let Lp {
+            vars,
+            lower,
+            upper,
+            cost,
+            row_lower,
+            row_upper,
+            row_start,
+            col,
+            value,
+            ..
+        } = self;
+        drop(vars);
+        let (start, index, value) = column_wise(lower.len(), &row_start, col, value);
+        let mut model = highs::Model::new(highs::ColProblem::default());
+        let n = |len: usize| {
+            highs_sys::HighsInt::try_from(len).map_err(|_| {
+                Error::Solver(format!(
+                    "the LP is too large for HiGHS' 32-bit indices ({len})"
+                ))
+            })
+        };
+        let (num_col, num_row, num_nz) = (n(lower.len())?, n(row_lower.len())?, n(value.len())?);
+        // SAFETY: `model` is a valid HiGHS instance; every array has the length HiGHS is told
+        // (cost/lower/upper: columns, row_lower/row_upper: rows, start: columns + 1,
+        // index/value: nonzeros) and outlives the call, which copies them.
+        let status = unsafe {
+            highs_sys::Highs_passLp(
+                model.as_mut_ptr(),
+                num_col,
+                num_row,
+                num_nz,
+                highs_sys::kHighsMatrixFormatColwise,
+                highs_sys::kHighsObjSenseMinimize,
+                0.0,
+                cost.as_ptr(),
+                lower.as_ptr(),
+                upper.as_ptr(),
+                row_lower.as_ptr(),
+                row_upper.as_ptr(),
+                start.as_ptr(),
+                index.as_ptr(),
+                value.as_ptr(),
+            )
+        };
+        if status == highs_sys::kHighsStatusError {
+            return Err(Error::Solver(format!(
+                "HiGHS refused the LP ({num_col} columns, {num_row} rows, {num_nz} nonzeros)"
+            )));
+        }
+        Ok(model)
+    }
+}
+
+/// The row-wise matrix (`row_start`, `col`, `value`) column-wise: HiGHS' `start` (columns +
+/// 1 entries), `index` (row of each nonzero, ascending within a column) and `value`.
+fn column_wise(
+    columns: usize,
+    row_start: &[usize],
+    col: Vec<u32>,
+    value: Vec<f64>,
+) -> (Vec<highs_sys::HighsInt>, Vec<highs_sys::HighsInt>, Vec<f64>) {
+    let nnz = value.len();
+    let mut start = vec![0 as highs_sys::HighsInt; columns + 1];
+    for &c in &col {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..columns {
+        start[c + 1] += start[c];
+    }
+    let mut next: Vec<usize> = start[..columns].iter().map(|&s| s as usize).collect();
+    let mut index = vec![0 as highs_sys::HighsInt; nnz];
+    let mut by_column = vec![0.0; nnz];
+    for r in 0..row_start.len() - 1 {
+        for k in row_start[r]..row_start[r + 1] {
+            let c = col[k] as usize;
+            index[next[c]] = r as highs_sys::HighsInt;
+            by_column[next[c]] = value[k];
+            next[c] += 1;
+        }
+    }
+    (start, index, by_column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_index_is_the_column() {
+        let mut lp = Lp::default();
+        let cols: Vec<Col> = (0..1000).map(|i| lp.col(0.0, i as f64, 1.0)).collect();
+        for c in &cols {
+            assert_eq!(column_of(c.var), c.index);
+        }
+        assert_eq!(cols[999].index, 999);
     }
 
-    fn into_problem(self) -> HighsProblem {
-        let mut objective = Expression::with_capacity(self.columns.len());
-        for (var, &c) in self.columns.iter().zip(&self.cost) {
-            if c != 0.0 {
-                objective.add_mul(c, *var);
-            }
-        }
-        let mut problem = self.vars.minimise(objective).using(highs);
-        for row in self.rows {
-            problem.add_constraint(row);
-        }
-        problem
+    #[test]
+    fn rows_reach_highs_column_wise_with_their_senses() {
+        // min x + 2y  s.t.  x + y >= 2,  x - y <= 1,  y + 0.5 = 1.5 (i.e. y = 1),  0 <= x, y <= 10
+        let mut lp = Lp::default();
+        let x = lp.col(0.0, 10.0, 1.0);
+        let y = lp.col(0.0, 10.0, 2.0);
+        let sum = |a: f64, b: f64| {
+            let mut e = Expression::with_capacity(2);
+            e.add_mul(a, x.var);
+            e.add_mul(b, y.var);
+            e
+        };
+        let ge = lp.row_ge(sum(1.0, 1.0), 2.0);
+        let le = lp.row_le(sum(1.0, -1.0), 1.0);
+        let mut e = Expression::from(y.var);
+        e += 0.5;
+        let eq = lp.row_eq(e, 1.5);
+        assert_eq!((ge, le, eq), (0, 1, 2));
+        assert_eq!(lp.num_nonzeros(), 5);
+        let solved = lp.into_highs().unwrap().solve();
+        assert_eq!(solved.status(), highs::HighsModelStatus::Optimal);
+        let s = solved.get_solution();
+        // y = 1, x = 1 (x + y >= 2 binds with dual 1 per unit; x - y <= 1 slack).
+        assert!((s.columns()[0] - 1.0).abs() < 1e-9 && (s.columns()[1] - 1.0).abs() < 1e-9);
+        assert!(
+            (s.dual_rows()[ge] - 1.0).abs() < 1e-9,
+            "{:?}",
+            s.dual_rows()
+        );
+        assert!(s.dual_rows()[le].abs() < 1e-9);
+        assert!(
+            (s.dual_rows()[eq] - 1.0).abs() < 1e-9,
+            "{:?}",
+            s.dual_rows()
+        );
+    }
+
+    #[test]
+    fn column_wise_keeps_rows_in_order_within_each_column() {
+        // rows: r0 = 2 c1 + 3 c0, r1 = 5 c2, r2 = 7 c0 + 11 c2
+        let (start, index, value) = column_wise(
+            3,
+            &[0, 2, 3, 5],
+            vec![1, 0, 2, 0, 2],
+            vec![2., 3., 5., 7., 11.],
+        );
+        assert_eq!(start, vec![0, 2, 3, 5]);
+        assert_eq!(index, vec![0, 2, 0, 1, 2]);
+        assert_eq!(value, vec![3., 7., 2., 5., 11.]);
     }
 }
