@@ -115,6 +115,13 @@ fn case_name(text: &str) -> Option<String> {
 
 /// Remove a `%` comment, leaving quoted strings alone.
 fn strip_comment(line: &str) -> &str {
+    // Most lines have neither: find the first `%` or quote by bytes, and only walk the
+    // characters when a quote comes first.
+    match line.bytes().position(|b| b == b'%' || b == b'\'') {
+        None => return line,
+        Some(i) if line.as_bytes()[i] == b'%' => return &line[..i],
+        Some(_) => {}
+    }
     let mut in_quote = false;
     for (i, ch) in line.char_indices() {
         match ch {
@@ -144,26 +151,24 @@ fn scan(file: &str, text: &str, f: &mut Findings) -> HashMap<String, Matrix> {
         let rhs = rhs.trim();
         let mut m = Matrix::default();
         if let Some(body) = rhs.strip_prefix('[') {
-            // Collect the body up to the closing bracket, remembering each piece's line.
-            let mut pieces: Vec<(usize, String)> = Vec::new();
-            let mut closed = false;
-            let push = |line_no: usize, s: &str, pieces: &mut Vec<(usize, String)>| {
-                if let Some(end) = s.find(']') {
-                    pieces.push((line_no, s[..end].to_string()));
-                    true
-                } else {
-                    pieces.push((line_no, s.to_string()));
-                    false
-                }
-            };
-            if push(i + 1, body, &mut pieces) {
-                closed = true;
-            }
-            while !closed {
-                let Some((j, raw)) = lines.next() else { break };
-                if push(j + 1, strip_comment(raw), &mut pieces) {
+            // Read the body line by line up to the closing bracket.
+            let (mut line_no, mut piece, mut closed) = (i + 1, body, false);
+            loop {
+                let end = piece.find(']');
+                read_rows(
+                    file,
+                    field,
+                    line_no,
+                    &piece[..end.unwrap_or(piece.len())],
+                    &mut m,
+                    f,
+                );
+                if end.is_some() {
                     closed = true;
+                    break;
                 }
+                let Some((j, raw)) = lines.next() else { break };
+                (line_no, piece) = (j + 1, strip_comment(raw));
             }
             if !closed {
                 f.error(
@@ -172,34 +177,6 @@ fn scan(file: &str, text: &str, f: &mut Findings) -> HashMap<String, Matrix> {
                     Some(field),
                     "matrix has no closing `]`",
                 );
-            }
-            for (line_no, piece) in pieces {
-                let piece = piece.replace("...", " ");
-                for row in piece.split(';') {
-                    let cells: Vec<&str> = row
-                        .split(|c: char| c.is_whitespace() || c == ',')
-                        .filter(|s| !s.is_empty())
-                        .collect();
-                    if cells.is_empty() {
-                        continue;
-                    }
-                    let mut values = Vec::with_capacity(cells.len());
-                    for cell in cells {
-                        match parse_number(cell) {
-                            Some(v) => values.push(v),
-                            None => {
-                                f.error(
-                                    Origin::new(file, line_no),
-                                    Some(format!("{field} row")),
-                                    None,
-                                    format!("`{cell}` is not a number"),
-                                );
-                                values.push(f64::NAN);
-                            }
-                        }
-                    }
-                    m.rows.push((line_no, values));
-                }
             }
         } else if rhs.starts_with('{') || rhs.starts_with('\'') || rhs.starts_with('"') {
             // Cell arrays (bus names) and strings (version): skip a multi-line cell array.
@@ -221,6 +198,50 @@ fn scan(file: &str, text: &str, f: &mut Findings) -> HashMap<String, Matrix> {
         out.insert(field.to_string(), m);
     }
     out
+}
+
+/// Append the matrix rows in one line's `text` to `m`: rows end at `;` or at the end of the
+/// line, cells are separated by blanks or commas, and `...` (MATLAB's continuation) reads
+/// as a blank.
+fn read_rows(
+    file: &str,
+    field: &str,
+    line_no: usize,
+    text: &str,
+    m: &mut Matrix,
+    f: &mut Findings,
+) {
+    let blanked;
+    let text = if text.contains("...") {
+        blanked = text.replace("...", " ");
+        blanked.as_str()
+    } else {
+        text
+    };
+    for row in text.split(';') {
+        let width = m.rows.last().map_or(0, |(_, v)| v.len());
+        let mut values = Vec::with_capacity(width);
+        for cell in row.split_ascii_whitespace().flat_map(|s| s.split(',')) {
+            if cell.is_empty() {
+                continue;
+            }
+            match parse_number(cell) {
+                Some(v) => values.push(v),
+                None => {
+                    f.error(
+                        Origin::new(file, line_no),
+                        Some(format!("{field} row")),
+                        None,
+                        format!("`{cell}` is not a number"),
+                    );
+                    values.push(f64::NAN);
+                }
+            }
+        }
+        if !values.is_empty() {
+            m.rows.push((line_no, values));
+        }
+    }
 }
 
 fn parse_number(s: &str) -> Option<f64> {
