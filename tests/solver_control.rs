@@ -113,3 +113,40 @@ fn a_solve_cancelled_before_it_starts_builds_nothing() {
     assert_eq!(o.status, Status::Cancelled);
     assert_eq!(o.size.columns, 0);
 }
+
+/// HiGHS' log of a solve, and its objective.
+fn logged_solve(n: &gridtrade::Network, o: &SolveOptions) -> (Vec<String>, f64) {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let control = Control::default().with_listener(move |p| {
+        if let Progress::Log(l) = p {
+            sink.lock().unwrap().push(l);
+        }
+    });
+    let out = solve::solve_with(n, o, &control).unwrap();
+    assert_eq!(out.status, Status::Optimal);
+    let lines = lines.lock().unwrap().clone();
+    (lines, out.results.unwrap().objective)
+}
+
+fn presolved(log: &[String]) -> bool {
+    log.iter().any(|l| l.contains("Presolving model"))
+}
+
+#[test]
+fn presolve_is_off_without_kirchhoff_rows_unless_asked_for() {
+    // CAREC (links only) in the transport model: no Kirchhoff rows, presolve off.
+    let n = carec_january();
+    let (log, objective) = logged_solve(&n, &transport());
+    assert!(!presolved(&log), "{log:?}");
+    let mut asked = transport();
+    asked.highs_options = vec![("presolve".into(), "on".into())];
+    let (log_on, objective_on) = logged_solve(&n, &asked);
+    assert!(presolved(&log_on), "the user's option wins: {log_on:?}");
+    common::assert_rel(objective, objective_on, 1e-9);
+
+    // A meshed AC grid in the dc model has Kirchhoff rows: presolve stays on.
+    let case = common::read(&common::case("pglib_opf_case118_ieee.m"));
+    let (log, _) = logged_solve(&case, &SolveOptions::default());
+    assert!(presolved(&log), "{log:?}");
+}

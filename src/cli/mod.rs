@@ -121,6 +121,8 @@ struct SolveArgs {
     #[arg(long, value_name = "SECONDS")]
     time_limit: Option<f64>,
     /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm --highs threads=2`.
+    /// gridtrade turns presolve off for LPs without Kirchhoff rows (transport, links only);
+    /// `--highs presolve=on` turns it back on.
     #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = parse_option)]
     highs_options: Vec<(String, String)>,
 }

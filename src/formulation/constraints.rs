@@ -89,6 +89,7 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
             e.add_mul(-b, m.angle[br.bus0][t].var);
             e.add_mul(b, m.angle[br.bus1][t].var);
             let row = m.lp.row_eq(e, -b * shift);
+            m.kirchhoff_rows += 1;
             if n.branch_crosses_border(l) {
                 m.cross_border_rows.push(row);
             }
@@ -135,6 +136,7 @@ pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions)
                 e.add_mul(c * scale, m.branch_p0[l][t].var);
             }
             let row = m.lp.row_eq(e, rhs);
+            m.kirchhoff_rows += 1;
             if crosses {
                 m.cross_border_rows.push(row);
             }

@@ -136,6 +136,9 @@ pub struct Model {
     /// them last so that no other cycle holds one). Freed, with every cross-border flow
     /// fixed at 0, they turn this LP into the autarky LP (see [`Model::autarky`]).
     pub cross_border_rows: Vec<usize>,
+    /// Rows of Kirchhoff's voltage law (Ohm's law with angles, or cycles): 0 for a
+    /// transport or copperplate model and for a network of links.
+    pub kirchhoff_rows: usize,
 }
 
 /// How to turn a built LP into the autarky LP of its network: columns to fix at 0 and rows
@@ -220,6 +223,7 @@ impl Model {
             node_names,
             su_rows: vec![Vec::new(); n.storage_units.len()],
             angle_rows: vec![Vec::new(); n.branches.len()],
+            kirchhoff_rows: 0,
             gen_co2: vec![0.0; n.generators.len()],
             cross_border_rows: Vec::new(),
         }
