@@ -5,7 +5,7 @@
 //! thread.
 
 use crate::error::{Error, Findings};
-use crate::formulation::{self, FormulationOptions, Model};
+use crate::formulation::{self, Autarky, Change, FormulationOptions, Lp, Model};
 use crate::network::Network;
 use crate::solution::{extract, Results, Status, Timings};
 use crate::solver::{self, Control, Phase, Progress};
@@ -115,8 +115,7 @@ pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
 /// [`solve`], reporting progress to `control` and stopping when it is cancelled (the outcome
 /// then has status `cancelled` and no results).
 pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Outcome, Error> {
-    let mut outcomes = solve_cases(n, opts, control, false)?;
-    Ok(outcomes.remove(0))
+    Ok(solve_cases(n, opts, control, false, None)?.main)
 }
 
 /// [`solve_with`], then the autarky problem — every in-service cross-border branch and
@@ -130,20 +129,196 @@ pub fn solve_with_autarky(
     opts: &SolveOptions,
     control: &Control,
 ) -> Result<(Outcome, Option<Outcome>), Error> {
-    let mut outcomes = solve_cases(n, opts, control, true)?.into_iter();
-    let coupled = outcomes.next().expect("the coupled case is always solved");
-    Ok((coupled, outcomes.next()))
+    let solved = solve_cases(n, opts, control, true, None)?;
+    Ok((solved.main, solved.autarky))
 }
 
-/// Validate, build, solve, extract; with `autarky`, solve the autarky problem after an
-/// optimal coupled one.
-fn solve_cases(
+/// The outcomes of [`solve_cases`].
+#[derive(Debug)]
+pub struct Cases {
+    pub main: Outcome,
+    /// The autarky problem, when asked for and the main case was optimal.
+    pub autarky: Option<Outcome>,
+    /// The other network, when asked for, its LP differs from the main one only in bounds
+    /// and costs (same elements in service, a scenario of prices, demand, inflows or
+    /// capacities) and the cases before it were optimal. Otherwise absent: solve it on
+    /// its own.
+    pub other: Option<Outcome>,
+}
+
+/// Validate, build, solve and extract `n`; with `autarky`, then solve its autarky problem;
+/// with `other`, then solve that network (a scenario of `n`) — each after the first in the
+/// same HiGHS instance, warm from the last optimum, when that gives the same answer as
+/// solving it on its own (see [`Cases`]).
+pub fn solve_cases(
     n: &Network,
     opts: &SolveOptions,
     control: &Control,
     autarky: bool,
-) -> Result<Vec<Outcome>, Error> {
+    other: Option<(&Network, &SolveOptions)>,
+) -> Result<Cases, Error> {
     control.emit(Progress::Phase(Phase::Validating));
+    let warnings = validated(n, opts)?;
+    let other_warnings = other.map(|(on, oo)| validated(on, oo)).transpose()?;
+
+    let mut timings = Timings::default();
+    let cancelled = |timings, size| Cases {
+        main: Outcome {
+            status: Status::Cancelled,
+            results: None,
+            diagnosis: None,
+            timings,
+            size,
+            warnings: warnings.clone(),
+        },
+        autarky: None,
+        other: None,
+    };
+    if control.is_cancelled() {
+        return Ok(cancelled(timings, LpSize::default()));
+    }
+    control.emit(Progress::Phase(Phase::Building));
+    let clock = Instant::now();
+    let mut model = formulation::build(n, &opts.formulation);
+    let size = LpSize {
+        columns: model.lp.num_cols(),
+        rows: model.lp.num_rows(),
+    };
+    let cut = autarky.then(|| model.autarky(n));
+    if control.is_cancelled() {
+        timings.build_s = clock.elapsed().as_secs_f64();
+        return Ok(cancelled(timings, size));
+    }
+    let mut changes: Vec<Change> = cut.iter().map(Autarky::change).collect();
+    // The other network warm: only when its LP is this one with other bounds and costs, and
+    // HiGHS runs it under the same options.
+    let mut other_case = None;
+    let mut other_build_s = 0.0;
+    if let (Some((on, oo)), Some(other_warnings)) = (other, other_warnings) {
+        let clock = Instant::now();
+        let mut other_model = formulation::build(on, &oo.formulation);
+        if other_model.lp.same_matrix(&model.lp)
+            && oo.highs_options == opts.highs_options
+            && oo.time_limit == opts.time_limit
+        {
+            let mut now = model.lp.coefficients();
+            for c in &changes {
+                now.apply(c);
+            }
+            changes.push(now.change_to(&other_model.lp.coefficients()));
+            let costs = take_lp(&mut other_model).costs().to_vec();
+            other_build_s = clock.elapsed().as_secs_f64();
+            let timings = Timings {
+                build_s: other_build_s,
+                ..Default::default()
+            };
+            other_case = Some((on, oo, other_model, costs, other_warnings, timings));
+        }
+    }
+    // Passing the LP to HiGHS is part of building it.
+    let (highs, costs) = hand_over(&mut model)?;
+    timings.build_s = clock.elapsed().as_secs_f64() - other_build_s;
+
+    control.emit(Progress::Phase(Phase::Solving));
+    let options = highs_options(&model, &opts.highs_options);
+    let mut runs =
+        solver::run_then(highs, opts.time_limit, &options, control, &changes)?.into_iter();
+
+    // The runs in order: the main case, autarky, the other network (each only when the one
+    // before was optimal).
+    let main_case = Case {
+        n,
+        model: &model,
+        costs: &costs,
+        warnings: warnings.clone(),
+        timings,
+        size,
+    };
+    let run = runs.next().expect("HiGHS runs the first case");
+    let main = main_case.outcome(run, control, || diagnose_with(n, opts, control))?;
+    let autarky = match runs.next().filter(|_| autarky) {
+        Some(run) => {
+            let case = Case {
+                n,
+                model: &model,
+                costs: &costs,
+                warnings,
+                timings: Timings::default(),
+                size,
+            };
+            Some(case.outcome(run, control, || {
+                diagnose_with(&without_borders(n), opts, control)
+            })?)
+        }
+        None => None,
+    };
+    let other = match (other_case, runs.next()) {
+        (Some((on, oo, other_model, costs, warnings, timings)), Some(run)) => {
+            let case = Case {
+                n: on,
+                model: &other_model,
+                costs: &costs,
+                warnings,
+                timings,
+                size,
+            };
+            Some(case.outcome(run, control, || diagnose_with(on, oo, control))?)
+        }
+        _ => None,
+    };
+    Ok(Cases {
+        main,
+        autarky,
+        other,
+    })
+}
+
+/// A solved case and what its results are read with.
+struct Case<'a> {
+    n: &'a Network,
+    model: &'a Model,
+    /// Objective coefficient of each column.
+    costs: &'a [f64],
+    warnings: Findings,
+    timings: Timings,
+    size: LpSize,
+}
+
+impl Case<'_> {
+    /// Extract the results of `run` and, when it is infeasible, say why (`diagnose`).
+    fn outcome(
+        self,
+        run: solver::Run,
+        control: &Control,
+        diagnose: impl FnOnce() -> Result<Diagnosis, Error>,
+    ) -> Result<Outcome, Error> {
+        let (status, solution, solve_s) = run;
+        let mut timings = self.timings;
+        timings.solve_s = solve_s;
+        control.emit(Progress::Phase(Phase::Extracting));
+        let clock = Instant::now();
+        let results = solution.map(|s| extract(self.n, self.model, self.costs, &s));
+        timings.extract_s = clock.elapsed().as_secs_f64();
+        let diagnosis = match status {
+            Status::Infeasible if !control.is_cancelled() => {
+                control.emit(Progress::Phase(Phase::Diagnosing));
+                Some(diagnose()?)
+            }
+            _ => None,
+        };
+        Ok(Outcome {
+            status,
+            results,
+            diagnosis,
+            timings,
+            size: self.size,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Check the options and validate `n`: its errors stop here, its warnings are returned.
+fn validated(n: &Network, opts: &SolveOptions) -> Result<Findings, Error> {
     check_options(&opts.formulation)?;
     let mut findings = Findings::default();
     validate::check(
@@ -157,81 +332,7 @@ fn solve_cases(
     if findings.has_errors() {
         return Err(Error::Invalid(findings));
     }
-    let warnings = Findings(findings.warnings().cloned().collect());
-
-    let mut timings = Timings::default();
-    let cancelled = |timings, size| Outcome {
-        status: Status::Cancelled,
-        results: None,
-        diagnosis: None,
-        timings,
-        size,
-        warnings: warnings.clone(),
-    };
-    if control.is_cancelled() {
-        return Ok(vec![cancelled(timings, LpSize::default())]);
-    }
-    control.emit(Progress::Phase(Phase::Building));
-    let clock = Instant::now();
-    let mut model = formulation::build(n, &opts.formulation);
-    let size = LpSize {
-        columns: model.lp.num_cols(),
-        rows: model.lp.num_rows(),
-    };
-    let cut = autarky.then(|| model.autarky(n));
-    if control.is_cancelled() {
-        timings.build_s = clock.elapsed().as_secs_f64();
-        return Ok(vec![cancelled(timings, size)]);
-    }
-    // Passing the LP to HiGHS is part of building it.
-    let (highs, costs) = hand_over(&mut model)?;
-    timings.build_s = clock.elapsed().as_secs_f64();
-
-    control.emit(Progress::Phase(Phase::Solving));
-    let edits: Vec<solver::Edit> = cut
-        .iter()
-        .map(|c| solver::Edit {
-            fix_at_zero: &c.fixed_columns,
-            free_rows: &c.freed_rows,
-        })
-        .collect();
-    let options = highs_options(&model, &opts.highs_options);
-    let runs = solver::run_then(highs, opts.time_limit, &options, control, &edits)?;
-
-    let mut outcomes = Vec::with_capacity(runs.len());
-    for (case, (status, solution, solve_s)) in runs.into_iter().enumerate() {
-        let mut timings = if case == 0 {
-            timings
-        } else {
-            Timings::default()
-        };
-        timings.solve_s = solve_s;
-        control.emit(Progress::Phase(Phase::Extracting));
-        let clock = Instant::now();
-        let results = solution.map(|s| extract(n, &model, &costs, &s));
-        timings.extract_s = clock.elapsed().as_secs_f64();
-
-        let diagnosis = match status {
-            Status::Infeasible if !control.is_cancelled() => {
-                control.emit(Progress::Phase(Phase::Diagnosing));
-                Some(if case == 0 {
-                    diagnose_with(n, opts, control)?
-                } else {
-                    diagnose_with(&without_borders(n), opts, control)?
-                })
-            }
-            _ => None,
-        };
-        outcomes.push(Outcome {
-            status,
-            results,
-            diagnosis,
-            timings,
-            size,
-            warnings: warnings.clone(),
-        });
-    }
-    Ok(outcomes)
+    Ok(Findings(findings.warnings().cloned().collect()))
 }
 
 /// `n` with every cross-border branch and link out of service (the autarky network).
@@ -272,10 +373,16 @@ fn highs_options(model: &Model, user: &[(String, String)]) -> Vec<(String, Strin
 /// Move the LP out of `model` into a HiGHS instance. `model` keeps its index maps and the
 /// objective's constant; the objective coefficients are returned (extraction needs them).
 fn hand_over(model: &mut Model) -> Result<(highs::Model, Vec<f64>), Error> {
-    let costs = model.lp.costs().to_vec();
+    let lp = take_lp(model);
+    let costs = lp.costs().to_vec();
+    Ok((lp.into_highs()?, costs))
+}
+
+/// Move the LP out of `model`, which keeps its index maps and the objective's constant.
+fn take_lp(model: &mut Model) -> Lp {
     let lp = std::mem::take(&mut model.lp);
     model.lp.constant = lp.constant;
-    Ok((lp.into_highs()?, costs))
+    lp
 }
 
 /// Solve again with slack at every bus (shed load and dumped surplus at a high penalty) and

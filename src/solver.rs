@@ -7,6 +7,7 @@
 //! across the FFI boundary.
 
 use crate::error::Error;
+use crate::formulation::Change;
 use crate::solution::Status;
 use highs::{HighsModelStatus, HighsSolutionStatus};
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -142,14 +143,6 @@ struct CallbackState<'a> {
 /// or feasible at the time limit), and the wall time of the run in seconds.
 pub type Run = (Status, Option<highs::Solution>, f64);
 
-/// A change to a solved LP before it is solved again: columns fixed at 0 and rows made free
-/// (both by position).
-#[derive(Debug, Clone, Copy)]
-pub struct Edit<'a> {
-    pub fix_at_zero: &'a [usize],
-    pub free_rows: &'a [usize],
-}
-
 /// Solve `model` with HiGHS under `time_limit` seconds and `control`.
 pub fn run(
     model: highs::Model,
@@ -161,16 +154,17 @@ pub fn run(
     Ok(runs.remove(0))
 }
 
-/// Solve `model`, then, for each of `edits` in turn, change the solved LP and solve it
+/// Solve `model`, then, for each of `changes` in turn, change the solved LP and solve it
 /// again in the same HiGHS instance, which starts from the last optimal basis (a warm
-/// start: bound changes keep the basis dual feasible, so the dual simplex goes on from
-/// it). Stops after the first run that is not optimal. Each run gets `time_limit` seconds.
+/// start: bound changes keep the basis dual feasible and the dual simplex goes on from it;
+/// cost changes keep it primal feasible and the primal simplex does). Stops after the first
+/// run that is not optimal. Each run gets `time_limit` seconds.
 pub fn run_then(
     mut model: highs::Model,
     time_limit: Option<f64>,
     options: &[(String, String)],
     control: &Control,
-    edits: &[Edit],
+    changes: &[Change],
 ) -> Result<Vec<Run>, Error> {
     for (name, value) in options {
         set_option(&mut model, name, value)?;
@@ -188,10 +182,10 @@ pub fn run_then(
         // function.
         unsafe { install_callback(&mut model, &state, control.listening())? };
     }
-    let mut runs = Vec::with_capacity(edits.len() + 1);
-    for step in 0..=edits.len() {
+    let mut runs = Vec::with_capacity(changes.len() + 1);
+    for step in 0..=changes.len() {
         if step > 0 {
-            apply(&mut model, &edits[step - 1])?;
+            apply(&mut model, &changes[step - 1])?;
         }
         if let Some(limit) = time_limit {
             // HiGHS' run clock adds up over runs of one instance.
@@ -214,39 +208,54 @@ pub fn run_then(
     Ok(runs)
 }
 
-/// Fix `edit.fix_at_zero` at 0 and free `edit.free_rows`.
-fn apply(model: &mut highs::Model, edit: &Edit) -> Result<(), Error> {
+/// Make `change` to the LP HiGHS holds.
+fn apply(model: &mut highs::Model, change: &Change) -> Result<(), Error> {
     let ptr = model.as_mut_ptr();
-    let cols: Vec<highs_sys::HighsInt> = edit.fix_at_zero.iter().map(|&c| c as _).collect();
-    let rows: Vec<highs_sys::HighsInt> = edit.free_rows.iter().map(|&r| r as _).collect();
-    let zeros = vec![0.0; cols.len()];
+    let index = |i: usize| i as highs_sys::HighsInt;
+    let cols: Vec<_> = change.col_bounds.iter().map(|c| index(c.0)).collect();
+    let (col_lower, col_upper): (Vec<f64>, Vec<f64>) =
+        change.col_bounds.iter().map(|c| (c.1, c.2)).unzip();
+    let cost_cols: Vec<_> = change.costs.iter().map(|c| index(c.0)).collect();
+    let costs: Vec<f64> = change.costs.iter().map(|c| c.1).collect();
+    let rows: Vec<_> = change.row_bounds.iter().map(|r| index(r.0)).collect();
+    let (row_lower, row_upper): (Vec<f64>, Vec<f64>) =
+        change.row_bounds.iter().map(|r| (r.1, r.2)).unzip();
     // SAFETY: `ptr` is a valid Highs object; each array has the length HiGHS is told;
     // HiGHS checks the indices.
     unsafe {
-        let inf = highs_sys::Highs_getInfinity(ptr);
         if !cols.is_empty() {
             check(
                 highs_sys::Highs_changeColsBoundsBySet(
                     ptr,
                     cols.len() as _,
                     cols.as_ptr(),
-                    zeros.as_ptr(),
-                    zeros.as_ptr(),
+                    col_lower.as_ptr(),
+                    col_upper.as_ptr(),
                 ),
-                "fixing columns for a re-solve",
+                "new column bounds for a re-solve",
+            )?;
+        }
+        if !cost_cols.is_empty() {
+            check(
+                highs_sys::Highs_changeColsCostBySet(
+                    ptr,
+                    cost_cols.len() as _,
+                    cost_cols.as_ptr(),
+                    costs.as_ptr(),
+                ),
+                "new costs for a re-solve",
             )?;
         }
         if !rows.is_empty() {
-            let (lower, upper) = (vec![-inf; rows.len()], vec![inf; rows.len()]);
             check(
                 highs_sys::Highs_changeRowsBoundsBySet(
                     ptr,
                     rows.len() as _,
                     rows.as_ptr(),
-                    lower.as_ptr(),
-                    upper.as_ptr(),
+                    row_lower.as_ptr(),
+                    row_upper.as_ptr(),
                 ),
-                "freeing rows for a re-solve",
+                "new row bounds for a re-solve",
             )?;
         }
     }

@@ -428,11 +428,11 @@ fn warm_autarky_equals_cold_autarky() {
         ("60-bus grid, angles", grid, dc(Kvl::Angles)),
     ];
     for (what, n, options) in cases {
-        let gains = |cold_autarky| {
+        let gains = |cold| {
             let req = TradeRequest {
                 autarky: true,
                 options: options.clone(),
-                cold_autarky,
+                cold,
                 ..Default::default()
             };
             let out = run(&n, &req, &Default::default()).unwrap().unwrap();
@@ -455,4 +455,130 @@ fn warm_autarky_equals_cold_autarky() {
             assert_abs(w.production_cost_saving, c.production_cost_saving, tol);
         }
     }
+}
+
+/// A scenario that changes only bounds and costs (inflows, CO2 price) is solved warm in the
+/// main case's HiGHS instance, after its autarky, with the optimum it has on its own; one
+/// that switches elements on (CASA-1000) has another LP and is left to a solve of its own.
+#[test]
+fn a_scenario_of_bounds_and_costs_is_solved_warm_with_its_own_optimum() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut carec = read(&dir.join("networks/carec"));
+    solve::select_snapshots(&mut carec, 0..168).unwrap();
+    let transport = SolveOptions {
+        formulation: FormulationOptions {
+            model: NetworkModel::Transport,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let grid = tempfile::tempdir().unwrap();
+    gridtrade::synth::write(&gridtrade::synth::Spec::new(60, 24), grid.path()).unwrap();
+    let grid = read(grid.path());
+    let scenario = |n: &Network, opts: &SolveOptions, file: &str| {
+        let s = Scenario::read(&dir.join("networks/scenarios").join(file)).unwrap();
+        let (mut n, mut opts) = (n.clone(), opts.clone());
+        s.apply(&mut n, file).unwrap();
+        if let Some(p) = s.co2_price {
+            opts.formulation.co2_price = p;
+        }
+        (n, opts)
+    };
+    let cases = [
+        (
+            "CAREC week, dry year",
+            carec.clone(),
+            transport.clone(),
+            "dry_year.toml",
+        ),
+        (
+            "CAREC week, carbon 30",
+            carec.clone(),
+            transport.clone(),
+            "carbon30.toml",
+        ),
+        (
+            "60-bus dc grid, carbon 30",
+            grid,
+            SolveOptions::default(),
+            "carbon30.toml",
+        ),
+    ];
+    for (what, n, opts, file) in cases {
+        let (other, other_opts) = scenario(&n, &opts, file);
+        let control = Default::default();
+        let cases =
+            solve::solve_cases(&n, &opts, &control, true, Some((&other, &other_opts))).unwrap();
+        let warm = cases.other.expect(what);
+        assert!(cases.autarky.is_some(), "{what}");
+        let alone = solve_ok(&other, &other_opts);
+        let objective = |o: &solve::Outcome| o.results.as_ref().unwrap().objective;
+        assert_rel(objective(&warm), objective(&alone), 1e-9);
+        assert_rel(
+            objective(&cases.main),
+            objective(&solve_ok(&n, &opts)),
+            1e-9,
+        );
+        assert!(
+            (objective(&warm) - objective(&cases.main)).abs() > 1e-6 * objective(&alone),
+            "{what}: the scenario changes the optimum"
+        );
+    }
+    let (casa, casa_opts) = scenario(&carec, &transport, "casa1000.toml");
+    let cases = solve::solve_cases(
+        &carec,
+        &transport,
+        &Default::default(),
+        false,
+        Some((&casa, &casa_opts)),
+    )
+    .unwrap();
+    assert!(cases.other.is_none(), "CASA-1000 adds columns: not warm");
+}
+
+/// `gridtrade trade --compare` gives the same comparison warm as cold.
+#[test]
+fn warm_comparison_equals_cold_comparison() {
+    use gridtrade::trade::study::{run, Compare, Labelled, TradeRequest};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut carec = read(&dir.join("networks/carec"));
+    solve::select_snapshots(&mut carec, 0..168).unwrap();
+    let labelled = |file: &str| Labelled {
+        scenario: Scenario::read(&dir.join("networks/scenarios").join(file)).unwrap(),
+        label: file.into(),
+        origin: file.into(),
+    };
+    let study = |cold| {
+        let req = TradeRequest {
+            scenario: Some(labelled("carbon30.toml")),
+            compare: Some(Compare::Scenario(labelled("dry_year.toml"))),
+            autarky: true,
+            options: FormulationOptions {
+                model: NetworkModel::Transport,
+                ..Default::default()
+            },
+            cold,
+            ..Default::default()
+        };
+        run(&carec, &req, &Default::default()).unwrap().unwrap()
+    };
+    let (warm, cold) = (study(false), study(true));
+    for (w, c) in [
+        (&warm.study, &cold.study),
+        (
+            warm.compare.as_ref().unwrap(),
+            cold.compare.as_ref().unwrap(),
+        ),
+    ] {
+        assert_eq!(w.label, c.label);
+        let tol = 1e-9 * c.report.welfare.system_cost;
+        assert_abs(
+            w.report.welfare.system_cost,
+            c.report.welfare.system_cost,
+            tol,
+        );
+        assert_abs(w.report.shed_mwh, c.report.shed_mwh, 1e-6);
+    }
+    let (w, c) = (warm.study.gains.unwrap(), cold.study.gains.unwrap());
+    assert_abs(w.saving, c.saving, 1e-9 * c.autarky_cost);
 }

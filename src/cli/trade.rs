@@ -42,10 +42,12 @@ pub struct TradeArgs {
     /// Skip the autarky solve (no gains from trade).
     #[arg(long)]
     no_autarky: bool,
-    /// Build and solve autarky from scratch instead of re-solving the coupled LP with the
-    /// borders cut, warm from its optimum (same answer; slower).
-    #[arg(long, conflicts_with = "no_autarky")]
-    cold_autarky: bool,
+    /// Build and solve autarky and the `--compare` case each from scratch instead of
+    /// re-solving the coupled LP warm from its optimum (autarky: the borders cut; the
+    /// comparison: its bounds and costs, when it differs in nothing else). Same answers;
+    /// slower.
+    #[arg(long, alias = "cold-autarky")]
+    cold: bool,
     /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm`.
     #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = super::parse_option)]
     highs_options: Vec<(String, String)>,
@@ -95,7 +97,7 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
             ..Default::default()
         },
         time_limit: None,
-        cold_autarky: a.cold_autarky,
+        cold: a.cold,
         highs_options: a.highs_options,
     };
     let out = match study::run(&base, &req, &Control::default())? {

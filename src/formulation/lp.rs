@@ -41,6 +41,74 @@ pub struct Lp {
     value: Vec<f64>,
 }
 
+/// Bounds and objective coefficients of an LP: what a [`Change`] changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Coefficients {
+    pub col_lower: Vec<f64>,
+    pub col_upper: Vec<f64>,
+    pub cost: Vec<f64>,
+    pub row_lower: Vec<f64>,
+    pub row_upper: Vec<f64>,
+}
+
+/// A change to a solved LP before it is solved again, by position: new column bounds,
+/// objective coefficients and row bounds (infinite for none).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Change {
+    /// `(column, lower, upper)`.
+    pub col_bounds: Vec<(usize, f64, f64)>,
+    /// `(column, objective coefficient)`.
+    pub costs: Vec<(usize, f64)>,
+    /// `(row, lower, upper)`.
+    pub row_bounds: Vec<(usize, f64, f64)>,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.col_bounds.is_empty() && self.costs.is_empty() && self.row_bounds.is_empty()
+    }
+}
+
+impl Coefficients {
+    /// The change that turns `self` into `to` (an LP of the same size): every entry that
+    /// differs.
+    pub fn change_to(&self, to: &Coefficients) -> Change {
+        let differ = |a: f64, b: f64| a.to_bits() != b.to_bits();
+        let mut c = Change::default();
+        for j in 0..self.cost.len() {
+            if differ(self.col_lower[j], to.col_lower[j])
+                || differ(self.col_upper[j], to.col_upper[j])
+            {
+                c.col_bounds.push((j, to.col_lower[j], to.col_upper[j]));
+            }
+            if differ(self.cost[j], to.cost[j]) {
+                c.costs.push((j, to.cost[j]));
+            }
+        }
+        for r in 0..self.row_lower.len() {
+            if differ(self.row_lower[r], to.row_lower[r])
+                || differ(self.row_upper[r], to.row_upper[r])
+            {
+                c.row_bounds.push((r, to.row_lower[r], to.row_upper[r]));
+            }
+        }
+        c
+    }
+
+    /// Make `change` to these coefficients (as HiGHS makes it to its LP).
+    pub fn apply(&mut self, change: &Change) {
+        for &(j, lo, hi) in &change.col_bounds {
+            (self.col_lower[j], self.col_upper[j]) = (lo, hi);
+        }
+        for &(j, cost) in &change.costs {
+            self.cost[j] = cost;
+        }
+        for &(r, lo, hi) in &change.row_bounds {
+            (self.row_lower[r], self.row_upper[r]) = (lo, hi);
+        }
+    }
+}
+
 impl Default for Lp {
     fn default() -> Self {
         Lp {
@@ -112,13 +180,17 @@ impl Lp {
         self.row(e, b, f64::INFINITY)
     }
 
+    /// Store a row, its entries in column order (so two builds of one network store the
+    /// same arrays whatever order the expression's hash map yields).
     fn row(&mut self, e: Expression, lo: f64, hi: f64) -> usize {
-        for (v, a) in e.linear_coefficients() {
-            if a != 0.0 {
-                self.col.push(column_of(v) as u32);
-                self.value.push(a);
-            }
-        }
+        let mut entries: Vec<(u32, f64)> = e
+            .linear_coefficients()
+            .filter(|&(_, a)| a != 0.0)
+            .map(|(v, a)| (column_of(v) as u32, a))
+            .collect();
+        entries.sort_unstable_by_key(|&(c, _)| c);
+        self.col.extend(entries.iter().map(|&(c, _)| c));
+        self.value.extend(entries.iter().map(|&(_, a)| a));
         self.row_start.push(self.col.len());
         self.row_lower.push(lo);
         self.row_upper.push(hi);
@@ -141,6 +213,31 @@ impl Lp {
     /// Objective coefficient of every column, in column order.
     pub fn costs(&self) -> &[f64] {
         &self.cost
+    }
+
+    /// A copy of the bounds and objective coefficients.
+    pub fn coefficients(&self) -> Coefficients {
+        Coefficients {
+            col_lower: self.lower.clone(),
+            col_upper: self.upper.clone(),
+            cost: self.cost.clone(),
+            row_lower: self.row_lower.clone(),
+            row_upper: self.row_upper.clone(),
+        }
+    }
+
+    /// Whether `other` has the same columns, rows and matrix, so that it differs from this
+    /// LP at most in bounds and objective coefficients (a [`Change`] of it).
+    pub fn same_matrix(&self, other: &Lp) -> bool {
+        self.num_cols() == other.num_cols()
+            && self.row_start == other.row_start
+            && self.col == other.col
+            && self.value.len() == other.value.len()
+            && self
+                .value
+                .iter()
+                .zip(&other.value)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
     }
 
     /// Hand the LP to HiGHS (minimise, no objective offset): a HiGHS instance holding it.

@@ -11,7 +11,7 @@ pub mod lp;
 mod variables;
 
 use crate::network::Network;
-pub use lp::{Col, Lp};
+pub use lp::{Change, Coefficients, Col, Lp};
 use serde::Serialize;
 
 /// How the network between buses is modelled.
@@ -147,6 +147,19 @@ pub struct Model {
 pub struct Autarky {
     pub fixed_columns: Vec<usize>,
     pub freed_rows: Vec<usize>,
+}
+
+impl Autarky {
+    /// As a change to the LP: the columns fixed at 0, the rows free.
+    pub fn change(&self) -> Change {
+        Change {
+            col_bounds: self.fixed_columns.iter().map(|&c| (c, 0.0, 0.0)).collect(),
+            costs: Vec::new(),
+            row_bounds: (self.freed_rows.iter())
+                .map(|&r| (r, f64::NEG_INFINITY, f64::INFINITY))
+                .collect(),
+        }
+    }
 }
 
 impl Model {

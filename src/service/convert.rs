@@ -377,7 +377,7 @@ pub fn trade_request(
         period,
         options: o,
         time_limit,
-        cold_autarky: false,
+        cold: false,
         highs_options: Vec::new(),
     })
 }

@@ -58,9 +58,10 @@ pub struct TradeRequest {
     pub options: FormulationOptions,
     /// Stop HiGHS after this many seconds (per solve).
     pub time_limit: Option<f64>,
-    /// Build and solve autarky as a network of its own instead of re-solving the coupled
-    /// LP warm with the borders cut (same optimum; a check, and the way it was done before).
-    pub cold_autarky: bool,
+    /// Build and solve autarky and the comparison each as a network of its own instead of
+    /// re-solving the coupled LP warm (with the borders cut; with the other case's bounds
+    /// and costs): the same optima, a check.
+    pub cold: bool,
     /// HiGHS options by name (see [`SolveOptions::highs_options`]).
     pub highs_options: Vec<(String, String)>,
 }
@@ -99,44 +100,39 @@ fn report(
     }
 }
 
+/// The study of one solved case: its report and, when `autarky` holds the autarky outcome
+/// (`Some(None)`: not solved yet, solve it here), the gains from trade.
 fn study(
     n: &Network,
     req: &TradeRequest,
-    o: &FormulationOptions,
+    opts: &SolveOptions,
     label: String,
-    autarky: bool,
+    coupled: solve::Outcome,
+    autarky: Option<Option<solve::Outcome>>,
     control: &Control,
 ) -> Result<Result<Study, NoReport>, Error> {
     let labelled = |e: NoReport, what: &str| match e {
         NoReport::NotSolved(m) => NoReport::NotSolved(format!("{label}{what}: {m}")),
         c => c,
     };
-    let opts = SolveOptions {
-        formulation: o.clone(),
-        time_limit: req.time_limit,
-        highs_options: req.highs_options.clone(),
-    };
-    let (coupled, warm) = if autarky && !req.cold_autarky {
-        solve::solve_with_autarky(n, &opts, control)?
-    } else {
-        (solve::solve_with(n, &opts, control)?, None)
-    };
+    let o = &opts.formulation;
     let report = match report(n, req, o, coupled) {
         Ok(r) => r,
         Err(e) => return Ok(Err(labelled(e, ""))),
     };
-    let gains = if autarky {
-        let alone = solve::without_borders(n);
-        let outcome = match warm {
-            Some(outcome) => outcome,
-            None => solve::solve_with(&alone, &opts, control)?,
-        };
-        match self::report(&alone, req, o, outcome) {
-            Ok(a) => Some(super::gains(&report, &a)),
-            Err(e) => return Ok(Err(labelled(e, " in autarky"))),
+    let gains = match autarky {
+        Some(warm) => {
+            let alone = solve::without_borders(n);
+            let outcome = match warm {
+                Some(outcome) => outcome,
+                None => solve::solve_with(&alone, opts, control)?,
+            };
+            match self::report(&alone, req, o, outcome) {
+                Ok(a) => Some(super::gains(&report, &a)),
+                Err(e) => return Ok(Err(labelled(e, " in autarky"))),
+            }
         }
-    } else {
-        None
+        None => None,
     };
     Ok(Ok(Study {
         label,
@@ -189,16 +185,42 @@ pub fn run(
         Some(Compare::Base) => Some(with_scenario(base, None, &req.options)?),
         Some(Compare::Scenario(s)) => Some(with_scenario(base, Some(s), &req.options)?),
     };
-    let main = match study(&n, req, &o, label, req.autarky, control)? {
+    let opts = |o: &FormulationOptions| SolveOptions {
+        formulation: o.clone(),
+        time_limit: req.time_limit,
+        highs_options: req.highs_options.clone(),
+    };
+    let main_opts = opts(&o);
+    let other = compare.map(|(cn, clabel, co)| (cn, clabel, opts(&co)));
+    // Autarky and the comparison warm in the coupled case's HiGHS instance, unless asked
+    // to solve each on its own; `other` is absent when it cannot be warm.
+    let cases = if req.cold {
+        solve::Cases {
+            main: solve::solve_with(&n, &main_opts, control)?,
+            autarky: None,
+            other: None,
+        }
+    } else {
+        let other = other.as_ref().map(|(cn, _, co)| (cn, co));
+        solve::solve_cases(&n, &main_opts, control, req.autarky, other)?
+    };
+    let autarky = req.autarky.then_some(cases.autarky);
+    let main = match study(&n, req, &main_opts, label, cases.main, autarky, control)? {
         Ok(s) => s,
         Err(e) => return Ok(Err(e)),
     };
-    let other = match compare {
+    let other = match other {
         None => None,
-        Some((cn, clabel, co)) => match study(&cn, req, &co, clabel, false, control)? {
-            Ok(s) => Some(s),
-            Err(e) => return Ok(Err(e)),
-        },
+        Some((cn, clabel, co)) => {
+            let outcome = match cases.other {
+                Some(warm) => warm,
+                None => solve::solve_with(&cn, &co, control)?,
+            };
+            match study(&cn, req, &co, clabel, outcome, None, control)? {
+                Ok(s) => Some(s),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
     };
     Ok(Ok(TradeOutput {
         network: base.name.clone(),
