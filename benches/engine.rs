@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the engine's phases on the shipped cases: reading, building the
-//! LP, and the whole solve (build + HiGHS + extraction).
+//! LP and passing it to HiGHS (`build`), and the whole solve (build + HiGHS + extraction).
 //!
 //!     cargo bench --bench engine
 //!
@@ -48,7 +48,7 @@ fn bench_build(c: &mut Criterion) {
     for rel in CASES {
         let (n, _) = gridtrade::io::read(&path(rel)).unwrap();
         g.bench_function(name(rel), |b| {
-            b.iter(|| black_box(formulation::build(&n, &opts).lp.num_rows()))
+            b.iter(|| black_box(formulation::build(&n, &opts).lp.into_highs().unwrap()))
         });
     }
     g.finish();
@@ -75,7 +75,14 @@ fn bench_carec_month(c: &mut Criterion) {
     solve::select_snapshots(&mut n, 0..744).unwrap();
     let opts = SolveOptions::default();
     g.bench_function("build_january", |b| {
-        b.iter(|| black_box(formulation::build(&n, &opts.formulation).lp.num_rows()))
+        b.iter(|| {
+            black_box(
+                formulation::build(&n, &opts.formulation)
+                    .lp
+                    .into_highs()
+                    .unwrap(),
+            )
+        })
     });
     g.bench_function("solve_january", |b| {
         b.iter(|| black_box(solve::solve(&n, &opts).unwrap().status))
@@ -102,7 +109,7 @@ fn bench_synth(c: &mut Criterion) {
         let (n, _) = gridtrade::io::read(&p).unwrap();
         let opts = FormulationOptions::default();
         g.bench_with_input(BenchmarkId::new("build", &id), &n, |b, n| {
-            b.iter(|| black_box(formulation::build(n, &opts).lp.num_rows()))
+            b.iter(|| black_box(formulation::build(n, &opts).lp.into_highs().unwrap()))
         });
     }
     g.finish();
