@@ -63,12 +63,6 @@ pub struct Change {
     pub row_bounds: Vec<(usize, f64, f64)>,
 }
 
-impl Change {
-    pub fn is_empty(&self) -> bool {
-        self.col_bounds.is_empty() && self.costs.is_empty() && self.row_bounds.is_empty()
-    }
-}
-
 impl Coefficients {
     /// The change that turns `self` into `to` (an LP of the same size): every entry that
     /// differs.
@@ -137,8 +131,13 @@ fn column_of(v: Variable) -> usize {
         fn finish(&self) -> u64 {
             self.0 as u64
         }
-        fn write(&mut self, _: &[u8]) {
-            unreachable!("a good_lp variable hashes one usize")
+        // Another integer type (were good_lp to change the field's) arrives as its bytes,
+        // read back here on little-endian machines.
+        fn write(&mut self, bytes: &[u8]) {
+            let mut b = [0u8; std::mem::size_of::<usize>()];
+            let n = bytes.len().min(b.len());
+            b[..n].copy_from_slice(&bytes[..n]);
+            self.0 = usize::from_ne_bytes(b);
         }
         fn write_usize(&mut self, i: usize) {
             self.0 = i;
