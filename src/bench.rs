@@ -112,6 +112,10 @@ pub struct Record {
     pub overhead_pct: f64,
     pub version: String,
     pub cores: usize,
+    /// When the case was measured, seconds since 1970-01-01 UTC (0 in records from before
+    /// this field).
+    #[serde(default)]
+    pub unix_time_s: u64,
 }
 
 /// Peak resident memory of this process, MB (Linux; 0 elsewhere).
@@ -187,6 +191,9 @@ fn record(case: &Case, tool: &str, measured: Measured, wall_s: f64) -> Record {
         measured,
         version: env!("CARGO_PKG_VERSION").to_string(),
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        unix_time_s: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     }
 }
 
