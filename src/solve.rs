@@ -139,10 +139,11 @@ pub struct Cases {
     pub main: Outcome,
     /// The autarky problem, when asked for and the main case was optimal.
     pub autarky: Option<Outcome>,
-    /// The other network, when asked for, its LP differs from the main one only in bounds
-    /// and costs (same elements in service, a scenario of prices, demand, inflows or
-    /// capacities) and the cases before it were optimal. Otherwise absent: solve it on
-    /// its own.
+    /// The other network, when asked for, its LP differs from the main one only in bounds,
+    /// costs and which links are in service (a scenario of prices, demand, inflows,
+    /// capacities or interconnectors; not one that switches AC branches, generators or
+    /// storage) and the cases before it were optimal. Otherwise absent: solve it on its
+    /// own.
     pub other: Option<Outcome>,
 }
 
@@ -179,41 +180,52 @@ pub fn solve_cases(
     }
     control.emit(Progress::Phase(Phase::Building));
     let clock = Instant::now();
-    let mut model = formulation::build(n, &opts.formulation);
+    // The other network warm: only when its LP is this one with other bounds and costs
+    // (both built with the links either has in service, those out of service fixed at 0),
+    // and HiGHS runs it under the same options.
+    let switched = other.map_or(Vec::new(), |(on, _)| switched_links(n, on));
+    let mut model = build_with_links(n, &opts.formulation, &switched);
+    let mut other_model = None;
+    let mut other_build_s = 0.0;
+    if let Some((on, oo)) = other {
+        let clock = Instant::now();
+        let built = build_with_links(on, &oo.formulation, &switched);
+        other_build_s = clock.elapsed().as_secs_f64();
+        if built.lp.same_matrix(&model.lp)
+            && oo.highs_options == opts.highs_options
+            && oo.time_limit == opts.time_limit
+        {
+            other_model = Some(built);
+        } else if !switched.is_empty() {
+            // Not warm after all: this network's LP without the other's links.
+            model = formulation::build(n, &opts.formulation);
+        }
+    }
     let size = LpSize {
         columns: model.lp.num_cols(),
         rows: model.lp.num_rows(),
     };
     let cut = autarky.then(|| model.autarky(n));
     if control.is_cancelled() {
-        timings.build_s = clock.elapsed().as_secs_f64();
+        timings.build_s = clock.elapsed().as_secs_f64() - other_build_s;
         return Ok(cancelled(timings, size));
     }
     let mut changes: Vec<Change> = cut.iter().map(Autarky::change).collect();
-    // The other network warm: only when its LP is this one with other bounds and costs, and
-    // HiGHS runs it under the same options.
     let mut other_case = None;
-    let mut other_build_s = 0.0;
-    if let (Some((on, oo)), Some(other_warnings)) = (other, other_warnings) {
-        let clock = Instant::now();
-        let mut other_model = formulation::build(on, &oo.formulation);
-        if other_model.lp.same_matrix(&model.lp)
-            && oo.highs_options == opts.highs_options
-            && oo.time_limit == opts.time_limit
-        {
-            let mut now = model.lp.coefficients();
-            for c in &changes {
-                now.apply(c);
-            }
-            changes.push(now.change_to(&other_model.lp.coefficients()));
-            let costs = take_lp(&mut other_model).costs().to_vec();
-            other_build_s = clock.elapsed().as_secs_f64();
-            let timings = Timings {
-                build_s: other_build_s,
-                ..Default::default()
-            };
-            other_case = Some((on, oo, other_model, costs, other_warnings, timings));
+    if let (Some((on, oo)), Some(other_warnings), Some(mut other_model)) =
+        (other, other_warnings, other_model)
+    {
+        let mut now = model.lp.coefficients();
+        for c in &changes {
+            now.apply(c);
         }
+        changes.push(now.change_to(&other_model.lp.coefficients()));
+        let costs = take_lp(&mut other_model).costs().to_vec();
+        let timings = Timings {
+            build_s: other_build_s,
+            ..Default::default()
+        };
+        other_case = Some((on, oo, other_model, costs, other_warnings, timings));
     }
     // Passing the LP to HiGHS is part of building it.
     let (highs, costs) = hand_over(&mut model)?;
@@ -236,7 +248,8 @@ pub fn solve_cases(
     };
     let run = runs.next().expect("HiGHS runs the first case");
     let main = main_case.outcome(run, control, || diagnose_with(n, opts, control))?;
-    let autarky = match runs.next().filter(|_| autarky) {
+    let autarky_run = if autarky { runs.next() } else { None };
+    let autarky = match autarky_run {
         Some(run) => {
             let case = Case {
                 n,
@@ -315,6 +328,43 @@ impl Case<'_> {
             warnings: self.warnings,
         })
     }
+}
+
+/// Links in service in one of `n` and `other` but not in both, when the two networks have
+/// the same links (a scenario that switches interconnectors); none otherwise.
+fn switched_links(n: &Network, other: &Network) -> Vec<usize> {
+    let same_links = n.links.len() == other.links.len()
+        && n.links
+            .iter()
+            .zip(&other.links)
+            .all(|(a, b)| a.name == b.name);
+    if !same_links {
+        return Vec::new();
+    }
+    (0..n.links.len())
+        .filter(|&k| n.links[k].in_service != other.links[k].in_service)
+        .collect()
+}
+
+/// Build `n` with `links` in service too, those out of service in `n` fixed at 0 and left
+/// out of its results: the same optimum as `n`'s own LP, with columns for the links another
+/// case switches on. A link only adds its flow to the balances of its two buses, so at 0 it
+/// changes nothing else.
+fn build_with_links(n: &Network, o: &FormulationOptions, links: &[usize]) -> Model {
+    if links.is_empty() {
+        return formulation::build(n, o);
+    }
+    let mut union = n.clone();
+    for &k in links {
+        union.links[k].in_service = true;
+    }
+    let mut m = formulation::build(&union, o);
+    for &k in links.iter().filter(|&&k| !n.links[k].in_service) {
+        for c in std::mem::take(&mut m.link_p0[k]) {
+            m.lp.fix_at_zero(c.index);
+        }
+    }
+    m
 }
 
 /// Check the options and validate `n`: its errors stop here, its warnings are returned.

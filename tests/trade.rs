@@ -457,11 +457,13 @@ fn warm_autarky_equals_cold_autarky() {
     }
 }
 
-/// A scenario that changes only bounds and costs (inflows, CO2 price) is solved warm in the
-/// main case's HiGHS instance, after its autarky, with the optimum it has on its own; one
-/// that switches elements on (CASA-1000) has another LP and is left to a solve of its own.
+/// A scenario that changes only bounds, costs and which links are in service (inflows, CO2
+/// price, CASA-1000 and the other interconnectors under construction) is solved warm in the
+/// main case's HiGHS instance, after its autarky, with the optimum it has on its own, and
+/// the main case keeps its own optimum and zero flow on the links it does not have. One that
+/// switches a generator has another LP and is left to a solve of its own.
 #[test]
-fn a_scenario_of_bounds_and_costs_is_solved_warm_with_its_own_optimum() {
+fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut carec = read(&dir.join("networks/carec"));
     solve::select_snapshots(&mut carec, 0..168).unwrap();
@@ -484,6 +486,7 @@ fn a_scenario_of_bounds_and_costs_is_solved_warm_with_its_own_optimum() {
         }
         (n, opts)
     };
+    let (casa, casa_opts) = scenario(&carec, &transport, "casa1000.toml");
     let cases = [
         (
             "CAREC week, dry year",
@@ -498,12 +501,25 @@ fn a_scenario_of_bounds_and_costs_is_solved_warm_with_its_own_optimum() {
             "carbon30.toml",
         ),
         (
+            "CAREC week, CASA-1000 on",
+            carec.clone(),
+            transport.clone(),
+            "casa1000.toml",
+        ),
+        (
+            "CASA-1000 week, under construction",
+            casa.clone(),
+            casa_opts.clone(),
+            "under_construction.toml",
+        ),
+        (
             "60-bus dc grid, carbon 30",
             grid,
             SolveOptions::default(),
             "carbon30.toml",
         ),
     ];
+    let objective = |o: &solve::Outcome| o.results.as_ref().unwrap().objective;
     for (what, n, opts, file) in cases {
         let (other, other_opts) = scenario(&n, &opts, file);
         let control = Default::default();
@@ -512,28 +528,63 @@ fn a_scenario_of_bounds_and_costs_is_solved_warm_with_its_own_optimum() {
         let warm = cases.other.expect(what);
         assert!(cases.autarky.is_some(), "{what}");
         let alone = solve_ok(&other, &other_opts);
-        let objective = |o: &solve::Outcome| o.results.as_ref().unwrap().objective;
         assert_rel(objective(&warm), objective(&alone), 1e-9);
-        assert_rel(
-            objective(&cases.main),
-            objective(&solve_ok(&n, &opts)),
-            1e-9,
-        );
+        let main_alone = solve_ok(&n, &opts);
+        assert_rel(objective(&cases.main), objective(&main_alone), 1e-9);
         assert!(
             (objective(&warm) - objective(&cases.main)).abs() > 1e-6 * objective(&alone),
             "{what}: the scenario changes the optimum"
         );
+        // Links out of service in a case carry nothing in its results.
+        for (case, net) in [(&cases.main, &n), (&warm, &other)] {
+            let r = case.results.as_ref().unwrap();
+            for (k, link) in net.links.iter().enumerate() {
+                if !link.in_service {
+                    assert!(
+                        r.link_p0[k].iter().all(|&p| p == 0.0),
+                        "{what}: {}",
+                        link.name
+                    );
+                    assert!(
+                        r.link_mu[k].iter().all(|&m| m == 0.0),
+                        "{what}: {}",
+                        link.name
+                    );
+                }
+            }
+        }
     }
-    let (casa, casa_opts) = scenario(&carec, &transport, "casa1000.toml");
+    // Switching CASA-1000 back off from the CASA week: warm the other way round too.
+    let cases = solve::solve_cases(
+        &casa,
+        &casa_opts,
+        &Default::default(),
+        false,
+        Some((&carec, &transport)),
+    )
+    .unwrap();
+    assert_rel(
+        objective(cases.other.as_ref().expect("CASA-1000 off")),
+        objective(&solve_ok(&carec, &transport)),
+        1e-9,
+    );
+    // A generator switched off changes the LP's columns: not warm.
+    let mut less = carec.clone();
+    less.generators[0].in_service = false;
     let cases = solve::solve_cases(
         &carec,
         &transport,
         &Default::default(),
         false,
-        Some((&casa, &casa_opts)),
+        Some((&less, &transport)),
     )
     .unwrap();
-    assert!(cases.other.is_none(), "CASA-1000 adds columns: not warm");
+    assert!(cases.other.is_none(), "a generator switched: not warm");
+    assert_rel(
+        objective(&cases.main),
+        objective(&solve_ok(&carec, &transport)),
+        1e-9,
+    );
 }
 
 /// `gridtrade trade --compare` gives the same comparison warm as cold.

@@ -44,8 +44,8 @@ pub struct TradeArgs {
     no_autarky: bool,
     /// Build and solve autarky and the `--compare` case each from scratch instead of
     /// re-solving the coupled LP warm from its optimum (autarky: the borders cut; the
-    /// comparison: its bounds and costs, when it differs in nothing else). Same answers;
-    /// slower.
+    /// comparison: its bounds, costs and links, when it differs in nothing else). Same
+    /// answers; slower.
     #[arg(long, alias = "cold-autarky")]
     cold: bool,
     /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm`.

@@ -160,6 +160,11 @@ impl Lp {
         Col { var, index }
     }
 
+    /// Fix column `index` at 0 (both bounds).
+    pub fn fix_at_zero(&mut self, index: usize) {
+        (self.lower[index], self.upper[index]) = (0.0, 0.0);
+    }
+
     /// Add the row `e = rhs`; returns its index (the position of its dual in HiGHS'
     /// solution). A constant inside `e` moves to the right-hand side.
     pub fn row_eq(&mut self, e: Expression, rhs: f64) -> usize {

@@ -59,8 +59,8 @@ pub struct TradeRequest {
     /// Stop HiGHS after this many seconds (per solve).
     pub time_limit: Option<f64>,
     /// Build and solve autarky and the comparison each as a network of its own instead of
-    /// re-solving the coupled LP warm (with the borders cut; with the other case's bounds
-    /// and costs): the same optima, a check.
+    /// re-solving the coupled LP warm (with the borders cut; with the other case's bounds,
+    /// costs and links): the same optima, a check.
     pub cold: bool,
     /// HiGHS options by name (see [`SolveOptions::highs_options`]).
     pub highs_options: Vec<(String, String)>,
