@@ -5,7 +5,7 @@
 //! thread.
 
 use crate::error::{Error, Findings};
-use crate::formulation::{self, Autarky, Change, FormulationOptions, Lp, Model};
+use crate::formulation::{self, Change, FormulationOptions, Lp, Model};
 use crate::network::Network;
 use crate::solution::{extract, Results, Status, Timings};
 use crate::solver::{self, Control, Phase, Progress};
@@ -210,7 +210,7 @@ pub fn solve_cases(
         timings.build_s = clock.elapsed().as_secs_f64() - other_build_s;
         return Ok(cancelled(timings, size));
     }
-    let mut changes: Vec<Change> = cut.iter().map(Autarky::change).collect();
+    let mut changes: Vec<Change> = cut.into_iter().collect();
     let mut other_case = None;
     if let (Some((on, oo)), Some(other_warnings), Some(mut other_model)) =
         (other, other_warnings, other_model)
@@ -228,13 +228,12 @@ pub fn solve_cases(
         other_case = Some((on, oo, other_model, costs, other_warnings, timings));
     }
     // Passing the LP to HiGHS is part of building it.
-    let (highs, costs) = hand_over(&mut model)?;
+    let (highs, costs) = hand_over(&mut model, control)?;
     timings.build_s = clock.elapsed().as_secs_f64() - other_build_s;
 
     control.emit(Progress::Phase(Phase::Solving));
     let options = highs_options(&model, &opts.highs_options);
-    let mut runs =
-        solver::run_then(highs, opts.time_limit, &options, control, &changes)?.into_iter();
+    let mut runs = solver::run_then(highs, opts.time_limit, &options, &changes)?.into_iter();
 
     // The runs in order: the main case, autarky, the other network (each only when the one
     // before was optimal).
@@ -422,10 +421,12 @@ fn highs_options(model: &Model, user: &[(String, String)]) -> Vec<(String, Strin
 
 /// Move the LP out of `model` into a HiGHS instance. `model` keeps its index maps and the
 /// objective's constant; the objective coefficients are returned (extraction needs them).
-fn hand_over(model: &mut Model) -> Result<(highs::Model, Vec<f64>), Error> {
+fn hand_over(model: &mut Model, control: &Control) -> Result<(solver::Instance, Vec<f64>), Error> {
     let lp = take_lp(model);
     let costs = lp.costs().to_vec();
-    Ok((lp.into_highs()?, costs))
+    let mut highs = solver::Instance::new(control)?;
+    lp.pass_to(highs.model())?;
+    Ok((highs, costs))
 }
 
 /// Move the LP out of `model`, which keeps its index maps and the objective's constant.
@@ -445,9 +446,9 @@ fn diagnose_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
     let mut model = formulation::build(n, &relaxed);
-    let (highs, costs) = hand_over(&mut model)?;
+    let (highs, costs) = hand_over(&mut model, control)?;
     let options = highs_options(&model, &opts.highs_options);
-    let (status, solution, _) = solver::run(highs, opts.time_limit, &options, control)?;
+    let (status, solution, _) = solver::run(highs, opts.time_limit, &options)?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(

@@ -1,10 +1,10 @@
 //! Driving HiGHS: a time limit, progress reports while it runs (its log and iteration
 //! counts), and interruption on request, through HiGHS' C callback API.
 //!
-//! The formulation hands over a `highs::Model` holding the LP
-//! ([`crate::formulation::Lp::into_highs`]); it is given a callback here with
-//! `Highs_setCallback`. The callback is called on the solving thread; it never panics
-//! across the FFI boundary.
+//! An [`Instance`] is an empty HiGHS model given its callback (`Highs_setCallback`); the
+//! formulation passes the LP into it ([`crate::formulation::Lp::pass_to`]) and it is run
+//! here. The callback is called on the solving thread; it never panics across the FFI
+//! boundary.
 
 use crate::error::Error;
 use crate::formulation::Change;
@@ -133,8 +133,8 @@ impl Control {
 }
 
 /// State the C callback sees through its user-data pointer.
-struct CallbackState<'a> {
-    control: &'a Control,
+struct CallbackState {
+    control: Control,
     /// Seconds (HiGHS' clock) of the last iteration report.
     last_report: Mutex<f64>,
 }
@@ -143,44 +143,65 @@ struct CallbackState<'a> {
 /// or feasible at the time limit), and the wall time of the run in seconds.
 pub type Run = (Status, Option<highs::Solution>, f64);
 
-/// Solve `model` with HiGHS under `time_limit` seconds and `control`.
-pub fn run(
+/// A HiGHS instance that is given its callback before its LP (see [`install_callback`]):
+/// create it, pass the LP into [`Instance::model`], then [`run`] it.
+pub struct Instance {
+    // Fields drop in order: the model, which points at `state`, goes first.
     model: highs::Model,
+    state: Box<CallbackState>,
+}
+
+impl Instance {
+    /// An empty, quiet HiGHS instance, with a callback when someone can cancel the solve or
+    /// listens to it (a callback costs HiGHS time).
+    pub fn new(control: &Control) -> Result<Instance, Error> {
+        let observed = control.observed();
+        let mut model = highs::Model::new(highs::ColProblem::default());
+        let state = Box::new(CallbackState {
+            control: control.clone(),
+            last_report: Mutex::new(f64::NEG_INFINITY),
+        });
+        if observed {
+            // SAFETY: `state` is boxed (it does not move) and dropped after `model`, the
+            // only thing that calls the callback; `model` is empty.
+            unsafe { install_callback(&mut model, &state, control.listening())? };
+        }
+        Ok(Instance { model, state })
+    }
+
+    /// The HiGHS model, to pass the LP into.
+    pub fn model(&mut self) -> &mut highs::Model {
+        &mut self.model
+    }
+}
+
+/// Solve the LP in `instance` with HiGHS under `time_limit` seconds (reporting to and
+/// stopped by the control it was created with).
+pub fn run(
+    instance: Instance,
     time_limit: Option<f64>,
     options: &[(String, String)],
-    control: &Control,
 ) -> Result<Run, Error> {
-    let mut runs = run_then(model, time_limit, options, control, &[])?;
+    let mut runs = run_then(instance, time_limit, options, &[])?;
     Ok(runs.remove(0))
 }
 
-/// Solve `model`, then, for each of `changes` in turn, change the solved LP and solve it
-/// again in the same HiGHS instance, which starts from the last optimal basis (a warm
-/// start: bound changes keep the basis dual feasible and the dual simplex goes on from it;
-/// cost changes keep it primal feasible and the primal simplex does). Stops after the first
-/// run that is not optimal. Each run gets `time_limit` seconds.
+/// Solve the LP in `instance`, then, for each of `changes` in turn, change the solved LP
+/// and solve it again in the same HiGHS instance, which starts from the last optimal basis
+/// (a warm start: bound changes keep the basis dual feasible and the dual simplex goes on from it;
+/// cost changes keep it primal feasible and the primal simplex does). Stops after the
+/// first run that is not optimal. Each run gets `time_limit` seconds.
 pub fn run_then(
-    mut model: highs::Model,
+    instance: Instance,
     time_limit: Option<f64>,
     options: &[(String, String)],
-    control: &Control,
     changes: &[Change],
 ) -> Result<Vec<Run>, Error> {
+    // Declared first, dropped last: HiGHS may call the callback until `model` is gone.
+    let _state = instance.state;
+    let mut model = instance.model;
     for (name, value) in options {
         set_option(&mut model, name, value)?;
-    }
-    let state = CallbackState {
-        control,
-        last_report: Mutex::new(f64::NEG_INFINITY),
-    };
-
-    // A callback costs HiGHS time (see `install_callback`): set it only when someone can
-    // cancel the solve or listens to it.
-    if control.observed() {
-        // SAFETY: `state` outlives the runs below, the only time HiGHS calls the
-        // callback; `model` owns a valid `Highs` object and is dropped at the end of this
-        // function.
-        unsafe { install_callback(&mut model, &state, control.listening())? };
     }
     let mut runs = Vec::with_capacity(changes.len() + 1);
     for step in 0..=changes.len() {
@@ -342,13 +363,13 @@ fn set_option(model: &mut highs::Model, name: &str, value: &str) -> Result<(), E
     }
 }
 
-/// Set `callback` on `model` for interrupts (and the log when `log`).
+/// Set `callback` on the empty `model` for interrupts (and the log when `log`).
 ///
 /// HiGHS 1.16's C API copies a buffer of one double per column of the model at every
 /// callback (`HighsCallbackInput::operator=` returns by value), and the simplex calls the
 /// interrupt callback at every iteration: on a CAREC year (1.9 M columns) that made each
 /// iteration six times slower. The buffer is sized when the callback is set, so it is set
-/// on an empty model and the LP is passed back in afterwards.
+/// before the LP is passed ([`Instance::new`]).
 unsafe fn install_callback(
     model: &mut highs::Model,
     state: &CallbackState,
@@ -356,61 +377,15 @@ unsafe fn install_callback(
 ) -> Result<(), Error> {
     let ptr = model.as_mut_ptr();
     let user = state as *const CallbackState as *mut c_void;
-    // SAFETY (whole block): `ptr` is a valid Highs object; every array has the length
-    // HiGHS is told.
+    // SAFETY (whole block): `ptr` is a valid Highs object.
     unsafe {
-        let num_col = highs_sys::Highs_getNumCol(ptr);
-        let num_row = highs_sys::Highs_getNumRow(ptr);
-        let num_nz = highs_sys::Highs_getNumNz(ptr);
-        let (nc, nr, nz) = (num_col as usize, num_row as usize, num_nz as usize);
-        let (mut cost, mut lower, mut upper) = (vec![0.0; nc], vec![0.0; nc], vec![0.0; nc]);
-        let (mut row_lower, mut row_upper) = (vec![0.0; nr], vec![0.0; nr]);
-        let (mut start, mut index, mut value) = (vec![0; nc + 1], vec![0; nz], vec![0.0; nz]);
-        let (mut c, mut r, mut n, mut sense, mut offset) = (0, 0, 0, 0, 0.0);
-        check(
-            highs_sys::Highs_getLp(
-                ptr,
-                highs_sys::kHighsMatrixFormatColwise,
-                &mut c,
-                &mut r,
-                &mut n,
-                &mut sense,
-                &mut offset,
-                cost.as_mut_ptr(),
-                lower.as_mut_ptr(),
-                upper.as_mut_ptr(),
-                row_lower.as_mut_ptr(),
-                row_upper.as_mut_ptr(),
-                start.as_mut_ptr(),
-                index.as_mut_ptr(),
-                value.as_mut_ptr(),
-                std::ptr::null_mut(),
-            ),
-            "a callback setting",
-        )?;
-        check(highs_sys::Highs_clearModel(ptr), "a callback setting")?;
+        debug_assert_eq!(
+            highs_sys::Highs_getNumCol(ptr),
+            0,
+            "the callback goes first"
+        );
         check(
             highs_sys::Highs_setCallback(ptr, Some(callback), user),
-            "a callback setting",
-        )?;
-        check(
-            highs_sys::Highs_passLp(
-                ptr,
-                num_col,
-                num_row,
-                num_nz,
-                highs_sys::kHighsMatrixFormatColwise,
-                sense,
-                offset,
-                cost.as_ptr(),
-                lower.as_ptr(),
-                upper.as_ptr(),
-                row_lower.as_ptr(),
-                row_upper.as_ptr(),
-                start.as_ptr(),
-                index.as_ptr(),
-                value.as_ptr(),
-            ),
             "a callback setting",
         )?;
         check(
@@ -454,7 +429,7 @@ unsafe extern "C" fn callback(
     user: *mut c_void,
 ) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: `user` is the `CallbackState` set in `run`, alive for the whole solve.
+        // SAFETY: `user` is the `CallbackState` of an `Instance`, alive as long as its model.
         let state = unsafe { &*(user as *const CallbackState) };
         match kind {
             highs_sys::kHighsCallbackLogging => {

@@ -244,11 +244,18 @@ impl Lp {
                 .all(|(a, b)| a.to_bits() == b.to_bits())
     }
 
-    /// Hand the LP to HiGHS (minimise, no objective offset): a HiGHS instance holding it.
-    /// The row-wise matrix is freed as soon as its column-wise copy is built. HiGHS refuses
-    /// an LP only for inconsistent arrays or NaN/infinite costs (validation rejects both in
-    /// the input): that is a [`Error::Solver`].
+    /// A new HiGHS instance holding the LP (see [`Lp::pass_to`]).
     pub fn into_highs(self) -> Result<highs::Model, Error> {
+        let mut model = highs::Model::new(highs::ColProblem::default());
+        self.pass_to(&mut model)?;
+        Ok(model)
+    }
+
+    /// Pass the LP (minimise, no objective offset) to the empty HiGHS `model`. The
+    /// row-wise matrix is freed as soon as its column-wise copy is built. HiGHS refuses an
+    /// LP only for inconsistent arrays or NaN/infinite costs (validation rejects both in the
+    /// input): that is a [`Error::Solver`].
+    pub fn pass_to(self, model: &mut highs::Model) -> Result<(), Error> {
         let Lp {
             vars,
             lower,
@@ -263,7 +270,6 @@ impl Lp {
         } = self;
         drop(vars);
         let (start, index, value) = column_wise(lower.len(), &row_start, col, value);
-        let mut model = highs::Model::new(highs::ColProblem::default());
         let n = |len: usize| {
             highs_sys::HighsInt::try_from(len).map_err(|_| {
                 Error::Solver(format!(
@@ -299,7 +305,7 @@ impl Lp {
                 "HiGHS refused the LP ({num_col} columns, {num_row} rows, {num_nz} nonzeros)"
             )));
         }
-        Ok(model)
+        Ok(())
     }
 }
 

@@ -141,45 +141,26 @@ pub struct Model {
     pub kirchhoff_rows: usize,
 }
 
-/// How to turn a built LP into the autarky LP of its network: columns to fix at 0 and rows
-/// to free.
-#[derive(Debug, Clone, Default)]
-pub struct Autarky {
-    pub fixed_columns: Vec<usize>,
-    pub freed_rows: Vec<usize>,
-}
-
-impl Autarky {
-    /// As a change to the LP: the columns fixed at 0, the rows free.
-    pub fn change(&self) -> Change {
-        Change {
-            col_bounds: self.fixed_columns.iter().map(|&c| (c, 0.0, 0.0)).collect(),
-            costs: Vec::new(),
-            row_bounds: (self.freed_rows.iter())
-                .map(|&r| (r, f64::NEG_INFINITY, f64::INFINITY))
-                .collect(),
-        }
-    }
-}
-
 impl Model {
-    /// The changes that cut every in-service cross-border branch and link: the same
+    /// The change that turns this LP into the autarky LP of `n`: every in-service
+    /// cross-border branch and link fixed at 0 and the rows that hold them freed — the same
     /// optimum as building the network with them out of service.
-    pub fn autarky(&self, n: &Network) -> Autarky {
-        let mut cut = Autarky {
-            fixed_columns: Vec::new(),
-            freed_rows: self.cross_border_rows.clone(),
+    pub fn autarky(&self, n: &Network) -> Change {
+        let free = |r: usize| (r, f64::NEG_INFINITY, f64::INFINITY);
+        let zero = |c: &Col| (c.index, 0.0, 0.0);
+        let mut cut = Change {
+            row_bounds: self.cross_border_rows.iter().map(|&r| free(r)).collect(),
+            ..Default::default()
         };
         for l in (0..n.branches.len()).filter(|&l| n.branch_crosses_border(l)) {
-            cut.fixed_columns
-                .extend(self.branch_p0[l].iter().map(|c| c.index));
+            cut.col_bounds.extend(self.branch_p0[l].iter().map(zero));
             // Angle-difference limits of a cross-border branch go with it.
             let limits = self.angle_rows[l].iter().flat_map(|&(lo, hi)| [lo, hi]);
-            cut.freed_rows.extend(limits.filter(|&r| r != usize::MAX));
+            cut.row_bounds
+                .extend(limits.filter(|&r| r != usize::MAX).map(free));
         }
         for k in (0..n.links.len()).filter(|&k| n.link_crosses_border(k)) {
-            cut.fixed_columns
-                .extend(self.link_p0[k].iter().map(|c| c.index));
+            cut.col_bounds.extend(self.link_p0[k].iter().map(zero));
         }
         cut
     }
