@@ -8,8 +8,8 @@
 //! from `gridtrade bench` (see benches/README.md).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use gridtrade::formulation::{self, DcConvention, FormulationOptions};
-use gridtrade::solve::{self, SolveOptions};
+use gridtrade_engine::formulation::{self, DcConvention, FormulationOptions};
+use gridtrade_engine::solve::{self, SolveOptions};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +33,7 @@ fn bench_read(c: &mut Criterion) {
     for rel in CASES {
         let p = path(rel);
         g.bench_function(name(rel), |b| {
-            b.iter(|| black_box(gridtrade::io::read(&p).unwrap()))
+            b.iter(|| black_box(gridtrade_engine::io::read(&p).unwrap()))
         });
     }
     g.finish();
@@ -46,7 +46,7 @@ fn bench_build(c: &mut Criterion) {
         ..Default::default()
     };
     for rel in CASES {
-        let (n, _) = gridtrade::io::read(&path(rel)).unwrap();
+        let (n, _) = gridtrade_engine::io::read(&path(rel)).unwrap();
         g.bench_function(name(rel), |b| {
             b.iter(|| black_box(formulation::build(&n, &opts).lp.into_highs().unwrap()))
         });
@@ -59,7 +59,7 @@ fn bench_solve(c: &mut Criterion) {
     g.sample_size(10);
     let opts = SolveOptions::default();
     for rel in CASES {
-        let (n, _) = gridtrade::io::read(&path(rel)).unwrap();
+        let (n, _) = gridtrade_engine::io::read(&path(rel)).unwrap();
         g.bench_function(name(rel), |b| {
             b.iter(|| black_box(solve::solve(&n, &opts).unwrap().status))
         });
@@ -71,7 +71,7 @@ fn bench_solve(c: &mut Criterion) {
 fn bench_carec_month(c: &mut Criterion) {
     let mut g = c.benchmark_group("carec");
     g.sample_size(10);
-    let (mut n, _) = gridtrade::io::read(&path("networks/carec")).unwrap();
+    let (mut n, _) = gridtrade_engine::io::read(&path("networks/carec")).unwrap();
     solve::select_snapshots(&mut n, 0..744).unwrap();
     let opts = SolveOptions::default();
     g.bench_function("build_january", |b| {
@@ -97,16 +97,16 @@ fn bench_synth(c: &mut Criterion) {
     let mut g = c.benchmark_group("synth");
     g.sample_size(10);
     for (buses, hours) in [(50, 168), (200, 168), (1000, 168), (2000, 24), (20, 8760)] {
-        let spec = gridtrade::synth::Spec::new(buses, hours);
+        let spec = gridtrade_bench::synth::Spec::new(buses, hours);
         let p = dir.join(spec.name());
         if !p.join("snapshots.csv").exists() {
-            gridtrade::synth::write(&spec, &p).unwrap();
+            gridtrade_bench::synth::write(&spec, &p).unwrap();
         }
         let id = format!("{buses}b_{hours}h");
         g.bench_with_input(BenchmarkId::new("read", &id), &p, |b, p| {
-            b.iter(|| black_box(gridtrade::io::read(p).unwrap()))
+            b.iter(|| black_box(gridtrade_engine::io::read(p).unwrap()))
         });
-        let (n, _) = gridtrade::io::read(&p).unwrap();
+        let (n, _) = gridtrade_engine::io::read(&p).unwrap();
         let opts = FormulationOptions::default();
         g.bench_with_input(BenchmarkId::new("build", &id), &n, |b, n| {
             b.iter(|| black_box(formulation::build(n, &opts).lp.into_highs().unwrap()))

@@ -39,7 +39,7 @@ fn bench_records_the_reference_objective_and_flags_regressions() {
 
     // Against a baseline that took much less memory, or had another objective, it fails
     // (exit 3). (Wall time has an absolute slack of 0.25 s, more than this whole run; the
-    // unit test in src/bench.rs covers it.)
+    // unit test in crates/bench/src/run.rs covers it.)
     let peak = r["peak_rss_mb"].as_f64().unwrap();
     assert!(peak > 21.0, "peak {peak} MB is within the 20 MB slack");
     let mut small = r.clone();

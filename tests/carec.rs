@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use gridtrade::solve::{self, SolveOptions};
-use gridtrade::validate::{self, CheckOptions};
+use gridtrade_engine::solve::{self, SolveOptions};
+use gridtrade_engine::validate::{self, CheckOptions};
 use std::path::{Path, PathBuf};
 
 fn carec() -> PathBuf {
@@ -14,7 +14,7 @@ fn carec() -> PathBuf {
 
 #[test]
 fn carec_validates_clean() {
-    let (n, mut f) = gridtrade::io::read(&carec()).unwrap();
+    let (n, mut f) = gridtrade_engine::io::read(&carec()).unwrap();
     validate::check(&n, &CheckOptions::default(), &mut f);
     assert!(f.is_empty(), "{f}");
     assert_eq!(n.snapshots.len(), 8760);
@@ -68,7 +68,7 @@ fn committed_folder_is_what_build_carec_makes() {
 #[test]
 fn demand_and_inflows_show_winter_peak_and_summer_surplus() {
     let n = read(&carec());
-    let month = |series: &gridtrade::network::Series, from: usize, hours: usize| {
+    let month = |series: &gridtrade_engine::network::Series, from: usize, hours: usize| {
         (from..from + hours).map(|t| series.at(t)).sum::<f64>() / hours as f64
     };
     // January vs July (hours 4344.. = 1 July).
@@ -92,7 +92,7 @@ fn january_solves_with_a_southern_winter_deficit_that_casa_1000_would_ease() {
     let mut n = read(&carec());
     solve::select_snapshots(&mut n, 0..744).unwrap();
     let base = solve_ok(&n, &SolveOptions::default()).results.unwrap();
-    let price = |r: &gridtrade::solution::Results, zone: &str| {
+    let price = |r: &gridtrade_engine::solution::Results, zone: &str| {
         let b = n.bus_id(zone).unwrap();
         r.bus_price[b].iter().sum::<f64>() / 744.0
     };
@@ -114,8 +114,8 @@ fn hydro_countries_import_in_winter_and_export_in_summer() {
     // Each month solved alone (reservoirs cyclic within the month): Tajikistan and
     // Kyrgyzstan import in January and export in July, the region's seasonal pattern.
     let base = read(&carec());
-    let o = gridtrade::formulation::FormulationOptions {
-        model: gridtrade::formulation::NetworkModel::Transport,
+    let o = gridtrade_engine::formulation::FormulationOptions {
+        model: gridtrade_engine::formulation::NetworkModel::Transport,
         ..Default::default()
     };
     let month = |range: std::ops::Range<usize>| {
@@ -131,10 +131,10 @@ fn hydro_countries_import_in_winter_and_export_in_summer() {
         )
         .results
         .unwrap();
-        gridtrade::trade::analyse(&n, &r, &o)
+        gridtrade_studies::trade::analyse(&n, &r, &o)
     };
     let (january, july) = (month(0..744), month(4344..5088));
-    let position = |report: &gridtrade::trade::TradeReport, country: &str| {
+    let position = |report: &gridtrade_studies::trade::TradeReport, country: &str| {
         report
             .zones
             .iter()

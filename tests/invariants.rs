@@ -1,12 +1,12 @@
 //! Invariants on generated random networks (proptest): every bus balances in every hour,
 //! flows stay within ratings, and a generator strictly between its limits sets its bus price.
 
-use gridtrade::formulation::NetworkModel;
-use gridtrade::network::{
+use gridtrade_engine::formulation::NetworkModel;
+use gridtrade_engine::network::{
     Branch, BranchKind, Bus, CostCurve, Generator, Link, Load, Network, Origin, Series, Snapshots,
 };
-use gridtrade::solution::Status;
-use gridtrade::solve::{self, SolveOptions};
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, SolveOptions};
 use petgraph::graph::EdgeIndex;
 use proptest::prelude::*;
 

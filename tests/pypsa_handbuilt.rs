@@ -24,8 +24,8 @@
 mod common;
 
 use common::*;
-use gridtrade::formulation::NetworkModel;
-use gridtrade::solve::SolveOptions;
+use gridtrade_engine::formulation::NetworkModel;
+use gridtrade_engine::solve::SolveOptions;
 
 fn network() -> tempfile::TempDir {
     folder(&[

@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use gridtrade::solve::SolveOptions;
+use gridtrade_engine::solve::SolveOptions;
 use std::path::Path;
 
 #[test]

@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use gridtrade::formulation::{DcConvention, NetworkModel};
-use gridtrade::solution::Status;
-use gridtrade::solve::{self, SolveOptions};
+use gridtrade_engine::formulation::{DcConvention, NetworkModel};
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, SolveOptions};
 
 /// PGLib-OPF v23.07 DC objectives ($/h): BASELINE.md gives 4 significant digits computed
 /// with PowerModels `DCPPowerModel`; the 1e-6 figures are the independent HiGHS
@@ -148,7 +148,7 @@ fn quadratic_costs_need_pwl_and_converge_from_above() {
     let n = read(&case("matpower_case9.m"));
     let mut opts = options(NetworkModel::Dc, DcConvention::Matpower);
     match solve::solve(&n, &opts) {
-        Err(gridtrade::Error::Invalid(f)) => {
+        Err(gridtrade_engine::Error::Invalid(f)) => {
             let msg = f.to_string();
             assert!(
                 msg.contains("generator 'gen1'") && msg.contains("marginal_cost_quadratic"),
@@ -201,7 +201,7 @@ fn out_of_service_branch_changes_the_answer_and_back() {
 
 #[test]
 fn kvl_by_cycles_and_by_angles_give_the_same_optimum_and_prices() {
-    use gridtrade::formulation::Kvl;
+    use gridtrade_engine::formulation::Kvl;
     // case300 has phase-shifting transformers and a series capacitor; case2869 is meshed.
     for file in ["pglib_opf_case300_ieee.m", "pglib_opf_case2869_pegase.m"] {
         let n = read(&case(file));

@@ -5,8 +5,8 @@
 mod common;
 
 use common::*;
-use gridtrade::service::proto::grid_trade_service_client::GridTradeServiceClient;
-use gridtrade::service::proto::{self, SolveRequest};
+use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
+use gridtrade_service::proto::{self, SolveRequest};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use gridtrade::service::proto::grid_trade_service_client::GridTradeServiceClient;
-use gridtrade::service::proto::{self, SolveRequest};
-use gridtrade::service::{serve, GridTrade, Store};
+use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
+use gridtrade_service::proto::{self, SolveRequest};
+use gridtrade_service::{serve, GridTrade, Store};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,7 +113,7 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
     }
 
     // The example network over gRPC gives what the library gives.
-    let local = gridtrade::solve::solve(
+    let local = gridtrade_engine::solve::solve(
         &read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example")),
         &Default::default(),
     )
@@ -681,7 +681,7 @@ async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks()
         assert!(bytes <= (1 << 20) + 744 * 8, "{bytes} bytes in one chunk");
     }
 
-    let mut assembler = gridtrade::service::StreamAssembler::default();
+    let mut assembler = gridtrade_service::StreamAssembler::default();
     for e in events {
         assembler.push(e);
     }
@@ -767,7 +767,7 @@ async fn a_client_that_goes_away_cancels_its_solve() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trade_returns_the_report_of_gridtrade_trade_with_gains_and_comparison() {
-    use gridtrade::trade::study;
+    use gridtrade_studies::study;
     let (addr, _stop) = start(2, 4).await;
     let mut c = client(&addr).await;
     let casa = std::fs::read_to_string(
@@ -786,8 +786,8 @@ async fn trade_returns_the_report_of_gridtrade_trade_with_gains_and_comparison()
 
     // The same study run locally gives the same JSON, to the byte.
     let mut base = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
-    gridtrade::solve::select_snapshots(&mut base, 0..168).unwrap();
-    let scenario = gridtrade::trade::scenario::Scenario::parse(&casa, "scenario_toml").unwrap();
+    gridtrade_engine::solve::select_snapshots(&mut base, 0..168).unwrap();
+    let scenario = gridtrade_studies::scenario::Scenario::parse(&casa, "scenario_toml").unwrap();
     let local = study::run(
         &base,
         &study::TradeRequest {
@@ -799,8 +799,8 @@ async fn trade_returns_the_report_of_gridtrade_trade_with_gains_and_comparison()
             compare: Some(study::Compare::Base),
             autarky: true,
             period: None,
-            options: gridtrade::formulation::FormulationOptions {
-                model: gridtrade::formulation::NetworkModel::Transport,
+            options: gridtrade_engine::formulation::FormulationOptions {
+                model: gridtrade_engine::formulation::NetworkModel::Transport,
                 ..Default::default()
             },
             time_limit: None,

@@ -1,16 +1,16 @@
-//! Progress reports and cancellation of a running solve (`gridtrade::solver::Control`), on a
+//! Progress reports and cancellation of a running solve (`gridtrade_engine::solver::Control`), on a
 //! month of the CAREC network (a few seconds of HiGHS time).
 
 mod common;
 
-use gridtrade::formulation::NetworkModel;
-use gridtrade::solution::Status;
-use gridtrade::solve::{self, select_snapshots, SolveOptions};
-use gridtrade::solver::{Control, Phase, Progress};
+use gridtrade_engine::formulation::NetworkModel;
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, select_snapshots, SolveOptions};
+use gridtrade_engine::solver::{Control, Phase, Progress};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-fn carec_january() -> gridtrade::Network {
+fn carec_january() -> gridtrade_engine::Network {
     let mut n = common::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
     select_snapshots(&mut n, 0..744).unwrap();
     n
@@ -115,7 +115,7 @@ fn a_solve_cancelled_before_it_starts_builds_nothing() {
 }
 
 /// HiGHS' log of a solve, and its objective.
-fn logged_solve(n: &gridtrade::Network, o: &SolveOptions) -> (Vec<String>, f64) {
+fn logged_solve(n: &gridtrade_engine::Network, o: &SolveOptions) -> (Vec<String>, f64) {
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
     let control = Control::default().with_listener(move |p| {

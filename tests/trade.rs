@@ -4,10 +4,12 @@
 mod common;
 
 use common::*;
-use gridtrade::formulation::{FormulationOptions, NetworkModel};
-use gridtrade::solve::{self, SolveOptions};
-use gridtrade::trade::{self, scenario::Scenario, TradeReport};
-use gridtrade::Network;
+use gridtrade_engine::formulation::{FormulationOptions, NetworkModel};
+use gridtrade_engine::solve::{self, SolveOptions};
+use gridtrade_engine::Network;
+use gridtrade_studies::autarky::{borders, without_borders};
+use gridtrade_studies::scenario::Scenario;
+use gridtrade_studies::trade::{self, TradeReport};
 use std::path::Path;
 
 /// ```text
@@ -123,7 +125,7 @@ fn three_zone_case_gives_every_trade_figure() {
     assert_abs(c("BB").export_revenue, 5000.0 / 3.0, tol);
     assert_abs(c("AA").rent_share, 300.0, tol);
 
-    let alone = report(&solve::without_borders(&n), &o);
+    let alone = report(&without_borders(&n), &o);
     let g = trade::gains(&r, &alone);
     assert_abs(g.autarky_cost, 4500.0, tol);
     assert_abs(
@@ -206,7 +208,7 @@ fn accounting_identities_hold_on_a_month_of_carec() {
     // Country accounts share out the system cost; trading never costs the region more.
     let countries: f64 = r.countries.iter().map(|c| c.net_cost).sum();
     assert!(rel(countries, w.system_cost));
-    let alone = report(&solve::without_borders(&n), &o);
+    let alone = report(&without_borders(&n), &o);
     let g = trade::gains(&r, &alone);
     assert!(g.coupled_cost <= g.autarky_cost);
     assert!(rel(
@@ -404,13 +406,13 @@ fn period_reports_part_of_the_solved_horizon() {
 /// in the dc model, with cycles and with angles.
 #[test]
 fn warm_autarky_equals_cold_autarky() {
-    use gridtrade::formulation::Kvl;
-    use gridtrade::trade::study::{run, TradeRequest};
+    use gridtrade_engine::formulation::Kvl;
+    use gridtrade_studies::study::{run, TradeRequest};
     let three = three_zones();
     let mut carec = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
     solve::select_snapshots(&mut carec, 0..168).unwrap();
     let grid = tempfile::tempdir().unwrap();
-    gridtrade::synth::write(&gridtrade::synth::Spec::new(60, 24), grid.path()).unwrap();
+    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(60, 24), grid.path()).unwrap();
     let grid = read(grid.path());
     let transport = FormulationOptions {
         model: NetworkModel::Transport,
@@ -475,7 +477,7 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         ..Default::default()
     };
     let grid = tempfile::tempdir().unwrap();
-    gridtrade::synth::write(&gridtrade::synth::Spec::new(60, 24), grid.path()).unwrap();
+    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(60, 24), grid.path()).unwrap();
     let grid = read(grid.path());
     let scenario = |n: &Network, opts: &SolveOptions, file: &str| {
         let s = Scenario::read(&dir.join("networks/scenarios").join(file)).unwrap();
@@ -523,10 +525,16 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
     for (what, n, opts, file) in cases {
         let (other, other_opts) = scenario(&n, &opts, file);
         let control = Default::default();
-        let cases =
-            solve::solve_cases(&n, &opts, &control, true, Some((&other, &other_opts))).unwrap();
+        let cases = solve::solve_cases(
+            &n,
+            &opts,
+            &control,
+            Some(&borders(&n)),
+            Some((&other, &other_opts)),
+        )
+        .unwrap();
         let warm = cases.other.expect(what);
-        assert!(cases.autarky.is_some(), "{what}");
+        assert!(cases.outage.is_some(), "{what}");
         let alone = solve_ok(&other, &other_opts);
         assert_rel(objective(&warm), objective(&alone), 1e-9);
         let main_alone = solve_ok(&n, &opts);
@@ -559,7 +567,7 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         &casa,
         &casa_opts,
         &Default::default(),
-        false,
+        None,
         Some((&carec, &transport)),
     )
     .unwrap();
@@ -575,7 +583,7 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         &carec,
         &transport,
         &Default::default(),
-        false,
+        None,
         Some((&less, &transport)),
     )
     .unwrap();
@@ -590,7 +598,7 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
 /// `gridtrade trade --compare` gives the same comparison warm as cold.
 #[test]
 fn warm_comparison_equals_cold_comparison() {
-    use gridtrade::trade::study::{run, Compare, Labelled, TradeRequest};
+    use gridtrade_studies::study::{run, Compare, Labelled, TradeRequest};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut carec = read(&dir.join("networks/carec"));
     solve::select_snapshots(&mut carec, 0..168).unwrap();

@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use gridtrade::validate::{self, CheckOptions};
-use gridtrade::Findings;
+use gridtrade_engine::validate::{self, CheckOptions};
+use gridtrade_engine::Findings;
 
 /// A valid two-bus network; each test breaks one file.
 fn base() -> Vec<(&'static str, String)> {
@@ -35,7 +35,7 @@ fn findings_with(file: &'static str, text: &str) -> Findings {
     }
     let refs: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
     let dir = folder(&refs);
-    let (n, mut f) = gridtrade::io::read(dir.path()).unwrap();
+    let (n, mut f) = gridtrade_engine::io::read(dir.path()).unwrap();
     validate::check(&n, &CheckOptions::default(), &mut f);
     f
 }
@@ -250,7 +250,7 @@ fn a_zone_with_load_and_no_way_to_supply_it_is_an_error() {
     files[3].1 = "name,bus0,bus1,x,s_nom,active\nl1,A,B,0.1,50,False\n".into();
     let refs: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
     let dir = folder(&refs);
-    let (n, mut f) = gridtrade::io::read(dir.path()).unwrap();
+    let (n, mut f) = gridtrade_engine::io::read(dir.path()).unwrap();
     validate::check(&n, &CheckOptions::default(), &mut f);
     assert_error(
         &f,
@@ -284,7 +284,7 @@ fn one_way_link_does_not_supply_against_its_direction() {
     files.push(("links.csv", "name,bus0,bus1,p_nom\nk1,B,A,100\n".into()));
     let refs: Vec<(&str, &str)> = files.iter().map(|(f, t)| (*f, t.as_str())).collect();
     let dir = folder(&refs);
-    let (n, mut f) = gridtrade::io::read(dir.path()).unwrap();
+    let (n, mut f) = gridtrade_engine::io::read(dir.path()).unwrap();
     validate::check(&n, &CheckOptions::default(), &mut f);
     assert_error(&f, &["zone 'Y'", "no generator or storage unit can reach"]);
 }
@@ -334,7 +334,7 @@ fn matpower_errors_name_the_file_line_and_field() {
                 mpc.branch = [\n\t1\t7\t0\t0.1\t0\t0\t0\t0\t0\t0\t1\t-30\t30;\n];\n\
                 mpc.gencost = [\n\t2\t0\t0\t3\t0\t10\t0;\n];\n";
     let dir = folder(&[("bad.m", text)]);
-    let (_, f) = gridtrade::io::read(&dir.path().join("bad.m")).unwrap();
+    let (_, f) = gridtrade_engine::io::read(&dir.path().join("bad.m")).unwrap();
     assert_error(
         &f,
         &["bad.m line 10", "branch1", "`T_BUS`", "unknown bus 7"],

@@ -1,10 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use gridtrade::formulation::{DcConvention, FormulationOptions, NetworkModel};
-use gridtrade::solution::Status;
-use gridtrade::solve::{self, Outcome, SolveOptions};
-use gridtrade::Network;
+use gridtrade_engine::formulation::{DcConvention, FormulationOptions, NetworkModel};
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, Outcome, SolveOptions};
+use gridtrade_engine::Network;
 use std::path::{Path, PathBuf};
 
 pub fn case(name: &str) -> PathBuf {
@@ -14,7 +14,7 @@ pub fn case(name: &str) -> PathBuf {
 }
 
 pub fn read(path: &Path) -> Network {
-    let (n, findings) = gridtrade::io::read(path).expect("readable");
+    let (n, findings) = gridtrade_engine::io::read(path).expect("readable");
     assert!(!findings.has_errors(), "{findings}");
     n
 }

@@ -1,0 +1,250 @@
+//! `gridtrade synth` (write a synthetic network) and `gridtrade bench` (the end-to-end
+//! benchmark, one JSON record per case).
+
+use clap::Args;
+use gridtrade_bench::run::{self as bench, Record};
+use gridtrade_bench::synth::{self, Spec};
+use gridtrade_engine::error::Error;
+use gridtrade_engine::formulation::NetworkModel;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Folder to write (PyPSA CSV).
+    out: PathBuf,
+    #[arg(long, default_value_t = 50)]
+    buses: usize,
+    /// Default: buses / 10, between 1 and 20.
+    #[arg(long)]
+    zones: Option<usize>,
+    #[arg(long, default_value_t = 168)]
+    hours: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+pub fn run_synth(a: SynthArgs) -> Result<ExitCode, Error> {
+    let mut spec = Spec::new(a.buses, a.hours);
+    spec.seed = a.seed;
+    if let Some(z) = a.zones {
+        spec.zones = z;
+    }
+    synth::write(&spec, &a.out)?;
+    println!("wrote {} to {}", spec.name(), a.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Only the small cases (what CI runs on every push).
+    #[arg(long)]
+    quick: bool,
+    /// Only these cases (repeatable); `--list` shows them.
+    #[arg(long = "case", value_name = "NAME")]
+    cases: Vec<String>,
+    /// A synthetic case of B buses over H hours (repeatable), e.g. `--synth 500x168`; only
+    /// these run, with the `--case`s when given.
+    #[arg(long = "synth", value_name = "BxH", value_parser = parse_size)]
+    synth: Vec<(usize, usize)>,
+    /// List the cases and stop.
+    #[arg(long)]
+    list: bool,
+    /// Where synthetic networks are written (and reused).
+    #[arg(long, default_value = "target/bench-networks")]
+    dir: PathBuf,
+    /// Append one JSON record per case and tool to FILE (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Compare with the records in FILE; exit 3 on a regression.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Allowed slowdown against the baseline (0.5 = 50 % slower, plus 0.25 s).
+    #[arg(long, default_value_t = 0.5)]
+    max_slowdown: f64,
+    /// Also solve the PyPSA folders with PyPSA, using this Python (pypsa and highspy
+    /// installed), through benches/pypsa_bench.py.
+    #[arg(long, value_name = "PYTHON")]
+    pypsa: Option<String>,
+}
+
+#[derive(Args)]
+pub struct BenchOneArgs {
+    path: PathBuf,
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Dc)]
+    model: NetworkModel,
+}
+
+/// The child side of `bench`: one solve, its measurement as JSON on stdout.
+pub fn run_bench_one(a: BenchOneArgs) -> Result<ExitCode, Error> {
+    let m = bench::measure_here(&a.path, a.model)?;
+    println!("{}", serde_json::to_string(&m).expect("serialises"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn row(r: &Record) -> String {
+    let m = &r.measured;
+    format!(
+        "{:<20} {:<9} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7.1} {:>8.0} {:>18}",
+        r.case,
+        r.tool,
+        m.buses,
+        m.snapshots,
+        m.columns,
+        format!("{:.3}", m.read_s),
+        format!("{:.3}", m.build_s),
+        format!("{:.3}", m.highs_s),
+        format!("{:.3}", m.extract_s),
+        format!("{:.3}", r.wall_s),
+        format!("{:.3}", r.overhead_s),
+        r.overhead_pct,
+        m.peak_rss_mb,
+        m.objective
+            .map(|o| format!("{o:.6}"))
+            .unwrap_or_else(|| m.status.clone()),
+    )
+}
+
+/// `BxH`, e.g. `500x168`: buses and hours, both at least 1.
+fn parse_size(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected BUSESxHOURS, e.g. 500x168");
+    let (b, h) = s.split_once('x').ok_or_else(bad)?;
+    match (b.parse(), h.parse()) {
+        (Ok(b), Ok(h)) if b > 0 && h > 0 => Ok((b, h)),
+        _ => Err(bad()),
+    }
+}
+
+pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = if root.join("benches").exists() {
+        root
+    } else {
+        PathBuf::from(".")
+    };
+    let all = bench::cases();
+    if a.list {
+        for c in &all {
+            println!(
+                "{:<20} {}{}",
+                c.name,
+                match &c.source {
+                    bench::Source::Synth(s) => format!("synthetic {}", s.name()),
+                    bench::Source::Path(p) => p.to_string(),
+                },
+                if c.quick { " (quick)" } else { "" }
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    for name in &a.cases {
+        if !all.iter().any(|c| c.name == *name) {
+            return Err(Error::option(
+                "--case",
+                format!("no case `{name}`; `gridtrade bench --list` shows them"),
+            ));
+        }
+    }
+    // `--synth` alone runs only those; with `--case`, those cases too.
+    let only_synth = !a.synth.is_empty() && a.cases.is_empty();
+    let chosen: Vec<_> = all
+        .into_iter()
+        .filter(|c| {
+            if only_synth {
+                false
+            } else if a.cases.is_empty() {
+                !a.quick || c.quick
+            } else {
+                a.cases.iter().any(|n| *n == c.name)
+            }
+        })
+        .chain(a.synth.iter().map(|&(b, h)| bench::synth_case(b, h)))
+        .collect();
+    let baseline = a.baseline.as_deref().map(bench::read_records).transpose()?;
+    let mut out = match &a.out {
+        None => None,
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|source| Error::Io {
+                    path: p.clone(),
+                    source,
+                })?,
+        ),
+    };
+    println!(
+        "{:<20} {:<9} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>18}",
+        "case",
+        "tool",
+        "buses",
+        "hours",
+        "columns",
+        "read s",
+        "build s",
+        "HiGHS s",
+        "extract s",
+        "wall s",
+        "ovh s",
+        "ovh %",
+        "peak MB",
+        "objective"
+    );
+    let mut records = Vec::new();
+    for case in &chosen {
+        let path = bench::case_path(case, &root, &a.dir)?;
+        let mut these = vec![bench::run_gridtrade(case, &path)?];
+        let is_folder = path.is_dir();
+        if let (Some(py), true) = (&a.pypsa, is_folder) {
+            // PyPSA failing on a case (it cannot read every folder we can) is reported and
+            // the run goes on; our own record stands.
+            match bench::run_pypsa(case, &path, py, &root) {
+                Ok(r) => these.push(r),
+                Err(e) => eprintln!("warning: {e}\nwarning: no PyPSA record for {}", case.name),
+            }
+        }
+        for r in these {
+            println!("{}", row(&r));
+            if let Some(f) = out.as_mut() {
+                writeln!(f, "{}", serde_json::to_string(&r).expect("serialises")).map_err(
+                    |source| Error::Io {
+                        path: a.out.clone().unwrap_or_default(),
+                        source,
+                    },
+                )?;
+            }
+            records.push(r);
+        }
+        if let [ours, theirs] = &records[records.len().saturating_sub(2)..] {
+            if ours.tool == "gridtrade" && theirs.tool == "pypsa" && ours.case == theirs.case {
+                let rel = match (ours.measured.objective, theirs.measured.objective) {
+                    (Some(x), Some(y)) => format!("{:.1e}", ((x - y) / y.abs().max(1.0)).abs()),
+                    _ => "-".into(),
+                };
+                println!(
+                    "{:<20} speed-up {:.1}× whole process, memory {:.2}×, objectives differ by {rel} (relative)",
+                    "",
+                    theirs.wall_s / ours.wall_s,
+                    ours.measured.peak_rss_mb / theirs.measured.peak_rss_mb.max(1e-9),
+                );
+            }
+        }
+    }
+    if let Some(base) = &baseline {
+        let found = bench::regressions(&records, base, a.max_slowdown);
+        if !found.is_empty() {
+            for r in &found {
+                eprintln!("regression: {}: {}", r.case, r.message);
+            }
+            return Ok(ExitCode::from(3));
+        }
+        println!(
+            "\nno regression against {} (allowed slowdown {:.0} % + 0.25 s)",
+            a.baseline.as_ref().expect("given").display(),
+            100.0 * a.max_slowdown
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,708 @@
+//! Build `networks/carec/`, the CAREC regional network as a PyPSA CSV folder, from the
+//! sourced inputs in `networks/sources/carec-data/`.
+//!
+//!     cargo run --release --bin build-carec
+//!     cargo run --release --bin build-carec -- --data networks/sources/carec-data --out networks/carec
+//!
+//! Every modelling choice made here is listed in `networks/carec/README.md`; the numbers
+//! written are a deterministic function of the inputs, so the folder can be rebuilt and
+//! compared byte for byte.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+const HOURS: usize = 8760;
+/// Value of lost load, USD/MWh: the brief's suggested default (BRIEF.md §4.2, an estimate).
+const VOLL: f64 = 1000.0;
+/// Boundary zones buy from the region at this share of their selling price (estimate), so
+/// that buying from one neighbour and selling the same power back to it never pays.
+const EXPORT_PRICE_SHARE: f64 = 0.6;
+/// Boundary zones buy at most this share of their link capacity (estimate): Kazakhstan's
+/// exports to Russia were 50-200 GWh a month in 2021-23 (BRIEF.md), about 0.1-0.3 GW on
+/// average, while its cheapest coal (4-5 USD/MWh) would otherwise fill every border line.
+const EXPORT_CAPACITY_SHARE: f64 = 0.1;
+
+#[derive(Debug, serde::Deserialize)]
+struct Zone {
+    id: String,
+    country: String,
+    lat: f64,
+    lon: f64,
+    peak_demand_mw: f64,
+    annual_demand_twh: f64,
+    role: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct GenRow {
+    zone: String,
+    technology: String,
+    capacity_mw: f64,
+    marginal_cost_usd_per_mwh: f64,
+    co2_t_per_mwh: f64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Interconnector {
+    id: String,
+    from_zone: String,
+    to_zone: String,
+    capacity_mw: f64,
+    voltage_kv: f64,
+    kind: String,
+    length_km: f64,
+    status: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct StorageRow {
+    zone: String,
+    name: String,
+    kind: String,
+    power_mw: f64,
+    energy_mwh: Option<f64>,
+    status: String,
+}
+
+/// Hourly profiles of the Agora/UCA excerpt, keyed by (node, technology or profile type).
+struct Profiles(BTreeMap<(String, String), Vec<f64>>);
+
+impl Profiles {
+    fn read(path: &Path) -> Res<Profiles> {
+        let mut out = BTreeMap::new();
+        let text = std::fs::read_to_string(path)?;
+        let text = text.trim_start_matches('\u{feff}');
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        for rec in r.records() {
+            let rec = rec?;
+            let values: Vec<f64> = rec
+                .iter()
+                .skip(3)
+                .map(|v| v.parse())
+                .collect::<Result<_, _>>()?;
+            if values.len() != HOURS {
+                return Err(format!(
+                    "{}: {} values for {}",
+                    path.display(),
+                    values.len(),
+                    &rec[1]
+                )
+                .into());
+            }
+            out.insert((rec[1].to_string(), rec[2].to_string()), values);
+        }
+        Ok(Profiles(out))
+    }
+    fn get(&self, node: &str, what: &str) -> Res<&Vec<f64>> {
+        self.0
+            .get(&(node.to_string(), what.to_string()))
+            .ok_or_else(|| format!("no Agora profile {what} for {node}").into())
+    }
+}
+
+/// Which Agora node stands in for each zone's climate (demand, solar, wind, hydro shape).
+/// Zones outside the five Agora nodes borrow a neighbour's; README.md explains each.
+fn climate_node(zone: &str) -> &'static str {
+    match zone {
+        "KZ_N" => "KZ_NR",
+        "KZ_S" => "KZ_SO",
+        "KZ_W" => "KZ_WS",
+        "UZ" => "UZ_UZ",
+        "KG_N" | "KG_S" => "KG_KG",
+        // Mountain hydro systems south of the Kyrgyz ones.
+        "TJ_N" | "TJ_S" => "KG_KG",
+        // Hot, dry continental lowlands like Uzbekistan.
+        "TM" | "AF_N" | "AF_W" | "PK_N" | "PK_S" => "UZ_UZ",
+        // Cold continental steppe like northern Kazakhstan.
+        "MN" | "RU_SIB" | "RU_URAL" | "CN_XJ" | "CN_NM" => "KZ_NR",
+        // Caspian / Caucasus: western Kazakhstan is the nearest Agora node.
+        _ => "KZ_WS",
+    }
+}
+
+/// Hydro inflow shape: northern Kazakhstan's Irtysh has its own; everywhere else the
+/// snow-melt shape of the Syr Darya basin (Agora HROR for KZ_SO, UZ and KG, identical).
+fn hydro_node(zone: &str) -> &'static str {
+    if zone == "KZ_N" {
+        "KZ_NR"
+    } else {
+        "KG_KG"
+    }
+}
+
+/// CO2 per MWh of fuel, t/MWh_th, by technology (Agora factors for KZ/UZ/KG; BRIEF.md §6).
+fn fuel_co2(technology: &str) -> f64 {
+    match technology {
+        t if t.starts_with("gas") => 0.20,
+        t if t.starts_with("lignite") => 0.363,
+        t if t.starts_with("coal") => 0.353,
+        t if t.starts_with("oil") => 0.28,
+        _ => 0.0,
+    }
+}
+
+/// Hourly availability of thermal plants: 0.85 of nameplate (estimate: planned and forced
+/// outages). Agora's `technologies.csv` p_max_pu (gas 0.59, coal 0.67, oil 0.35) are caps on
+/// the annual capacity factor in a model that also invests; applied hour by hour to today's
+/// fleet they leave the region short of capacity in every winter hour, so they are not used.
+const THERMAL_AVAILABILITY: f64 = 0.85;
+
+/// Zones whose demand peaks in summer (cooling) although their borrowed Agora shape peaks in
+/// winter: the shape is shifted by 26 weeks (4368 h), which keeps weekdays and hours aligned.
+fn summer_peaking(zone: &str) -> bool {
+    matches!(zone, "PK_N" | "PK_S")
+}
+
+/// Transmission efficiency of a corridor (estimate): AC 6 % per 1000 km; DC 1.5 % for the
+/// converter pair plus 3 % per 1000 km.
+fn efficiency(kind: &str, length_km: f64) -> f64 {
+    let loss = if kind == "DC" {
+        0.015 + 0.03 * length_km / 1000.0
+    } else {
+        0.06 * length_km / 1000.0
+    };
+    1.0 - loss
+}
+
+/// Demand shape scaled to an annual energy and a peak: `d = E * s^k / sum(s^k)` with `k`
+/// found by bisection so that `max d = peak` (k = 1 keeps the Agora shape).
+fn scale_demand(shape: &[f64], annual_mwh: f64, peak_mw: f64) -> (Vec<f64>, f64) {
+    let curve = |k: f64| {
+        let pow: Vec<f64> = shape.iter().map(|s| s.powf(k)).collect();
+        let sum: f64 = pow.iter().sum();
+        pow.into_iter()
+            .map(|p| annual_mwh * p / sum)
+            .collect::<Vec<f64>>()
+    };
+    let peak_of = |k: f64| curve(k).into_iter().fold(0.0, f64::max);
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while peak_of(hi) < peak_mw && hi < 64.0 {
+        hi *= 2.0;
+    }
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if peak_of(mid) < peak_mw {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let k = 0.5 * (lo + hi);
+    (curve(k), k)
+}
+
+fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Res<Vec<T>> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for rec in r.deserialize() {
+        out.push(rec.map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    Ok(out)
+}
+
+/// Format a number compactly (six significant digits are plenty for MW and per-unit values).
+fn num(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let s = format!("{:.6}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+struct Series {
+    names: Vec<String>,
+    columns: Vec<Vec<f64>>,
+}
+
+impl Series {
+    fn new() -> Self {
+        Series {
+            names: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+    fn push(&mut self, name: String, values: Vec<f64>) {
+        self.names.push(name);
+        self.columns.push(values);
+    }
+    fn write(&self, path: &Path) -> Res<()> {
+        let mut out = String::with_capacity(HOURS * (self.names.len() * 8 + 6));
+        out.push(',');
+        out.push_str(
+            &self
+                .names
+                .iter()
+                .map(|n| quote(n))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+        for t in 0..HOURS {
+            let _ = write!(out, "{t}");
+            for c in &self.columns {
+                out.push(',');
+                out.push_str(&num(c[t]));
+            }
+            out.push('\n');
+        }
+        std::fs::write(path, out)?;
+        Ok(())
+    }
+}
+
+fn quote(s: &str) -> String {
+    if s.contains(',') || s.contains('"') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn write_table(path: &Path, header: &[&str], rows: &[Vec<String>]) -> Res<()> {
+    let mut out = header.join(",");
+    out.push('\n');
+    for r in rows {
+        out.push_str(&r.iter().map(|c| quote(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+/// The sourced inputs.
+struct Inputs {
+    zones: Vec<Zone>,
+    gens: Vec<GenRow>,
+    ics: Vec<Interconnector>,
+    storage: Vec<StorageRow>,
+    /// Agora demand shapes and availability (solar, wind, run-of-river) per climate node.
+    demand: Profiles,
+    avail: Profiles,
+}
+
+impl Inputs {
+    fn read(data: &Path) -> Res<Inputs> {
+        let agora = data.join("agora-central-asia/global_input");
+        Ok(Inputs {
+            zones: read_csv(&data.join("zones.csv"))?,
+            gens: read_csv(&data.join("generators.csv"))?,
+            ics: read_csv(&data.join("interconnectors.csv"))?,
+            storage: read_csv(&data.join("storage.csv"))?,
+            demand: Profiles::read(&agora.join("demand_profile.csv"))?,
+            avail: Profiles::read(&agora.join("availability.csv"))?,
+        })
+    }
+
+    fn zone(&self, id: &str) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.id == id)
+    }
+
+    /// Power of the named reservoirs of a zone, MW (they are storage units).
+    fn named_storage(&self, zone: &str) -> f64 {
+        self.storage
+            .iter()
+            .filter(|s| s.zone == zone && s.kind == "reservoir_hydro")
+            .map(|s| s.power_mw)
+            .sum()
+    }
+}
+
+/// `--data DIR --out DIR`, with the repository's folders as defaults.
+fn parse_args() -> Res<(PathBuf, PathBuf)> {
+    let mut data = PathBuf::from("networks/sources/carec-data");
+    let mut out = PathBuf::from("networks/carec");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--data" => data = args.next().ok_or("--data needs a folder")?.into(),
+            "--out" => out = args.next().ok_or("--out needs a folder")?.into(),
+            other => {
+                return Err(format!("unknown argument {other} (use --data DIR --out DIR)").into())
+            }
+        }
+    }
+    Ok((data, out))
+}
+
+fn main() -> Res<()> {
+    let (data, out) = parse_args()?;
+    let inputs = Inputs::read(&data)?;
+    std::fs::create_dir_all(&out)?;
+    write_snapshots(&out)?;
+    write_buses(&inputs, &out)?;
+    let validation = write_loads(&inputs, &out)?;
+    let generators = write_generators(&inputs, &out)?;
+    let links = write_links(&inputs, &out)?;
+    let storage_units = write_storage(&inputs, &out)?;
+    print!("{}", validation_table(&validation));
+    println!(
+        "wrote {} (buses {}, generators {generators}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
+        out.display(),
+        inputs.zones.len(),
+    );
+    Ok(())
+}
+
+/// Snapshots: the Agora base year 2023, hourly; and the network's name.
+fn write_snapshots(out: &Path) -> Res<()> {
+    let mut snaps = String::from(",snapshot,objective,stores,generators\n");
+    let days = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let mut t = 0;
+    for (m, d) in days.iter().enumerate() {
+        for day in 1..=*d {
+            for h in 0..24 {
+                let _ = writeln!(
+                    snaps,
+                    "{t},2023-{:02}-{day:02} {h:02}:00:00,1.0,1.0,1.0",
+                    m + 1
+                );
+                t += 1;
+            }
+        }
+    }
+    std::fs::write(out.join("snapshots.csv"), snaps)?;
+    std::fs::write(out.join("network.csv"), "name,srid\ncarec,4326\n")?;
+    Ok(())
+}
+
+/// Buses: one per zone, at its load centre.
+fn write_buses(inputs: &Inputs, out: &Path) -> Res<()> {
+    let bus_rows: Vec<Vec<String>> = inputs
+        .zones
+        .iter()
+        .map(|z| {
+            vec![
+                z.id.clone(),
+                "500".into(),
+                num(z.lon),
+                num(z.lat),
+                z.id.clone(),
+                z.country.clone(),
+                z.role.clone(),
+            ]
+        })
+        .collect();
+    write_table(
+        &out.join("buses.csv"),
+        &["name", "v_nom", "x", "y", "zone", "country", "role"],
+        &bus_rows,
+    )
+}
+
+/// A zone's demand in the network against the cited figures: zone, country, annual TWh
+/// cited and in the network, peak MW cited and in the network, the shape exponent.
+type DemandCheck = (String, String, f64, f64, f64, f64, f64);
+
+/// Loads: annual demand x Agora shape, reshaped to the sourced peak.
+fn write_loads(inputs: &Inputs, out: &Path) -> Res<Vec<DemandCheck>> {
+    let mut load_rows = Vec::new();
+    let mut load_series = Series::new();
+    let mut validation = Vec::new();
+    for z in inputs.zones.iter().filter(|z| z.role == "core") {
+        let mut shape = inputs.demand.get(climate_node(&z.id), "HV_LOAD")?.clone();
+        if summer_peaking(&z.id) {
+            shape.rotate_left(26 * 7 * 24);
+        }
+        let (p, k) = scale_demand(&shape, z.annual_demand_twh * 1e6, z.peak_demand_mw);
+        let annual: f64 = p.iter().sum::<f64>() / 1e6;
+        let peak = p.iter().copied().fold(0.0, f64::max);
+        validation.push((
+            z.id.clone(),
+            z.country.clone(),
+            z.annual_demand_twh,
+            annual,
+            z.peak_demand_mw,
+            peak,
+            k,
+        ));
+        load_rows.push(vec![
+            format!("{} load", z.id),
+            z.id.clone(),
+            "electricity".into(),
+        ]);
+        load_series.push(format!("{} load", z.id), p);
+    }
+    write_table(
+        &out.join("loads.csv"),
+        &["name", "bus", "carrier"],
+        &load_rows,
+    )?;
+    load_series.write(&out.join("loads-p_set.csv"))?;
+    Ok(validation)
+}
+
+/// Generators, their availability series, load shedding and the carriers. Returns how many
+/// generators were written.
+fn write_generators(inputs: &Inputs, out: &Path) -> Res<usize> {
+    let mut carriers: BTreeMap<String, f64> = BTreeMap::new();
+    let mut gen_rows = Vec::new();
+    let mut gen_series = Series::new();
+    for g in &inputs.gens {
+        generator(inputs, g, &mut carriers, &mut gen_rows, &mut gen_series)?;
+    }
+    // Load shedding at the value of lost load in every core zone (PyPSA practice).
+    carriers.insert("load_shedding".into(), 0.0);
+    for z in inputs.zones.iter().filter(|z| z.role == "core") {
+        gen_rows.push(vec![
+            format!("{} load shedding", z.id),
+            z.id.clone(),
+            "load_shedding".into(),
+            num(z.peak_demand_mw),
+            "0".into(),
+            "1".into(),
+            num(VOLL),
+            "1".into(),
+        ]);
+    }
+    write_table(
+        &out.join("generators.csv"),
+        &[
+            "name",
+            "bus",
+            "carrier",
+            "p_nom",
+            "p_min_pu",
+            "p_max_pu",
+            "marginal_cost",
+            "efficiency",
+        ],
+        &gen_rows,
+    )?;
+    gen_series.write(&out.join("generators-p_max_pu.csv"))?;
+    let carrier_rows: Vec<Vec<String>> = carriers
+        .iter()
+        .map(|(c, f)| vec![c.clone(), num(*f)])
+        .collect();
+    write_table(
+        &out.join("carriers.csv"),
+        &["name", "co2_emissions"],
+        &carrier_rows,
+    )?;
+    Ok(gen_rows.len())
+}
+
+/// One sourced generator row: its generator (and, for an import boundary, the generator
+/// that buys from it), its availability series and its carrier with the fuel's CO2 factor.
+fn generator(
+    inputs: &Inputs,
+    g: &GenRow,
+    carriers: &mut BTreeMap<String, f64>,
+    gen_rows: &mut Vec<Vec<String>>,
+    gen_series: &mut Series,
+) -> Res<()> {
+    let z = inputs
+        .zone(&g.zone)
+        .ok_or_else(|| format!("generators.csv: unknown zone {}", g.zone))?;
+    let name = format!("{} {}", g.zone, g.technology);
+    let (avail, node) = (&inputs.avail, climate_node(&g.zone));
+    let mut p_nom = g.capacity_mw;
+    let p_min_pu = 0.0;
+    let mut p_max_pu = 1.0;
+    let mut series: Option<Vec<f64>> = None;
+    let mut carrier = g.technology.clone();
+    let mut co2_factor = fuel_co2(&g.technology);
+    match g.technology.as_str() {
+        "solar" => series = Some(avail.get(node, "PHOT")?.clone()),
+        "wind" => {
+            series = Some(
+                avail
+                    .get(node, "WTON")?
+                    .iter()
+                    .map(|v| v.min(1.0))
+                    .collect(),
+            )
+        }
+        "hydro_ror" => series = Some(avail.get(hydro_node(&g.zone), "HROR")?.clone()),
+        "hydro_reservoir" => {
+            // The named reservoirs are storage units; the rest of the zone's reservoir
+            // capacity runs with the inflow shape (cascades and unnamed dams).
+            p_nom = (g.capacity_mw - inputs.named_storage(&g.zone)).max(0.0);
+            if p_nom <= 0.0 {
+                return Ok(());
+            }
+            series = Some(avail.get(hydro_node(&g.zone), "HROR")?.clone());
+        }
+        "import_boundary" => {
+            // Sells to the region at its border price; a second generator buys from it.
+            co2_factor = g.co2_t_per_mwh;
+            let buy = format!("{} export_boundary", g.zone);
+            carriers.insert("export_boundary".into(), 0.0);
+            gen_rows.push(vec![
+                buy,
+                g.zone.clone(),
+                "export_boundary".into(),
+                num(EXPORT_CAPACITY_SHARE * p_nom),
+                "-1".into(),
+                "0".into(),
+                num(EXPORT_PRICE_SHARE * g.marginal_cost_usd_per_mwh),
+                "1".into(),
+            ]);
+        }
+        _ => p_max_pu = THERMAL_AVAILABILITY,
+    }
+    // efficiency = fuel factor / sourced t/MWh_e, so co2_emissions / efficiency gives the
+    // sourced intensity exactly (PyPSA's rule for CO2 per MWh of electricity).
+    let efficiency = if g.co2_t_per_mwh > 0.0 && co2_factor > 0.0 {
+        co2_factor / g.co2_t_per_mwh
+    } else {
+        1.0
+    };
+    if g.co2_t_per_mwh > 0.0 && co2_factor == 0.0 {
+        return Err(format!("{name}: CO2 given but no fuel factor for {}", g.technology).into());
+    }
+    carriers.entry(carrier.clone()).or_insert(co2_factor);
+    if carriers[&carrier] != co2_factor {
+        carrier = format!("{} ({})", g.technology, z.country);
+        carriers.insert(carrier.clone(), co2_factor);
+    }
+    gen_rows.push(vec![
+        name.clone(),
+        g.zone.clone(),
+        carrier,
+        num(p_nom),
+        num(p_min_pu),
+        num(p_max_pu),
+        num(g.marginal_cost_usd_per_mwh),
+        num(efficiency),
+    ]);
+    if let Some(s) = series {
+        gen_series.push(name, s);
+    }
+    Ok(())
+}
+
+/// Interconnectors: two one-way links each, so losses apply in both directions. Returns
+/// how many links were written.
+fn write_links(inputs: &Inputs, out: &Path) -> Res<usize> {
+    let mut link_rows = Vec::new();
+    for ic in &inputs.ics {
+        for z in [&ic.from_zone, &ic.to_zone] {
+            inputs
+                .zone(z)
+                .ok_or_else(|| format!("interconnectors.csv {}: unknown zone {z}", ic.id))?;
+        }
+        let eff = efficiency(&ic.kind, ic.length_km);
+        let active = if ic.status == "existing" {
+            "True"
+        } else {
+            "False"
+        };
+        for (name, b0, b1) in [
+            (ic.id.clone(), &ic.from_zone, &ic.to_zone),
+            (format!("{}:rev", ic.id), &ic.to_zone, &ic.from_zone),
+        ] {
+            link_rows.push(vec![
+                name,
+                b0.clone(),
+                b1.clone(),
+                ic.kind.clone(),
+                num(ic.capacity_mw),
+                num(eff),
+                num(ic.length_km),
+                num(ic.voltage_kv),
+                active.into(),
+                ic.status.clone(),
+                ic.id.clone(),
+            ]);
+        }
+    }
+    write_table(
+        &out.join("links.csv"),
+        &[
+            "name",
+            "bus0",
+            "bus1",
+            "carrier",
+            "p_nom",
+            "efficiency",
+            "length",
+            "voltage_kv",
+            "active",
+            "project_status",
+            "corridor",
+        ],
+        &link_rows,
+    )?;
+    Ok(link_rows.len())
+}
+
+/// Storage: named reservoirs (and the battery) with seasonal inflow and spill. Returns how
+/// many storage units were written.
+fn write_storage(inputs: &Inputs, out: &Path) -> Res<usize> {
+    let mut su_rows = Vec::new();
+    let mut inflow = Series::new();
+    for s in &inputs.storage {
+        let (max_hours, carrier, inflow_shape) = match s.kind.as_str() {
+            "battery" => (4.0, "battery", None),
+            _ => {
+                let hours = match s.energy_mwh {
+                    Some(e) if e > 0.0 => e / s.power_mw,
+                    _ => 2000.0, // estimate where the source gives no energy content
+                };
+                let shape = inputs.avail.get(hydro_node(&s.zone), "HROR")?;
+                (hours, "hydro", Some(shape))
+            }
+        };
+        let name = s.name.split(" (").next().unwrap_or(&s.name).to_string();
+        let active = if s.status == "existing" || s.name.starts_with("Rogun") {
+            "True"
+        } else {
+            "False"
+        };
+        let (p_min_pu, eff_store, eff_dispatch) = if carrier == "battery" {
+            ("-1", "0.95", "0.95")
+        } else {
+            ("0", "1", "1")
+        };
+        su_rows.push(vec![
+            name.clone(),
+            s.zone.clone(),
+            carrier.into(),
+            num(s.power_mw),
+            p_min_pu.into(),
+            num(max_hours),
+            eff_store.into(),
+            eff_dispatch.into(),
+            "True".into(),
+            active.into(),
+        ]);
+        if let Some(shape) = inflow_shape {
+            inflow.push(name, shape.iter().map(|v| v * s.power_mw).collect());
+        }
+    }
+    write_table(
+        &out.join("storage_units.csv"),
+        &[
+            "name",
+            "bus",
+            "carrier",
+            "p_nom",
+            "p_min_pu",
+            "max_hours",
+            "efficiency_store",
+            "efficiency_dispatch",
+            "cyclic_state_of_charge",
+            "active",
+        ],
+        &su_rows,
+    )?;
+    inflow.write(&out.join("storage_units-inflow.csv"))?;
+    Ok(su_rows.len())
+}
+
+/// Validation table for the README: demand in the network vs the cited figures.
+fn validation_table(validation: &[DemandCheck]) -> String {
+    let mut table = String::from("| zone | country | annual TWh cited | annual TWh in network | peak MW cited | peak MW in network | shape exponent k |\n|---|---|---|---|---|---|---|\n");
+    for (id, country, a_cited, a, p_cited, p, k) in validation {
+        let _ = writeln!(
+            table,
+            "| {id} | {country} | {a_cited:.3} | {a:.3} | {p_cited:.0} | {p:.0} | {k:.3} |"
+        );
+    }
+    table
+}

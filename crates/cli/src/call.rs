@@ -1,0 +1,551 @@
+//! `gridtrade call --server URL <networks|get|solve|trade|update|upload|delete>`: the
+//! command-line client of a gridtrade server.
+
+use super::parse_range;
+use clap::{Args, Subcommand};
+use gridtrade_engine::error::Error;
+use gridtrade_engine::formulation::{DcConvention, NetworkModel};
+use gridtrade_service::proto::{self, grid_trade_service_client::GridTradeServiceClient};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct CallArgs {
+    /// Server address: http://HOST:PORT, or https://HOST:PORT for a server with TLS.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// Bearer token for a server started with --auth-tokens (or set GRIDTRADE_TOKEN).
+    #[arg(long, env = "GRIDTRADE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// PEM certificate of the authority that signed the server's certificate (https only;
+    /// default: the system's roots are not used, so give this for a private CA).
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Print the response as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// List the server's networks.
+    Networks,
+    /// Show one network and its elements.
+    Get(GetCall),
+    /// Solve a network on the server, with a progress bar (SolveStream).
+    Solve(SolveCall),
+    /// The trade report of a network on the server (as `gridtrade trade`).
+    Trade(TradeCall),
+    /// Make a new version of a network with edits.
+    Update(UpdateCall),
+    /// Upload a PyPSA CSV folder or a MATPOWER .m file under a name (streamed in chunks).
+    Upload { name: String, path: PathBuf },
+    /// Delete a network and all its versions.
+    Delete { name: String },
+}
+
+#[derive(Args)]
+struct GetCall {
+    name: String,
+    /// 0 = the newest version.
+    #[arg(long, default_value_t = 0)]
+    version: u64,
+}
+
+#[derive(Args)]
+struct SolveCall {
+    name: String,
+    #[arg(long, default_value_t = 0)]
+    version: u64,
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Dc)]
+    model: NetworkModel,
+    #[command(flatten)]
+    common: super::SolveCommon,
+    /// Include the time series in the response.
+    #[arg(long)]
+    series: bool,
+    /// Give up (and stop the solve) after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+    /// Print HiGHS' log lines to stderr as they arrive.
+    #[arg(long)]
+    log: bool,
+}
+
+#[derive(Args)]
+struct TradeCall {
+    name: String,
+    #[arg(long, default_value_t = 0)]
+    version: u64,
+    /// Apply this scenario file (TOML) to the network.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Also solve `base` or another scenario file, and report the two side by side.
+    #[arg(long, value_name = "base|FILE")]
+    compare: Option<String>,
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    /// Report only positions A..B of the solved horizon.
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    period: Option<Range<usize>>,
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Transport)]
+    model: NetworkModel,
+    #[command(flatten)]
+    common: super::SolveCommon,
+    /// Skip the autarky solve (no gains from trade).
+    #[arg(long)]
+    no_autarky: bool,
+    /// Give up (and stop the study) after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+}
+
+#[derive(Args)]
+struct UpdateCall {
+    name: String,
+    #[arg(long, default_value_t = 0)]
+    base_version: u64,
+    /// Switch an element (or an interconnector's links) in service.
+    #[arg(long, value_name = "ELEMENT")]
+    switch_on: Vec<String>,
+    /// Switch an element out of service.
+    #[arg(long, value_name = "ELEMENT")]
+    switch_off: Vec<String>,
+    /// Set an attribute: ELEMENT:ATTRIBUTE=VALUE (e.g. "UZ solar:p_nom=5000").
+    #[arg(long, value_name = "ELEMENT:ATTRIBUTE=VALUE")]
+    set: Vec<String>,
+}
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+struct Auth(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Auth {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+type Client = GridTradeServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
+>;
+
+/// Connect to `server`, with TLS for https:// (trusting `ca_cert`) and the bearer token.
+async fn connect(a: &CallArgs) -> Result<Client, Error> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
+    let fail = |e: &dyn std::fmt::Display| Error::Format(format!("cannot reach {}: {e}", a.server));
+    let mut endpoint = Endpoint::from_shared(a.server.clone()).map_err(|e| fail(&e))?;
+    if a.server.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new();
+        if let Some(ca) = &a.ca_cert {
+            let pem = std::fs::read(ca).map_err(|source| Error::Io {
+                path: ca.clone(),
+                source,
+            })?;
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
+        endpoint = endpoint.tls_config(tls).map_err(|e| fail(&e))?;
+    } else if a.ca_cert.is_some() {
+        return Err(Error::option("--ca-cert", "needs an https:// --server"));
+    }
+    let channel = endpoint.connect().await.map_err(|e| fail(&e))?;
+    let token = match &a.token {
+        None => None,
+        Some(t) => Some(
+            format!("Bearer {t}")
+                .parse()
+                .map_err(|_| Error::option("--token", "must be printable ASCII"))?,
+        ),
+    };
+    Ok(
+        GridTradeServiceClient::with_interceptor(channel, Auth(token))
+            .max_decoding_message_size(gridtrade_service::MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(gridtrade_service::MAX_MESSAGE_BYTES),
+    )
+}
+
+fn model_of(m: NetworkModel) -> i32 {
+    (match m {
+        NetworkModel::Dc => proto::NetworkModel::Dc,
+        NetworkModel::Transport => proto::NetworkModel::Transport,
+        NetworkModel::Copperplate => proto::NetworkModel::Copperplate,
+    }) as i32
+}
+
+fn convention_of(c: DcConvention) -> i32 {
+    (match c {
+        DcConvention::Matpower => proto::DcConvention::Matpower,
+        DcConvention::Powermodels => proto::DcConvention::Powermodels,
+    }) as i32
+}
+
+fn kvl_of(k: gridtrade_engine::formulation::Kvl) -> i32 {
+    (match k {
+        gridtrade_engine::formulation::Kvl::Cycles => proto::Kvl::Cycles,
+        gridtrade_engine::formulation::Kvl::Angles => proto::Kvl::Angles,
+    }) as i32
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A solve or study that ended without a result: exit 2 with the server's reason when it is
+/// infeasible, out of time or cancelled (as the local commands do), else an error.
+fn not_solved(e: tonic::Status) -> Result<ExitCode, Error> {
+    match e.code() {
+        tonic::Code::FailedPrecondition
+        | tonic::Code::DeadlineExceeded
+        | tonic::Code::Cancelled => {
+            eprintln!("{}", e.message());
+            Ok(ExitCode::from(2))
+        }
+        _ => Err(rpc_error(e)),
+    }
+}
+
+fn rpc_error(e: tonic::Status) -> Error {
+    Error::Format(format!("server: {:?}: {}", e.code(), e.message()))
+}
+
+pub fn run(a: CallArgs) -> Result<ExitCode, Error> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
+        path: PathBuf::from("tokio runtime"),
+        source,
+    })?;
+    runtime.block_on(call(a))
+}
+
+async fn call(a: CallArgs) -> Result<ExitCode, Error> {
+    let mut c = connect(&a).await?;
+    match a.action {
+        Action::Networks => list(&mut c, a.json).await,
+        Action::Get(g) => get(&mut c, g).await,
+        Action::Solve(s) => solve(&mut c, s, a.json).await,
+        Action::Trade(t) => trade(&mut c, t, a.json).await,
+        Action::Update(u) => update(&mut c, u).await,
+        Action::Upload { name, path } => {
+            let r = c
+                .upload_network_stream(tokio_stream::iter(upload_chunks(&name, &path)?))
+                .await
+                .map_err(rpc_error)?
+                .into_inner();
+            println!("{}", json(&r));
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Delete { name } => {
+            c.delete_network(proto::DeleteNetworkRequest { name: name.clone() })
+                .await
+                .map_err(rpc_error)?;
+            if !a.json {
+                println!("deleted {name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `call networks`: a table of the server's networks (or JSON).
+async fn list(c: &mut Client, as_json: bool) -> Result<ExitCode, Error> {
+    let r = c
+        .list_networks(proto::ListNetworksRequest {})
+        .await
+        .map_err(rpc_error)?
+        .into_inner();
+    if as_json {
+        println!("{}", json(&r));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<24} {:>7} {:>9} {:>6} {:>6} {:>10}",
+        "network", "version", "snapshots", "buses", "links", "generators"
+    );
+    for n in &r.networks {
+        println!(
+            "{:<24} {:>7} {:>9} {:>6} {:>6} {:>10}",
+            n.name, n.version, n.snapshots, n.buses, n.links, n.generators
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `call get`: every page of the network, put together, as JSON.
+async fn get(c: &mut Client, g: GetCall) -> Result<ExitCode, Error> {
+    let page = |page_token| proto::GetNetworkRequest {
+        name: g.name.clone(),
+        version: g.version,
+        page_token,
+        ..Default::default()
+    };
+    let mut r = c
+        .get_network(page(String::new()))
+        .await
+        .map_err(rpc_error)?
+        .into_inner();
+    while !r.next_page_token.is_empty() {
+        let next = c
+            .get_network(page(std::mem::take(&mut r.next_page_token)))
+            .await
+            .map_err(rpc_error)?
+            .into_inner();
+        r.buses.extend(next.buses);
+        r.branches.extend(next.branches);
+        r.generators.extend(next.generators);
+        r.storage_units.extend(next.storage_units);
+        r.next_page_token = next.next_page_token;
+    }
+    println!("{}", json(&r));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Positions `A..B` as the proto's `(start, end)`; `(0, 0)` for all.
+fn span(r: Option<Range<usize>>) -> (u32, u32) {
+    r.map(|r| (r.start as u32, r.end as u32)).unwrap_or((0, 0))
+}
+
+/// `call solve`: through SolveStream with a progress bar; the solve table (or JSON).
+async fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, Error> {
+    let (start, end) = span(s.snapshots);
+    let mut req = tonic::Request::new(proto::SolveRequest {
+        network: s.name,
+        version: s.version,
+        snapshot_start: start,
+        snapshot_end: end,
+        model: model_of(s.model),
+        dc_convention: convention_of(s.common.dc_convention),
+        kvl: kvl_of(s.common.kvl),
+        voll: s.common.voll,
+        co2_price: s.common.co2_price,
+        include_series: s.series,
+        ..Default::default()
+    });
+    if let Some(t) = s.timeout {
+        req.set_timeout(std::time::Duration::from_secs_f64(t));
+    }
+    let r = match solve_streamed(c, req, s.log).await {
+        Ok(r) => r,
+        Err(e) => return not_solved(e),
+    };
+    if as_json {
+        println!("{}", json(&r));
+    } else {
+        print!("{}", r.report_text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `call trade`: the trade report (scenario files are sent as text).
+async fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error> {
+    let text = |p: &std::path::Path| -> Result<String, Error> {
+        String::from_utf8(read_file(p)?)
+            .map_err(|_| Error::option("--scenario", format!("{}: not UTF-8", p.display())))
+    };
+    let (start, end) = span(t.snapshots);
+    let (pstart, pend) = span(t.period);
+    let mut req = tonic::Request::new(proto::TradeRequest {
+        network: t.name,
+        version: t.version,
+        snapshot_start: start,
+        snapshot_end: end,
+        period_start: pstart,
+        period_end: pend,
+        model: model_of(t.model),
+        dc_convention: convention_of(t.common.dc_convention),
+        kvl: kvl_of(t.common.kvl),
+        voll: t.common.voll,
+        co2_price: t.common.co2_price,
+        scenario_toml: t
+            .scenario
+            .as_deref()
+            .map(text)
+            .transpose()?
+            .unwrap_or_default(),
+        compare_base: t.compare.as_deref() == Some("base"),
+        compare_toml: match t.compare.as_deref() {
+            None | Some("base") => String::new(),
+            Some(f) => text(std::path::Path::new(f))?,
+        },
+        no_autarky: t.no_autarky,
+    });
+    if let Some(s) = t.timeout {
+        req.set_timeout(std::time::Duration::from_secs_f64(s));
+    }
+    let r = match c.trade(req).await {
+        Ok(r) => r.into_inner(),
+        Err(e) => return not_solved(e),
+    };
+    if as_json {
+        println!("{}", r.report_json);
+    } else {
+        let out: gridtrade_studies::study::TradeOutput = serde_json::from_str(&r.report_json)
+            .map_err(|e| Error::Format(format!("server sent an unreadable report: {e}")))?;
+        print!("{}", super::trade::text(&out.study, out.compare.as_ref()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `call update`: the edits of the command line as one UpdateNetwork call.
+async fn update(c: &mut Client, u: UpdateCall) -> Result<ExitCode, Error> {
+    use proto::edit::Edit as E;
+    let mut edits = Vec::new();
+    for (list, on) in [(u.switch_on, true), (u.switch_off, false)] {
+        for element in list {
+            edits.push(proto::Edit {
+                edit: Some(E::SetInService(proto::SetInService {
+                    element,
+                    in_service: on,
+                })),
+            });
+        }
+    }
+    for s in u.set {
+        edits.push(set_attribute(&s)?);
+    }
+    let r = c
+        .update_network(proto::UpdateNetworkRequest {
+            name: u.name,
+            base_version: u.base_version,
+            edits,
+        })
+        .await
+        .map_err(rpc_error)?
+        .into_inner();
+    println!("{}", json(&r));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ELEMENT:ATTRIBUTE=VALUE` (`--set`) as an edit.
+fn set_attribute(s: &str) -> Result<proto::Edit, Error> {
+    let expected = || Error::option("--set", format!("`{s}`: expected ELEMENT:ATTRIBUTE=VALUE"));
+    let (lhs, value) = s.rsplit_once('=').ok_or_else(expected)?;
+    let (element, attribute) = lhs.rsplit_once(':').ok_or_else(expected)?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| Error::option("--set", format!("`{value}` is not a number")))?;
+    Ok(proto::Edit {
+        edit: Some(proto::edit::Edit::SetAttribute(proto::SetAttribute {
+            element: element.into(),
+            attribute: attribute.into(),
+            value,
+        })),
+    })
+}
+
+/// A response as JSON.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("response serialises")
+}
+
+/// Solve through `SolveStream`: a spinner on stderr shows the phase and HiGHS' progress
+/// (only on a terminal), `log` prints HiGHS' log lines; returns the reassembled result.
+async fn solve_streamed(
+    c: &mut Client,
+    req: tonic::Request<proto::SolveRequest>,
+    log: bool,
+) -> Result<proto::SolveResponse, tonic::Status> {
+    use gridtrade_engine::solver::Progress;
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let mut stream = c.solve_stream(req).await?.into_inner();
+    let mut assembler = gridtrade_service::StreamAssembler::default();
+    let mut phase = "queued";
+    loop {
+        let event = match stream.message().await {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(e);
+            }
+        };
+        match assembler.push(event) {
+            Some(Progress::Phase(p)) => {
+                phase = p.as_str();
+                bar.set_message(phase.to_string());
+            }
+            Some(Progress::Iteration {
+                simplex,
+                ipm,
+                objective,
+                seconds,
+            }) => bar.set_message(format!(
+                "{phase}: {} iterations, objective {objective:.6e}, {seconds:.1} s",
+                if ipm > 0 { ipm } else { simplex }
+            )),
+            Some(Progress::Log(line)) if log => bar.suspend(|| eprintln!("{line}")),
+            _ => {}
+        }
+    }
+    bar.finish_and_clear();
+    assembler
+        .finish()
+        .ok_or_else(|| tonic::Status::internal("the stream ended without a result"))
+}
+
+/// Size of an upload chunk, bytes.
+const UPLOAD_CHUNK: usize = 1 << 20;
+
+/// A PyPSA folder's .csv files, or one file, as upload chunks (the first names the network).
+fn upload_chunks(
+    name: &str,
+    path: &std::path::Path,
+) -> Result<Vec<proto::UploadNetworkStreamRequest>, Error> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        for e in entries {
+            let p = e
+                .map_err(|source| Error::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .path();
+            if p.extension().is_some_and(|x| x == "csv") {
+                files.push(p);
+            }
+        }
+        files.sort();
+    } else {
+        files.push(path.to_path_buf());
+    }
+    let mut chunks = Vec::new();
+    for p in files {
+        let data = read_file(&p)?;
+        let file_name = p
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let pieces: Vec<&[u8]> = if data.is_empty() {
+            vec![&[]]
+        } else {
+            data.chunks(UPLOAD_CHUNK).collect()
+        };
+        for piece in pieces {
+            chunks.push(proto::UploadNetworkStreamRequest {
+                name: if chunks.is_empty() {
+                    name.to_string()
+                } else {
+                    String::new()
+                },
+                file_name: file_name.clone(),
+                data: piece.to_vec(),
+            });
+        }
+    }
+    Ok(chunks)
+}

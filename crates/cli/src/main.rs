@@ -1,0 +1,592 @@
+//! The command line: `gridtrade solve | validate | info | trade | serve | call`.
+//!
+//! Exit codes: 0 when the solve is optimal (or the check passes), 2 when the problem is
+//! infeasible or unbounded or no solution was found in time (the diagnosis goes to stderr),
+//! 1 on bad input or options.
+
+use clap::{Args, Parser, Subcommand};
+use gridtrade_engine::error::{Error, Findings};
+use gridtrade_engine::formulation::{Choice, DcConvention, FormulationOptions, Kvl, NetworkModel};
+use gridtrade_engine::network::Network;
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, SolveOptions};
+use gridtrade_engine::validate::{self, CheckOptions};
+use gridtrade_engine::{io, report};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+mod bench;
+mod call;
+mod trade;
+
+#[derive(Parser)]
+#[command(
+    name = "gridtrade",
+    version,
+    about = "Least-cost dispatch, DC power flow and cross-border electricity trade"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Solve the least-cost dispatch of a network (PyPSA CSV folder or MATPOWER .m file).
+    Solve(SolveArgs),
+    /// Check a network and list every problem found.
+    Validate(ValidateArgs),
+    /// Print what a network holds: buses, zones, lines, links, generators, horizon.
+    Info(InfoArgs),
+    /// Cross-border trade report: prices, flows, congestion, welfare and gains from trade,
+    /// optionally for a scenario compared with the base or another scenario.
+    Trade(trade::TradeArgs),
+    /// Run the gRPC server (gridtrade.v1) with every network under --networks.
+    Serve(ServeArgs),
+    /// Call a gridtrade server: networks, get, solve, trade, update, upload, delete.
+    Call(call::CallArgs),
+    /// Write a seeded synthetic network (PyPSA CSV folder) of any size.
+    Synth(bench::SynthArgs),
+    /// End-to-end benchmark: each case in a fresh process, one JSON record per case.
+    Bench(bench::BenchArgs),
+    /// One benchmark solve, measured (used by `bench`).
+    #[command(hide = true)]
+    BenchOne(bench::BenchOneArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    addr: String,
+    /// Folder whose PyPSA folders and MATPOWER files are loaded at start.
+    #[arg(long, default_value = "networks")]
+    networks: PathBuf,
+    /// Solves running at once (default: the number of cores).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Solves that may wait for a slot; beyond it, RESOURCE_EXHAUSTED.
+    #[arg(long, default_value_t = 16)]
+    queue: usize,
+    /// Keep uploaded and edited networks in DIR/gridtrade.sqlite, so a restart (even after
+    /// kill -9) restores every acknowledged change. Without it they live in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Require bearer tokens: a file of `ROLE TOKEN [NAME]` lines, ROLE viewer (list, read,
+    /// solve, trade), planner (also upload, edit) or admin (also delete).
+    #[arg(long, value_name = "FILE")]
+    auth_tokens: Option<PathBuf>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, give in-flight solves this many seconds to finish, then cancel
+    /// them.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    shutdown_grace: f64,
+    /// Log one JSON object per line instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+#[derive(Args)]
+struct SolveArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print one JSON object (the summary) on stdout instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Write full results as CSV files (PyPSA naming `<component>_t-<attr>.csv`) into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Solve only snapshot positions A..B (half-open, 0-based).
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    /// Network model between buses.
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Dc)]
+    model: NetworkModel,
+    #[command(flatten)]
+    common: SolveCommon,
+    /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
+    #[arg(long)]
+    angle_limits: bool,
+    /// Approximate quadratic costs by N linear segments.
+    #[arg(long, value_name = "N")]
+    pwl_segments: Option<usize>,
+    /// Stop the solver after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    time_limit: Option<f64>,
+    /// Set a HiGHS option (repeatable), e.g. `--highs solver=ipm --highs threads=2`.
+    /// gridtrade turns presolve off for LPs without Kirchhoff rows (transport, links only);
+    /// `--highs presolve=on` turns it back on.
+    #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = parse_option)]
+    highs_options: Vec<(String, String)>,
+}
+
+/// A clap parser for one of the engine's named choices ([`Choice`]), each offered with its
+/// help line.
+pub(crate) fn choice<T: Choice + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let values = T::CHOICES
+        .iter()
+        .map(|&(_, name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(values).try_map(|s| s.parse::<T>())
+}
+
+fn parse_option(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+        .ok_or_else(|| format!("`{s}`: expected NAME=VALUE"))
+}
+
+/// Options every solving command shares (`solve`, `trade`, `call solve`).
+#[derive(Args, Clone, Copy)]
+pub(crate) struct SolveCommon {
+    /// Branch susceptance convention of the dc model.
+    #[arg(long, value_parser = crate::choice::<DcConvention>(), default_value_t = DcConvention::Matpower)]
+    pub dc_convention: DcConvention,
+    /// Value of lost load, currency/MWh: allow load shedding at this cost.
+    #[arg(long, value_name = "PRICE")]
+    pub voll: Option<f64>,
+    /// CO2 price, currency per tonne (in `trade`, a scenario's `co2_price` replaces it).
+    #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
+    pub co2_price: f64,
+    /// Kirchhoff's voltage law in the dc model: by cycles (no angles, fewer rows, faster)
+    /// or by bus angles (--angle-limits always uses angles). Same optimum and prices.
+    #[arg(long, value_parser = crate::choice::<Kvl>(), default_value_t = Kvl::Cycles)]
+    pub kvl: Kvl,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Check as for a solve with this many cost segments (quadratic costs are then allowed).
+    #[arg(long, value_name = "N")]
+    pwl_segments: Option<usize>,
+    /// Check as for a solve with load shedding (unreachable load is then a warning).
+    #[arg(long, value_name = "PRICE")]
+    voll: Option<f64>,
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// PyPSA CSV folder or MATPOWER .m file.
+    path: PathBuf,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parse `A..B` into a half-open range.
+pub(crate) fn parse_range(s: &str) -> Result<Range<usize>, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("`{s}`: expected A..B, e.g. 0..168"))?;
+    let a: usize = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` is not a snapshot position"))?;
+    let b: usize = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` is not a snapshot position"))?;
+    if a >= b {
+        return Err(format!("`{s}`: the range is empty (A must be below B)"));
+    }
+    Ok(a..b)
+}
+
+/// Logs go to stderr, filtered by `GRIDTRADE_LOG` (e.g. `debug`); the default shows warnings,
+/// and for `serve` one line per call. HiGHS' own status warnings are left to our messages.
+fn init_logs(cli: &Cli) {
+    let (default, json) = match &cli.command {
+        Command::Serve(a) => ("info,highs=error", a.log_json),
+        _ => ("warn,highs=error", false),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(&cli);
+    let result = match cli.command {
+        Command::Solve(a) => run_solve(a),
+        Command::Validate(a) => run_validate(a),
+        Command::Info(a) => run_info(a),
+        Command::Trade(a) => trade::run(a),
+        Command::Serve(a) => run_serve(a),
+        Command::Call(a) => call::run(a),
+        Command::Synth(a) => bench::run_synth(a),
+        Command::Bench(a) => bench::run_bench(a),
+        Command::BenchOne(a) => bench::run_bench_one(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Read a network, failing with every reading error listed.
+pub(crate) fn read(path: &Path) -> Result<(Network, Findings), Error> {
+    let (n, findings) = io::read(path)?;
+    if findings.has_errors() {
+        return Err(Error::Invalid(findings));
+    }
+    Ok((n, findings))
+}
+
+fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
+    let clock = Instant::now();
+    let (mut n, read_findings) = read(&a.path)?;
+    let read_s = clock.elapsed().as_secs_f64();
+    if let Some(range) = a.snapshots.clone() {
+        solve::select_snapshots(&mut n, range)?;
+    }
+    let opts = SolveOptions {
+        formulation: FormulationOptions {
+            model: a.model,
+            dc_convention: a.common.dc_convention,
+            angle_limits: a.angle_limits,
+            kvl: a.common.kvl,
+            voll: a.common.voll,
+            co2_price: a.common.co2_price,
+            pwl_segments: a.pwl_segments,
+            slack_penalty: None,
+        },
+        time_limit: a.time_limit,
+        highs_options: a.highs_options.clone(),
+    };
+    let mut outcome = solve::solve(&n, &opts)?;
+    outcome.timings.read_s = read_s;
+    let mut warnings = read_findings;
+    warnings.extend(std::mem::take(&mut outcome.warnings));
+    outcome.warnings = warnings;
+    for w in &outcome.warnings.0 {
+        eprintln!("{w}");
+    }
+    let summary = report::summary(&n, &outcome, &opts.formulation);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(&summary).expect("summary serialises")
+        );
+    } else {
+        print!("{}", report::text(&summary));
+    }
+    if let (Some(dir), Some(r)) = (&a.out, &outcome.results) {
+        let files = io::results::write_folder(dir, &n, r)?;
+        let json = serde_json::to_string_pretty(&summary).expect("summary serialises");
+        std::fs::write(dir.join("summary.json"), json).map_err(|source| Error::Io {
+            path: dir.join("summary.json"),
+            source,
+        })?;
+        if !a.json {
+            println!(
+                "\nwrote {} files and summary.json to {}",
+                files.len(),
+                dir.display()
+            );
+        }
+    }
+    match outcome.status {
+        Status::Optimal => Ok(ExitCode::SUCCESS),
+        other => {
+            eprintln!("{}: {}", a.path.display(), other.as_str());
+            if let Some(d) = &outcome.diagnosis {
+                eprintln!("{}", d.summary);
+            }
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
+    use gridtrade_service::{auth::Tokens, GridTrade, Store, TlsIdentity};
+    let (mut store, problems) = Store::load_dir(&a.networks)?;
+    for p in &problems {
+        eprintln!("not loaded: {p}");
+    }
+    if let Some(dir) = &a.data_dir {
+        for p in store.open_database(dir)? {
+            eprintln!("not restored: {p}");
+        }
+    }
+    let tokens = a.auth_tokens.as_deref().map(Tokens::read).transpose()?;
+    let read = |p: &PathBuf| {
+        std::fs::read(p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })
+    };
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some(TlsIdentity {
+            cert_pem: read(c)?,
+            key_pem: read(k)?,
+        }),
+        _ => None,
+    };
+    if !(a.shutdown_grace >= 0.0 && a.shutdown_grace.is_finite()) {
+        return Err(Error::option(
+            "--shutdown-grace",
+            "must be a number of seconds >= 0",
+        ));
+    }
+    let names: Vec<String> = store
+        .latest()
+        .into_iter()
+        .map(|(name, v, _)| format!("{name} v{v}"))
+        .collect();
+    let concurrency = a.concurrency.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let mut service = GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue);
+    let auth = tokens.is_some();
+    if let Some(t) = tokens {
+        service = service.with_tokens(t);
+    }
+    let stopper = service.stopper();
+    let grace = std::time::Duration::from_secs_f64(a.shutdown_grace);
+    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
+        path: PathBuf::from("tokio runtime"),
+        source,
+    })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&a.addr)
+            .await
+            .map_err(|e| Error::option("--addr", format!("{}: {e}", a.addr)))?;
+        let local = listener.local_addr().map_err(|e| Error::option("--addr", e.to_string()))?;
+        eprintln!(
+            "gridtrade serving gridtrade.v1 on {}://{local} ({} networks: {}; {concurrency} solves at once; {}; {})",
+            if tls.is_some() { "https" } else { "http" },
+            names.len(),
+            names.join(", "),
+            if auth { "bearer tokens required" } else { "no authentication" },
+            match &a.data_dir {
+                Some(d) => format!("changes kept in {}", d.join("gridtrade.sqlite").display()),
+                None => "changes kept in memory only".into(),
+            }
+        );
+        let shutdown = async move {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            eprintln!(
+                "shutting down: in-flight solves have {} s to finish, then are cancelled",
+                grace.as_secs_f64()
+            );
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                stopper.cancel();
+            });
+        };
+        gridtrade_service::serve_with(listener, service, tls, shutdown)
+            .await
+            .map_err(|e| Error::Format(format!("server: {e}")))
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_validate(a: ValidateArgs) -> Result<ExitCode, Error> {
+    let (n, mut findings) = io::read(&a.path)?;
+    validate::check(
+        &n,
+        &CheckOptions {
+            pwl_segments: a.pwl_segments,
+            voll: a.voll,
+        },
+        &mut findings,
+    );
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string(&findings).expect("findings serialise")
+        );
+    } else {
+        for f in &findings.0 {
+            println!("{f}");
+        }
+        let errors = findings.errors().count();
+        let warnings = findings.warnings().count();
+        println!(
+            "{}: {errors} error(s), {warnings} warning(s)",
+            a.path.display()
+        );
+    }
+    Ok(if findings.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(serde::Serialize)]
+struct Info<'a> {
+    name: &'a str,
+    snapshots: usize,
+    first_snapshot: Option<&'a str>,
+    last_snapshot: Option<&'a str>,
+    buses: usize,
+    zones: Vec<ZoneInfo>,
+    lines: usize,
+    transformers: usize,
+    links: usize,
+    generators: usize,
+    loads: usize,
+    storage_units: usize,
+    out_of_service: usize,
+    /// Sum of generator capacities (load shedding excluded), MW.
+    generation_capacity_mw: f64,
+    /// Largest total load in any snapshot, MW.
+    peak_load_mw: f64,
+}
+
+#[derive(serde::Serialize)]
+struct ZoneInfo {
+    name: String,
+    buses: usize,
+    generation_capacity_mw: f64,
+    peak_load_mw: f64,
+}
+
+fn run_info(a: InfoArgs) -> Result<ExitCode, Error> {
+    let (n, _) = read(&a.path)?;
+    let nt = n.snapshots.len();
+    let loads: Vec<Vec<f64>> = (0..nt).map(|t| n.bus_load(t)).collect();
+    let peak = |buses: &dyn Fn(usize) -> bool| {
+        loads
+            .iter()
+            .map(|l| {
+                (0..n.buses.len())
+                    .filter(|&b| buses(b))
+                    .map(|b| l[b])
+                    .sum::<f64>()
+            })
+            .fold(0.0, f64::max)
+    };
+    let capacity = |buses: &dyn Fn(usize) -> bool| {
+        n.generators
+            .iter()
+            .filter(|g| {
+                g.in_service
+                    && buses(g.bus)
+                    && g.carrier != gridtrade_engine::solution::LOAD_SHEDDING
+            })
+            .map(|g| g.p_nom * g.p_max_pu.max().max(0.0))
+            .sum::<f64>()
+    };
+    let zones = n
+        .zones()
+        .into_iter()
+        .map(|z| {
+            let in_zone = |b: usize| n.buses[b].zone == z;
+            ZoneInfo {
+                buses: (0..n.buses.len()).filter(|&b| in_zone(b)).count(),
+                generation_capacity_mw: capacity(&in_zone),
+                peak_load_mw: peak(&in_zone),
+                name: z.clone(),
+            }
+        })
+        .collect();
+    let count_kind = |k| n.branches.iter().filter(|b| b.kind == k).count();
+    let out_of_service = n.branches.iter().filter(|b| !b.in_service).count()
+        + n.links.iter().filter(|l| !l.in_service).count()
+        + n.generators.iter().filter(|g| !g.in_service).count()
+        + n.storage_units.iter().filter(|s| !s.in_service).count();
+    let info = Info {
+        name: &n.name,
+        snapshots: nt,
+        first_snapshot: n.snapshots.names.first().map(String::as_str),
+        last_snapshot: n.snapshots.names.last().map(String::as_str),
+        buses: n.buses.len(),
+        zones,
+        lines: count_kind(gridtrade_engine::network::BranchKind::Line),
+        transformers: count_kind(gridtrade_engine::network::BranchKind::Transformer),
+        links: n.links.len(),
+        generators: n.generators.len(),
+        loads: n.loads.len(),
+        storage_units: n.storage_units.len(),
+        out_of_service,
+        generation_capacity_mw: capacity(&|_| true),
+        peak_load_mw: peak(&|_| true),
+    };
+    if a.json {
+        println!("{}", serde_json::to_string(&info).expect("info serialises"));
+    } else {
+        println!("network        {}", info.name);
+        println!(
+            "snapshots      {} ({} .. {})",
+            info.snapshots,
+            info.first_snapshot.unwrap_or(""),
+            info.last_snapshot.unwrap_or("")
+        );
+        println!("buses          {}", info.buses);
+        println!("lines          {}", info.lines);
+        println!("transformers   {}", info.transformers);
+        println!("links          {}", info.links);
+        println!(
+            "generators     {} ({:.1} MW)",
+            info.generators, info.generation_capacity_mw
+        );
+        println!(
+            "loads          {} (peak {:.1} MW)",
+            info.loads, info.peak_load_mw
+        );
+        println!("storage units  {}", info.storage_units);
+        println!("out of service {}", info.out_of_service);
+        println!(
+            "\n{:<16} {:>6} {:>14} {:>14}",
+            "zone", "buses", "capacity MW", "peak load MW"
+        );
+        for z in &info.zones {
+            println!(
+                "{:<16} {:>6} {:>14.1} {:>14.1}",
+                z.name, z.buses, z.generation_capacity_mw, z.peak_load_mw
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn snapshot_ranges_are_half_open() {
+        assert_eq!(parse_range("0..168"), Ok(0..168));
+        assert!(parse_range("5..5").is_err());
+        assert!(parse_range("a..3").is_err());
+        assert!(parse_range("3").is_err());
+    }
+}

@@ -1,0 +1,269 @@
+//! Constraint families. Each function adds one family of rows and records the row indices
+//! whose duals the results need.
+
+use super::variables::branch_modelled;
+use super::{DcConvention, FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
+use crate::network::{Branch, CostCurve, Network};
+use crate::topology;
+use good_lp::Expression;
+
+/// Nodal balance at every node n and snapshot t (its dual is `w_t` times the price):
+///
+/// ```text
+/// sum_{g at n} p + sum_{s at n} (p_dispatch - p_store) + shed - dump
+///   - sum_{branches from n} p0 + sum_{branches to n} p0
+///   - sum_{links from n} p0 + sum_{links to n} efficiency * p0  =  sum_{loads at n} p_set
+/// ```
+pub fn constraint_power_balance(m: &mut Model, n: &Network) {
+    let nodes = m.node_names.len();
+    for t in 0..m.snapshots {
+        let mut lhs: Vec<Expression> = (0..nodes).map(|_| Expression::default()).collect();
+        let mut rhs = vec![0.0; nodes];
+        let node = |b: usize| m.balance_node[b];
+        for (g, gen) in n.generators.iter().enumerate() {
+            if let Some(c) = m.gen_p[g].get(t) {
+                lhs[node(gen.bus)].add_mul(1.0, c.var);
+            }
+        }
+        for (s, su) in n.storage_units.iter().enumerate() {
+            if let (Some(d), Some(st)) = (m.su_dispatch[s].get(t), m.su_store[s].get(t)) {
+                lhs[node(su.bus)].add_mul(1.0, d.var);
+                lhs[node(su.bus)].add_mul(-1.0, st.var);
+            }
+        }
+        for b in 0..n.buses.len() {
+            if let Some(c) = m.shed[b].get(t) {
+                lhs[node(b)].add_mul(1.0, c.var);
+            }
+            if let Some(c) = m.dump[b].get(t) {
+                lhs[node(b)].add_mul(-1.0, c.var);
+            }
+        }
+        for (l, br) in n.branches.iter().enumerate() {
+            if let Some(c) = m.branch_p0[l].get(t) {
+                lhs[node(br.bus0)].add_mul(-1.0, c.var);
+                lhs[node(br.bus1)].add_mul(1.0, c.var);
+            }
+        }
+        for (k, link) in n.links.iter().enumerate() {
+            if let Some(c) = m.link_p0[k].get(t) {
+                lhs[node(link.bus0)].add_mul(-1.0, c.var);
+                lhs[node(link.bus1)].add_mul(link.efficiency, c.var);
+            }
+        }
+        for load in n.loads.iter().filter(|l| l.in_service) {
+            if n.buses[load.bus].in_service {
+                rhs[node(load.bus)] += load.p_set.at(t);
+            }
+        }
+        for (i, (e, r)) in lhs.into_iter().zip(rhs).enumerate() {
+            let row = m.lp.row_eq(e, r);
+            m.balance_rows[i].push(row);
+        }
+    }
+}
+
+/// Branch susceptance in MW/rad for the chosen convention.
+pub fn susceptance(br: &Branch, convention: DcConvention) -> f64 {
+    match convention {
+        DcConvention::Matpower => 1.0 / (br.x * br.tap_ratio),
+        DcConvention::Powermodels => br.x / (br.r * br.r + br.x * br.x),
+    }
+}
+
+/// Kirchhoff's voltage law through angles (`dc` model only):
+/// `p0[l,t] - b * (theta[bus0,t] - theta[bus1,t]) = -b * phase_shift` (MATPOWER convention;
+/// PowerModels ignores the shift).
+pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
+    if !o.uses_angles() {
+        return;
+    }
+    m.kvl = Some(Kvl::Angles);
+    for (l, br) in n.branches.iter().enumerate() {
+        if m.branch_p0[l].is_empty() {
+            continue;
+        }
+        let b = susceptance(br, o.dc_convention);
+        let shift = dc_shift(br, o.dc_convention);
+        let mut rows = Vec::with_capacity(m.snapshots);
+        for t in 0..m.snapshots {
+            let mut e = Expression::with_capacity(3);
+            e.add_mul(1.0, m.branch_p0[l][t].var);
+            e.add_mul(-b, m.angle[br.bus0][t].var);
+            e.add_mul(b, m.angle[br.bus1][t].var);
+            rows.push(m.lp.row_eq(e, -b * shift));
+        }
+        m.kirchhoff_rows += rows.len();
+        m.kvl_rows.push(KvlRows {
+            branches: vec![l],
+            rows,
+        });
+    }
+}
+
+/// Phase shift of a branch in the dc model, radians (0 in the PowerModels convention).
+fn dc_shift(br: &Branch, convention: DcConvention) -> f64 {
+    match convention {
+        DcConvention::Matpower => br.phase_shift.to_radians(),
+        DcConvention::Powermodels => 0.0,
+    }
+}
+
+/// Kirchhoff's voltage law without angles (`--kvl cycles`): for every cycle `C` of a
+/// cycle basis of the modelled AC branches and every snapshot,
+/// `sum_{e in C} s_e p0[e,t] / b_e = - sum_{e in C} s_e shift_e`, where `s_e = ±1` says
+/// whether the cycle runs along the branch (bus0 to bus1) or against it. The basis is one of
+/// short cycles, those closed inside countries first (see [`topology::cycle_basis`]).
+pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions) {
+    if o.model != NetworkModel::Dc || o.uses_angles() {
+        return;
+    }
+    m.kvl = Some(Kvl::Cycles);
+    let modelled: Vec<bool> = m.branch_p0.iter().map(|c| !c.is_empty()).collect();
+    for cycle in topology::cycle_basis(n, &modelled) {
+        // Σ ±x_l p_l with x_l = 1/b_l in p.u.; each row is divided by its largest |x_l| so
+        // that its coefficients are at most 1. Unscaled, the reactances of a 220 kV grid
+        // (~1e-4 p.u.) sit far below the other rows' coefficients and HiGHS needs ~25 %
+        // more time (benches/README.md).
+        let coef: Vec<(usize, f64)> = cycle
+            .iter()
+            .map(|&(l, s)| (l, s / susceptance(&n.branches[l], o.dc_convention)))
+            .collect();
+        let scale = 1.0 / coef.iter().map(|&(_, c)| c.abs()).fold(0.0, f64::max);
+        let rhs: f64 = cycle
+            .iter()
+            .map(|&(l, s)| -s * dc_shift(&n.branches[l], o.dc_convention))
+            .sum::<f64>()
+            * scale;
+        let rows: Vec<usize> = (0..m.snapshots)
+            .map(|t| {
+                let mut e = Expression::with_capacity(coef.len());
+                for &(l, c) in &coef {
+                    e.add_mul(c * scale, m.branch_p0[l][t].var);
+                }
+                m.lp.row_eq(e, rhs)
+            })
+            .collect();
+        m.kirchhoff_rows += rows.len();
+        m.kvl_rows.push(KvlRows {
+            branches: cycle.iter().map(|&(l, _)| l).collect(),
+            rows,
+        });
+    }
+}
+
+/// `angle_min <= theta[bus0,t] - theta[bus1,t] <= angle_max` where a branch has limits and
+/// `--angle-limits` asks for them (`dc` model only).
+pub fn constraint_angle_difference(m: &mut Model, n: &Network, o: &FormulationOptions) {
+    if !o.angle_limits || o.model != NetworkModel::Dc {
+        return;
+    }
+    for (l, br) in n.branches.iter().enumerate() {
+        if !branch_modelled(m, n, l) || (br.angle_min.is_none() && br.angle_max.is_none()) {
+            continue;
+        }
+        for t in 0..m.snapshots {
+            let diff = || {
+                let mut e = Expression::with_capacity(2);
+                e.add_mul(1.0, m.angle[br.bus0][t].var);
+                e.add_mul(-1.0, m.angle[br.bus1][t].var);
+                e
+            };
+            let lo = br.angle_min.map(|a| m.lp.row_ge(diff(), a));
+            let hi = br.angle_max.map(|a| m.lp.row_le(diff(), a));
+            m.angle_rows[l].push((lo.unwrap_or(usize::MAX), hi.unwrap_or(usize::MAX)));
+        }
+    }
+}
+
+/// The points `(MW, currency/h)` of a generator's piecewise-linear cost in snapshot t: given
+/// (MATPOWER model 1) or `segments` chords of a quadratic between its output bounds.
+fn cost_points(n: &Network, g: usize, t: usize, segments: usize) -> Vec<(f64, f64)> {
+    let gen = &n.generators[g];
+    match &gen.cost {
+        CostCurve::PiecewiseLinear(points) => points.clone(),
+        CostCurve::Polynomial {
+            marginal_cost,
+            marginal_cost_quadratic: q,
+            constant,
+        } => {
+            let f = |p: f64| q * p * p + marginal_cost.at(t) * p + constant;
+            let lo = gen.p_nom * gen.p_min_pu.at(t);
+            let hi = gen.p_nom * gen.p_max_pu.at(t);
+            if hi - lo <= 0.0 {
+                // Output is fixed: the tangent at that point is exact there.
+                let slope = 2.0 * q * lo + marginal_cost.at(t);
+                return vec![(lo, f(lo)), (lo + 1.0, f(lo) + slope)];
+            }
+            (0..=segments)
+                .map(|i| {
+                    let p = lo + (hi - lo) * i as f64 / segments as f64;
+                    (p, f(p))
+                })
+                .collect()
+        }
+    }
+}
+
+/// Piecewise-linear cost as the epigraph of its segments (MATPOWER's constrained cost
+/// variables): `c[g,t] >= f_k + m_k * (p[g,t] - x_k)` for each segment k with slope `m_k`.
+pub fn constraint_generator_cost(m: &mut Model, n: &Network, o: &FormulationOptions) {
+    let segments = o.pwl_segments.unwrap_or(1).max(1);
+    for g in 0..n.generators.len() {
+        if m.gen_cost[g].is_empty() {
+            continue;
+        }
+        for t in 0..m.snapshots {
+            let points = cost_points(n, g, t, segments);
+            for w in points.windows(2) {
+                let ((x0, f0), (x1, f1)) = (w[0], w[1]);
+                let slope = (f1 - f0) / (x1 - x0);
+                let mut e = Expression::with_capacity(2);
+                e.add_mul(1.0, m.gen_cost[g][t].var);
+                e.add_mul(-slope, m.gen_p[g][t].var);
+                m.lp.row_ge(e, f0 - slope * x0);
+            }
+        }
+    }
+}
+
+/// State of charge of each storage unit (hours per snapshot `h_t`):
+///
+/// ```text
+/// soc[t] = (1 - standing_loss)^h_t * soc[t-1]
+///        + h_t * (efficiency_store * p_store[t] - p_dispatch[t] / efficiency_dispatch
+///                 + inflow[t] - spill[t])
+/// ```
+///
+/// with `soc[-1] = soc[T-1]` when cyclic and `state_of_charge_initial` otherwise. The row is
+/// written with the inflow on the right, so its dual is the value of one more MWh stored
+/// (negative when water is worth something).
+pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
+    let nt = m.snapshots;
+    for (s, su) in n.storage_units.iter().enumerate() {
+        if m.su_soc[s].is_empty() {
+            continue;
+        }
+        for t in 0..nt {
+            let h = n.snapshots.stores[t];
+            let keep = (1.0 - su.standing_loss).powf(h);
+            let mut e = Expression::with_capacity(5);
+            let mut rhs = h * su.inflow.at(t);
+            e.add_mul(1.0, m.su_soc[s][t].var);
+            if t > 0 {
+                e.add_mul(-keep, m.su_soc[s][t - 1].var);
+            } else if su.cyclic_state_of_charge {
+                e.add_mul(-keep, m.su_soc[s][nt - 1].var);
+            } else {
+                rhs += keep * su.state_of_charge_initial;
+            }
+            e.add_mul(-h * su.efficiency_store, m.su_store[s][t].var);
+            e.add_mul(h / su.efficiency_dispatch, m.su_dispatch[s][t].var);
+            if let Some(spill) = m.su_spill[s][t] {
+                e.add_mul(h, spill.var);
+            }
+            let row = m.lp.row_eq(e, rhs);
+            m.su_rows[s].push(row);
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! The network: buses grouped into zones, AC branches and controllable links as edges of a
+//! graph, and the generators, loads and storage units attached to buses.
+//!
+//! Units throughout: power in MW, energy in MWh, reactance in per unit on a 1 MVA base
+//! (so that a flow in MW is `angle difference [rad] / x`), money in the network's currency
+//! (a PyPSA folder's `marginal_cost` unit; $ for MATPOWER cases).
+//!
+//! Elements are never removed: each has an `in_service` flag, so switching an interconnector
+//! out and back in keeps every index (and the graph's edge indices) stable.
+
+mod edit;
+mod series;
+
+use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
+use std::collections::HashMap;
+use std::fmt;
+
+pub use edit::Edit;
+pub use series::Series;
+
+/// Where an element was read from, so messages can point at it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    /// File name (for a PyPSA folder, relative to the folder).
+    pub file: String,
+    /// 1-based line in that file (0 when unknown, e.g. for elements added by an edit).
+    pub line: usize,
+}
+
+impl Origin {
+    pub fn new(file: impl Into<String>, line: usize) -> Self {
+        Origin {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{} line {}", self.file, self.line)
+        } else {
+            write!(f, "{}", self.file)
+        }
+    }
+}
+
+/// A bus: a node of the graph.
+#[derive(Debug, Clone)]
+pub struct Bus {
+    pub name: String,
+    /// Zone (bidding zone or operator area) this bus belongs to.
+    pub zone: String,
+    /// Country (ISO 3166 alpha-2 where known; the zone when not given).
+    pub country: String,
+    /// Nominal voltage, kV (sets the per-unit base of PyPSA lines).
+    pub v_nom: f64,
+    /// Coordinates (longitude/x, latitude/y), for maps only.
+    pub x: f64,
+    pub y: f64,
+    pub in_service: bool,
+    pub origin: Origin,
+}
+
+/// Whether an AC branch is a line or a transformer (they share the DC power flow model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BranchKind {
+    Line,
+    Transformer,
+}
+
+/// An AC line or transformer: its flow obeys Kirchhoff's laws in the `dc` model.
+///
+/// Flow `p0` is measured at `bus0`, positive from `bus0` to `bus1`, in MW.
+#[derive(Debug, Clone)]
+pub struct Branch {
+    pub name: String,
+    pub kind: BranchKind,
+    pub bus0: usize,
+    pub bus1: usize,
+    /// Series reactance, per unit on a 1 MVA base (> 0).
+    pub x: f64,
+    /// Series resistance, per unit on a 1 MVA base (only used by the PowerModels convention).
+    pub r: f64,
+    /// Thermal rating, MW (`f64::INFINITY` for unlimited: MATPOWER `rateA = 0`).
+    pub s_max: f64,
+    /// Off-nominal tap ratio (1 for lines).
+    pub tap_ratio: f64,
+    /// Phase shift, degrees (0 for lines).
+    pub phase_shift: f64,
+    /// Angle-difference limits `theta0 - theta1`, radians; `None` where unlimited.
+    pub angle_min: Option<f64>,
+    pub angle_max: Option<f64>,
+    pub in_service: bool,
+    pub edge: EdgeIndex,
+    pub origin: Origin,
+}
+
+impl Branch {
+    /// `line` or `transformer`, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            BranchKind::Line => "line",
+            BranchKind::Transformer => "transformer",
+        }
+    }
+}
+
+/// Elements taken out of service together (a study's cut, a contingency), by index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outage {
+    pub branches: Vec<usize>,
+    pub links: Vec<usize>,
+}
+
+/// A controllable link (HVDC line, NTC corridor): takes `p0` from `bus0` and delivers
+/// `efficiency * p0` to `bus1`.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub name: String,
+    pub bus0: usize,
+    pub bus1: usize,
+    /// Capacity, MW.
+    pub p_nom: f64,
+    /// Per-unit bounds of `p0`: `p_nom * p_min_pu <= p0 <= p_nom * p_max_pu`;
+    /// `p_min_pu = -1` makes the link work both ways.
+    pub p_min_pu: Series,
+    pub p_max_pu: Series,
+    /// Share of `p0` that arrives at `bus1` (1 = lossless).
+    pub efficiency: f64,
+    /// Cost of flow `p0`, currency/MWh.
+    pub marginal_cost: f64,
+    pub in_service: bool,
+    pub edge: EdgeIndex,
+    pub origin: Origin,
+}
+
+/// The cost of a generator's output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CostCurve {
+    /// `marginal_cost * p + marginal_cost_quadratic * p^2 + constant`, per hour.
+    Polynomial {
+        /// currency/MWh (may vary by snapshot).
+        marginal_cost: Series,
+        /// currency/MW^2h; not linear: needs `--pwl-segments` to be solved.
+        marginal_cost_quadratic: f64,
+        /// currency/h while the generator is in service (MATPOWER's c0).
+        constant: f64,
+    },
+    /// Convex piecewise-linear cost through points `(MW, currency/h)` (MATPOWER gencost model 1).
+    PiecewiseLinear(Vec<(f64, f64)>),
+}
+
+impl CostCurve {
+    pub fn linear(marginal_cost: f64) -> Self {
+        CostCurve::Polynomial {
+            marginal_cost: Series::Static(marginal_cost),
+            marginal_cost_quadratic: 0.0,
+            constant: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Generator {
+    pub name: String,
+    pub bus: usize,
+    pub carrier: String,
+    /// Capacity, MW.
+    pub p_nom: f64,
+    /// Per-unit bounds of output: `p_nom * p_min_pu[t] <= p[t] <= p_nom * p_max_pu[t]`.
+    pub p_min_pu: Series,
+    pub p_max_pu: Series,
+    pub cost: CostCurve,
+    /// Electrical output per unit of fuel (thermal), used with the carrier's CO2 intensity.
+    pub efficiency: f64,
+    pub in_service: bool,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub name: String,
+    pub bus: usize,
+    /// Demand, MW (negative values inject).
+    pub p_set: Series,
+    pub in_service: bool,
+    pub origin: Origin,
+}
+
+/// A storage unit (battery, pumped hydro, or a hydro reservoir with inflow and spill).
+#[derive(Debug, Clone)]
+pub struct StorageUnit {
+    pub name: String,
+    pub bus: usize,
+    pub carrier: String,
+    /// Power capacity, MW.
+    pub p_nom: f64,
+    /// `p_min_pu = -1` allows charging at full power; 0 means no pumping.
+    pub p_min_pu: f64,
+    pub p_max_pu: f64,
+    /// Energy capacity = `p_nom * max_hours`, MWh.
+    pub max_hours: f64,
+    pub efficiency_store: f64,
+    pub efficiency_dispatch: f64,
+    /// Share of the state of charge lost per hour.
+    pub standing_loss: f64,
+    /// Natural inflow, MW (spillable).
+    pub inflow: Series,
+    /// State of charge before the first snapshot, MWh (ignored when cyclic).
+    pub state_of_charge_initial: f64,
+    /// The state of charge after the last snapshot equals the one before the first.
+    pub cyclic_state_of_charge: bool,
+    /// Cost of dispatch, currency/MWh.
+    pub marginal_cost: f64,
+    /// Cost of spilled inflow, currency/MWh.
+    pub spill_cost: f64,
+    pub in_service: bool,
+    pub origin: Origin,
+}
+
+/// An energy carrier (fuel), with its CO2 intensity.
+#[derive(Debug, Clone)]
+pub struct Carrier {
+    pub name: String,
+    /// t CO2 per MWh of primary energy (PyPSA's `co2_emissions`).
+    pub co2_emissions: f64,
+}
+
+/// Snapshots (the horizon) with their weights.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshots {
+    pub names: Vec<String>,
+    /// Weight of each snapshot in the objective (hours it stands for).
+    pub objective: Vec<f64>,
+    /// Hours per snapshot in the storage balance.
+    pub stores: Vec<f64>,
+}
+
+impl Snapshots {
+    /// `n` hourly snapshots named `0..n` with weight 1.
+    pub fn hourly(n: usize) -> Self {
+        Snapshots {
+            names: (0..n).map(|t| t.to_string()).collect(),
+            objective: vec![1.0; n],
+            stores: vec![1.0; n],
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Which file format a network was read from (some checks differ: MATPOWER allows
+/// negative branch reactance for series compensation, PyPSA lines do not).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceFormat {
+    #[default]
+    Built,
+    PyPsa,
+    Matpower,
+}
+
+/// Whether `name` designates the element named `element`: the same name, or `element` is
+/// `name:<suffix>` (the CAREC network's `<id>:rev` reverse link of interconnector `<id>`).
+pub fn designates(name: &str, element: &str) -> bool {
+    element == name
+        || element
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with(':'))
+}
+
+/// What an edge of the graph is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdgeRef {
+    Branch(usize),
+    Link(usize),
+}
+
+/// A whole network. Build it with the `add_*` methods, which keep the graph in step.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    pub name: String,
+    pub format: SourceFormat,
+    pub snapshots: Snapshots,
+    pub buses: Vec<Bus>,
+    pub branches: Vec<Branch>,
+    pub links: Vec<Link>,
+    pub generators: Vec<Generator>,
+    pub loads: Vec<Load>,
+    pub storage_units: Vec<StorageUnit>,
+    pub carriers: Vec<Carrier>,
+    /// Nodes are buses (weight: bus index); edges are branches and links.
+    graph: UnGraph<usize, EdgeRef>,
+    bus_index: HashMap<String, usize>,
+}
+
+impl Network {
+    pub fn new(name: impl Into<String>, snapshots: Snapshots) -> Self {
+        Network {
+            name: name.into(),
+            snapshots,
+            ..Default::default()
+        }
+    }
+
+    /// The graph: node `i` is bus `i`; each edge names the branch or link it stands for.
+    pub fn graph(&self) -> &UnGraph<usize, EdgeRef> {
+        &self.graph
+    }
+
+    pub fn bus_id(&self, name: &str) -> Option<usize> {
+        self.bus_index.get(name).copied()
+    }
+
+    /// Add a bus; returns its index, or `None` when the name is taken.
+    pub fn add_bus(&mut self, bus: Bus) -> Option<usize> {
+        if self.bus_index.contains_key(&bus.name) {
+            return None;
+        }
+        let id = self.buses.len();
+        let node = self.graph.add_node(id);
+        debug_assert_eq!(node.index(), id);
+        self.bus_index.insert(bus.name.clone(), id);
+        self.buses.push(bus);
+        Some(id)
+    }
+
+    /// Add an AC line or transformer (its `edge` field is set here).
+    pub fn add_branch(&mut self, mut branch: Branch) -> usize {
+        let id = self.branches.len();
+        branch.edge = self.graph.add_edge(
+            NodeIndex::new(branch.bus0),
+            NodeIndex::new(branch.bus1),
+            EdgeRef::Branch(id),
+        );
+        self.branches.push(branch);
+        id
+    }
+
+    /// Add a link (its `edge` field is set here).
+    pub fn add_link(&mut self, mut link: Link) -> usize {
+        let id = self.links.len();
+        link.edge = self.graph.add_edge(
+            NodeIndex::new(link.bus0),
+            NodeIndex::new(link.bus1),
+            EdgeRef::Link(id),
+        );
+        self.links.push(link);
+        id
+    }
+
+    pub fn carrier(&self, name: &str) -> Option<&Carrier> {
+        self.carriers.iter().find(|c| c.name == name)
+    }
+
+    /// Zones in order of first appearance among the buses.
+    pub fn zones(&self) -> Vec<String> {
+        let mut seen = Vec::<String>::new();
+        for b in &self.buses {
+            if !seen.contains(&b.zone) {
+                seen.push(b.zone.clone());
+            }
+        }
+        seen
+    }
+
+    /// Total demand at each bus in snapshot `t`, MW (in-service loads only).
+    pub fn bus_load(&self, t: usize) -> Vec<f64> {
+        let mut load = vec![0.0; self.buses.len()];
+        for l in self.loads.iter().filter(|l| l.in_service) {
+            load[l.bus] += l.p_set.at(t);
+        }
+        load
+    }
+
+    /// Keep only the snapshots in `range` (positions, half-open). Storage units that are not
+    /// cyclic start the window from their `state_of_charge_initial`.
+    pub fn restrict_snapshots(&mut self, range: std::ops::Range<usize>) {
+        let s = &mut self.snapshots;
+        s.names = s.names[range.clone()].to_vec();
+        s.objective = s.objective[range.clone()].to_vec();
+        s.stores = s.stores[range.clone()].to_vec();
+        for l in &mut self.links {
+            l.p_min_pu.restrict(range.clone());
+            l.p_max_pu.restrict(range.clone());
+        }
+        for g in &mut self.generators {
+            g.p_min_pu.restrict(range.clone());
+            g.p_max_pu.restrict(range.clone());
+            if let CostCurve::Polynomial { marginal_cost, .. } = &mut g.cost {
+                marginal_cost.restrict(range.clone());
+            }
+        }
+        for l in &mut self.loads {
+            l.p_set.restrict(range.clone());
+        }
+        for s in &mut self.storage_units {
+            s.inflow.restrict(range.clone());
+        }
+    }
+
+    /// This network with the elements of `outage` out of service.
+    pub fn without(&self, outage: &Outage) -> Network {
+        let mut rest = self.clone();
+        for &l in &outage.branches {
+            rest.branches[l].in_service = false;
+        }
+        for &k in &outage.links {
+            rest.links[k].in_service = false;
+        }
+        rest
+    }
+
+    /// Whether branch `l` joins buses of two countries.
+    pub fn branch_crosses_border(&self, l: usize) -> bool {
+        let b = &self.branches[l];
+        self.buses[b.bus0].country != self.buses[b.bus1].country
+    }
+
+    /// Whether link `k` joins buses of two countries.
+    pub fn link_crosses_border(&self, k: usize) -> bool {
+        let l = &self.links[k];
+        self.buses[l.bus0].country != self.buses[l.bus1].country
+    }
+
+    /// Switch a branch, link, generator, load or storage unit in or out of service by name.
+    /// Returns false when no element has that name.
+    pub fn set_in_service(&mut self, name: &str, in_service: bool) -> bool {
+        self.switch(|e| e == name, in_service)
+    }
+
+    /// Switch every element that `name` designates (see [`designates`]): an interconnector
+    /// id switches both of its one-way links. Returns false when there is none.
+    pub fn set_in_service_group(&mut self, name: &str, in_service: bool) -> bool {
+        self.switch(|e| designates(name, e), in_service)
+    }
+
+    fn switch(&mut self, pick: impl Fn(&str) -> bool, in_service: bool) -> bool {
+        let mut found = false;
+        macro_rules! switch {
+            ($v:expr) => {
+                for e in $v.iter_mut().filter(|e| pick(&e.name)) {
+                    e.in_service = in_service;
+                    found = true;
+                }
+            };
+        }
+        switch!(self.branches);
+        switch!(self.links);
+        switch!(self.generators);
+        switch!(self.loads);
+        switch!(self.storage_units);
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bus(name: &str) -> Bus {
+        Bus {
+            name: name.into(),
+            zone: "Z".into(),
+            country: "Z".into(),
+            v_nom: 1.0,
+            x: 0.0,
+            y: 0.0,
+            in_service: true,
+            origin: Origin::default(),
+        }
+    }
+
+    fn line(name: &str, b0: usize, b1: usize) -> Branch {
+        Branch {
+            name: name.into(),
+            kind: BranchKind::Line,
+            bus0: b0,
+            bus1: b1,
+            x: 0.1,
+            r: 0.0,
+            s_max: 100.0,
+            tap_ratio: 1.0,
+            phase_shift: 0.0,
+            angle_min: None,
+            angle_max: None,
+            in_service: true,
+            edge: EdgeIndex::new(0),
+            origin: Origin::default(),
+        }
+    }
+
+    #[test]
+    fn switching_a_line_out_splits_the_synchronous_area_and_keeps_indices() {
+        let mut n = Network::new("t", Snapshots::hourly(1));
+        for b in ["a", "b", "c"] {
+            n.add_bus(bus(b)).unwrap();
+        }
+        n.add_branch(line("ab", 0, 1));
+        n.add_branch(line("bc", 1, 2));
+        assert_eq!(crate::topology::synchronous_areas(&n).len(), 1);
+        assert!(n.set_in_service("bc", false));
+        assert_eq!(
+            crate::topology::synchronous_areas(&n),
+            vec![vec![0, 1], vec![2]]
+        );
+        assert_eq!(n.graph()[n.branches[1].edge], EdgeRef::Branch(1));
+        assert!(n.set_in_service("bc", true));
+        assert_eq!(crate::topology::synchronous_areas(&n).len(), 1);
+        assert!(!n.set_in_service("nope", true));
+    }
+
+    #[test]
+    fn duplicate_bus_names_are_refused() {
+        let mut n = Network::new("t", Snapshots::hourly(1));
+        assert_eq!(n.add_bus(bus("a")), Some(0));
+        assert_eq!(n.add_bus(bus("a")), None);
+    }
+}

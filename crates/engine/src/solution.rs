@@ -1,0 +1,326 @@
+//! Results of a solve, read back from HiGHS by the column and row indices the formulation
+//! recorded.
+//!
+//! Units and signs:
+//! - prices: currency/MWh, the balance dual divided by the snapshot's objective weight;
+//!   positive when more load would raise the cost.
+//! - branch and link flows `p0`: MW at bus0, positive from bus0 to bus1; link `p1` is the
+//!   power delivered at bus1 (`efficiency * p0`).
+//! - shadow prices of branches and links: currency/MWh, ≥ 0, nonzero only where a rating
+//!   binds: the cost saved per MW of extra capacity (the reduced cost of the flow at its
+//!   bound, divided by the snapshot weight).
+//! - storage water value: currency/MWh stored, ≥ 0 in normal operation (minus the dual of
+//!   the state-of-charge balance).
+
+use crate::formulation::{Family, Model};
+use crate::network::Network;
+use serde::Serialize;
+
+/// Carrier name of generators that stand for load shedding (PyPSA practice).
+pub const LOAD_SHEDDING: &str = "load_shedding";
+
+/// How a solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Optimal,
+    Infeasible,
+    Unbounded,
+    /// The time limit was reached; values are the best feasible point found, if any.
+    TimeLimit,
+    /// Stopped on request (a cancelled call); no values.
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Optimal => "optimal",
+            Status::Infeasible => "infeasible",
+            Status::Unbounded => "unbounded",
+            Status::TimeLimit => "time_limit",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Seconds spent in each phase.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    pub read_s: f64,
+    pub build_s: f64,
+    pub solve_s: f64,
+    pub extract_s: f64,
+}
+
+/// Values per element and snapshot: `[element][t]`.
+pub type Table = Vec<Vec<f64>>;
+
+/// The solved dispatch.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    /// Objective, currency (including constant cost terms).
+    pub objective: f64,
+    /// Price at each bus, currency/MWh (NaN for buses out of service).
+    pub bus_price: Table,
+    /// Load shed at each bus, MW.
+    pub bus_shed: Table,
+    pub gen_p: Table,
+    /// Available output not used, MW (`p_nom * p_max_pu[t] - p`), for generators with a
+    /// time-varying availability (wind, solar, run-of-river).
+    pub gen_curtailment: Table,
+    pub branch_p0: Table,
+    pub branch_mu: Table,
+    pub link_p0: Table,
+    pub link_p1: Table,
+    pub link_mu: Table,
+    /// Storage net output `p_dispatch - p_store`, MW.
+    pub su_p: Table,
+    pub su_dispatch: Table,
+    pub su_store: Table,
+    pub su_soc: Table,
+    pub su_spill: Table,
+    pub su_water_value: Table,
+    /// CO2 emitted over the horizon (weighted by snapshot weights), t.
+    pub co2_t: f64,
+    /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
+    /// output of generators with carrier `load_shedding`.
+    pub shed_mwh: f64,
+}
+
+impl Results {
+    /// The results of snapshots `range` only (positions within the solved horizon); the
+    /// objective and totals are those of the whole solve.
+    pub fn restrict(&self, range: std::ops::Range<usize>) -> Results {
+        let cut = |t: &Table| -> Table { t.iter().map(|v| v[range.clone()].to_vec()).collect() };
+        Results {
+            objective: self.objective,
+            bus_price: cut(&self.bus_price),
+            bus_shed: cut(&self.bus_shed),
+            gen_p: cut(&self.gen_p),
+            gen_curtailment: cut(&self.gen_curtailment),
+            branch_p0: cut(&self.branch_p0),
+            branch_mu: cut(&self.branch_mu),
+            link_p0: cut(&self.link_p0),
+            link_p1: cut(&self.link_p1),
+            link_mu: cut(&self.link_mu),
+            su_p: cut(&self.su_p),
+            su_dispatch: cut(&self.su_dispatch),
+            su_store: cut(&self.su_store),
+            su_soc: cut(&self.su_soc),
+            su_spill: cut(&self.su_spill),
+            su_water_value: cut(&self.su_water_value),
+            co2_t: self.co2_t,
+            shed_mwh: self.shed_mwh,
+        }
+    }
+}
+
+/// Read every quantity of `m` from HiGHS' solution.
+pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> Results {
+    let read = Reader {
+        x: sol.columns(),
+        dual_col: sol.dual_columns(),
+        dual_row: sol.dual_rows(),
+        w: &n.snapshots.objective,
+        nt: m.snapshots,
+    };
+    let x = read.x;
+    let objective = x.iter().zip(costs).map(|(v, c)| v * c).sum::<f64>() + m.lp.constant;
+    let gen_p = read.values(&m.gen_p, n.generators.len());
+    let link_p0 = read.values(&m.link_p0, n.links.len());
+    let link_p1 = link_p0
+        .iter()
+        .zip(&n.links)
+        .map(|(p0, l)| p0.iter().map(|p| p * l.efficiency).collect())
+        .collect();
+    let su_dispatch = read.values(&m.su_dispatch, n.storage_units.len());
+    let su_store = read.values(&m.su_store, n.storage_units.len());
+    let su_p = su_dispatch
+        .iter()
+        .zip(&su_store)
+        .map(|(d, s)| d.iter().zip(s).map(|(d, s)| d - s).collect())
+        .collect();
+    let bus_shed = read.values(&m.shed, n.buses.len());
+    Results {
+        objective,
+        bus_price: read.bus_prices(n, m),
+        shed_mwh: read.shed_mwh(n, &bus_shed, &gen_p),
+        co2_t: read.co2_t(m, &gen_p),
+        bus_shed,
+        gen_curtailment: read.curtailment(n, m, &gen_p),
+        gen_p,
+        branch_p0: read.values(&m.branch_p0, n.branches.len()),
+        branch_mu: read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+        link_p0,
+        link_p1,
+        link_mu: read.shadow(&m.link_p0, &|k, t| {
+            n.links[k].p_nom * n.links[k].p_min_pu.at(t)
+        }),
+        su_p,
+        su_dispatch,
+        su_store,
+        su_soc: read.values(&m.su_soc, n.storage_units.len()),
+        su_spill: read.spill(m),
+        su_water_value: read.water_values(m),
+    }
+}
+
+/// HiGHS' solution and the snapshot weights, read by the formulation's indices.
+struct Reader<'a> {
+    /// Column values.
+    x: &'a [f64],
+    dual_col: &'a [f64],
+    dual_row: &'a [f64],
+    /// Objective weight of each snapshot, h.
+    w: &'a [f64],
+    nt: usize,
+}
+
+impl Reader<'_> {
+    /// The values of a family of columns, `[element][t]`; zeros for an element without
+    /// columns.
+    fn values(&self, fam: &Family, len: usize) -> Table {
+        fam.iter()
+            .take(len)
+            .map(|cols| {
+                if cols.is_empty() {
+                    vec![0.0; self.nt]
+                } else {
+                    cols.iter().map(|c| self.x[c.index]).collect()
+                }
+            })
+            .collect()
+    }
+
+    /// Shadow prices of the ratings of a family of flows, currency/MWh. The shadow price of
+    /// a rating is the reduced cost of the flow at that bound: negative at the upper limit,
+    /// positive at a (reverse) lower limit. A one-way link idle at zero is not at a
+    /// capacity limit and has no shadow price.
+    fn shadow(&self, fam: &Family, lower_limit: &dyn Fn(usize, usize) -> f64) -> Table {
+        fam.iter()
+            .enumerate()
+            .map(|(e, cols)| {
+                if cols.is_empty() {
+                    return vec![0.0; self.nt];
+                }
+                cols.iter()
+                    .enumerate()
+                    .map(|(t, c)| {
+                        let d = self.dual_col[c.index];
+                        let mu = if d < 0.0 || lower_limit(e, t) < 0.0 {
+                            d.abs()
+                        } else {
+                            0.0
+                        };
+                        positive_zero(mu / self.w[t])
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Price at each bus, currency/MWh: its balance node's dual over the snapshot weight;
+    /// NaN at a bus out of service.
+    fn bus_prices(&self, n: &Network, m: &Model) -> Table {
+        (0..n.buses.len())
+            .map(|b| {
+                let node = m.balance_node[b];
+                (0..self.nt)
+                    .map(|t| {
+                        if n.buses[b].in_service {
+                            positive_zero(self.dual_row[m.balance_rows[node][t]] / self.w[t])
+                        } else {
+                            f64::NAN
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Available output not used, MW, for generators with an hourly availability.
+    fn curtailment(&self, n: &Network, m: &Model, gen_p: &Table) -> Table {
+        n.generators
+            .iter()
+            .zip(gen_p)
+            .zip(&m.gen_p)
+            .map(|((g, p), cols)| {
+                (0..self.nt)
+                    .map(|t| {
+                        if g.p_max_pu.is_hourly() && !cols.is_empty() {
+                            (g.p_nom * g.p_max_pu.at(t) - p[t]).max(0.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Spilled inflow of each storage unit, MW (0 where it has no spill column).
+    fn spill(&self, m: &Model) -> Table {
+        m.su_spill
+            .iter()
+            .map(|cols| {
+                (0..self.nt)
+                    .map(|t| {
+                        cols.get(t)
+                            .copied()
+                            .flatten()
+                            .map_or(0.0, |c| self.x[c.index])
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Water value of each storage unit, currency/MWh stored: minus the dual of its
+    /// state-of-charge balance.
+    fn water_values(&self, m: &Model) -> Table {
+        m.su_rows
+            .iter()
+            .map(|rows| {
+                if rows.is_empty() {
+                    vec![0.0; self.nt]
+                } else {
+                    rows.iter()
+                        .map(|&r| positive_zero(-self.dual_row[r]))
+                        .collect()
+                }
+            })
+            .collect()
+    }
+
+    /// Energy not served, MWh: load shed by the engine (--voll) plus generators of carrier
+    /// `load_shedding`, the way PyPSA networks usually model it.
+    fn shed_mwh(&self, n: &Network, bus_shed: &Table, gen_p: &Table) -> f64 {
+        let weighted = |s: &Vec<f64>| s.iter().zip(self.w).map(|(v, w)| v * w).sum::<f64>();
+        bus_shed.iter().map(weighted).sum::<f64>()
+            + n.generators
+                .iter()
+                .zip(gen_p)
+                .filter(|(g, _)| g.carrier == LOAD_SHEDDING)
+                .map(|(_, p)| weighted(p))
+                .sum::<f64>()
+    }
+
+    /// CO2 emitted, t.
+    fn co2_t(&self, m: &Model, gen_p: &Table) -> f64 {
+        gen_p
+            .iter()
+            .zip(&m.gen_co2)
+            .map(|(p, e)| e * p.iter().zip(self.w).map(|(v, w)| v * w).sum::<f64>())
+            .sum()
+    }
+}
+
+/// Turn `-0.0` into `0.0` so it prints as `0`.
+fn positive_zero(v: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else {
+        v
+    }
+}

@@ -1,0 +1,176 @@
+//! The solve path as one library call: validate, build, solve, extract, with timings; and
+//! for an infeasible problem, a diagnosis (where load must be shed, which limits bind).
+//!
+//! Everything here is synchronous and owns its data, so a server can run it on a blocking
+//! thread. Warm re-solves of an outage or another network in the same HiGHS instance are in
+//! [`warm`], the diagnosis of an infeasible problem in [`diagnosis`].
+
+mod diagnosis;
+mod warm;
+
+use diagnosis::diagnose_with;
+pub use diagnosis::{diagnose, Diagnosis};
+pub use warm::{solve_cases, Cases};
+
+use crate::error::{Error, Findings};
+use crate::formulation::{self, FormulationOptions, Lp, Model};
+use crate::network::Network;
+use crate::solution::{Results, Status, Timings};
+use crate::solver::{self, Control};
+use crate::validate::{self, CheckOptions};
+use serde::Serialize;
+use std::ops::Range;
+
+/// Everything a solve needs besides the network.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SolveOptions {
+    pub formulation: FormulationOptions,
+    /// Stop HiGHS after this many seconds.
+    pub time_limit: Option<f64>,
+    /// HiGHS options by name, e.g. `("solver", "ipm")`, `("threads", "2")`; values are
+    /// parsed as bool, integer, number or text, in that order.
+    pub highs_options: Vec<(String, String)>,
+}
+
+/// Size of the LP handed to HiGHS.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct LpSize {
+    pub columns: usize,
+    pub rows: usize,
+}
+
+/// What a solve returns.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub status: Status,
+    /// Present when optimal, and at a time limit when a feasible point was found.
+    pub results: Option<Results>,
+    pub diagnosis: Option<Diagnosis>,
+    pub timings: Timings,
+    pub size: LpSize,
+    /// Warnings from validation (errors stop the solve before this is made).
+    pub warnings: Findings,
+}
+
+impl Outcome {
+    /// A solve stopped by its control before HiGHS ran.
+    fn cancelled(timings: Timings, size: LpSize, warnings: Findings) -> Outcome {
+        Outcome {
+            status: Status::Cancelled,
+            results: None,
+            diagnosis: None,
+            timings,
+            size,
+            warnings,
+        }
+    }
+}
+
+/// Keep only snapshots `range` (positions, half-open) of `n`.
+pub fn select_snapshots(n: &mut Network, range: Range<usize>) -> Result<(), Error> {
+    let len = n.snapshots.len();
+    if range.start >= range.end || range.end > len {
+        return Err(Error::option(
+            "--snapshots",
+            format!(
+                "{}..{} is not a non-empty range within the network's {len} snapshots (0..{len})",
+                range.start, range.end
+            ),
+        ));
+    }
+    n.restrict_snapshots(range);
+    Ok(())
+}
+
+/// Check options against the network before building.
+fn check_options(o: &FormulationOptions) -> Result<(), Error> {
+    if o.angle_limits && o.model != formulation::NetworkModel::Dc {
+        return Err(Error::option(
+            "--angle-limits",
+            "angle-difference limits apply to the dc model only",
+        ));
+    }
+    if let Some(v) = o.voll {
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(Error::option(
+                "--voll",
+                format!("{v}: must be a positive number"),
+            ));
+        }
+    }
+    if !o.co2_price.is_finite() || o.co2_price < 0.0 {
+        return Err(Error::option(
+            "--co2-price",
+            format!("{}: must be a non-negative number", o.co2_price),
+        ));
+    }
+    if o.pwl_segments == Some(0) {
+        return Err(Error::option("--pwl-segments", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// Validate `n` (errors stop here with every finding), then build, solve and extract.
+pub fn solve(n: &Network, opts: &SolveOptions) -> Result<Outcome, Error> {
+    solve_with(n, opts, &Control::default())
+}
+
+/// [`solve`], reporting progress to `control` and stopping when it is cancelled (the outcome
+/// then has status `cancelled` and no results).
+pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result<Outcome, Error> {
+    Ok(solve_cases(n, opts, control, None, None)?.main)
+}
+
+/// Check the options and validate `n`: its errors stop here, its warnings are returned.
+fn validated(n: &Network, opts: &SolveOptions) -> Result<Findings, Error> {
+    check_options(&opts.formulation)?;
+    let mut findings = Findings::default();
+    validate::check(
+        n,
+        &CheckOptions {
+            pwl_segments: opts.formulation.pwl_segments,
+            voll: opts.formulation.voll,
+        },
+        &mut findings,
+    );
+    if findings.has_errors() {
+        return Err(Error::Invalid(findings));
+    }
+    Ok(Findings(findings.warnings().cloned().collect()))
+}
+
+/// The HiGHS options of a solve: gridtrade's choice for this LP, then the user's (which
+/// win, being set last).
+///
+/// Presolve is off for an LP without Kirchhoff rows (transport, copperplate, a network of
+/// links): its rows are only balances and storage, presolve finds little but columns fixed
+/// at 0, and it doubles HiGHS' memory. On the CAREC year it took 5 s to remove 17 % of the
+/// columns; without it HiGHS solved in 124 s instead of 132 s and at 1.23 GB instead of
+/// 2.09 GB (a month 1.8 s against 2.3 s; a quarter the same time, 25 % less memory). With
+/// Kirchhoff rows presolve stays on: case2869 takes 0.71 s without it against 0.20 s, the
+/// 200-bus week 25.5 s against 23.3 s (`benches/README.md`).
+fn highs_options(model: &Model, user: &[(String, String)]) -> Vec<(String, String)> {
+    let mut options = Vec::with_capacity(user.len() + 1);
+    if model.kirchhoff_rows == 0 {
+        options.push(("presolve".to_string(), "off".to_string()));
+    }
+    options.extend(user.iter().cloned());
+    options
+}
+
+/// Move the LP out of `model` into a HiGHS instance. `model` keeps its index maps and the
+/// objective's constant; the objective coefficients are returned (extraction needs them).
+fn hand_over(model: &mut Model, control: &Control) -> Result<(solver::Instance, Vec<f64>), Error> {
+    let lp = take_lp(model);
+    let costs = lp.costs().to_vec();
+    let mut highs = solver::Instance::new(control)?;
+    lp.pass_to(highs.model())?;
+    Ok((highs, costs))
+}
+
+/// Move the LP out of `model`, which keeps its index maps and the objective's constant.
+fn take_lp(model: &mut Model) -> Lp {
+    let lp = std::mem::take(&mut model.lp);
+    model.lp.constant = lp.constant;
+    lp
+}

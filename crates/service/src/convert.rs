@@ -1,0 +1,449 @@
+//! Conversions between proto messages and domain types (nothing else happens here).
+
+use super::proto;
+use gridtrade_engine::formulation::{DcConvention, FormulationOptions, Kvl, NetworkModel};
+use gridtrade_engine::network::{BranchKind, Network};
+use gridtrade_engine::solution::Status as SolveStatus;
+use gridtrade_engine::solve::Outcome;
+use tonic::Status;
+
+/// Summary of network `n`, held by the server under `name`.
+pub fn summary(name: &str, n: &Network, version: u64) -> proto::NetworkSummary {
+    let count = |k| n.branches.iter().filter(|b| b.kind == k).count() as u32;
+    proto::NetworkSummary {
+        name: name.to_string(),
+        version,
+        snapshots: n.snapshots.len() as u32,
+        first_snapshot: n.snapshots.names.first().cloned().unwrap_or_default(),
+        last_snapshot: n.snapshots.names.last().cloned().unwrap_or_default(),
+        buses: n.buses.len() as u32,
+        zones: n.zones(),
+        lines: count(BranchKind::Line),
+        transformers: count(BranchKind::Transformer),
+        links: n.links.len() as u32,
+        generators: n.generators.len() as u32,
+        loads: n.loads.len() as u32,
+        storage_units: n.storage_units.len() as u32,
+    }
+}
+
+/// Elements per page of GetNetwork by default, and at most.
+pub const PAGE_SIZE: (usize, usize) = (5000, 50_000);
+
+/// A page of network `n`'s elements (buses, branches and links, generators, storage units,
+/// counted in that order) from position `offset`, at most `size` of them.
+pub fn network(
+    name: &str,
+    n: &Network,
+    version: u64,
+    offset: usize,
+    size: usize,
+) -> proto::GetNetworkResponse {
+    let counts = [
+        n.buses.len(),
+        n.branches.len() + n.links.len(),
+        n.generators.len(),
+        n.storage_units.len(),
+    ];
+    let total: usize = counts.iter().sum();
+    let end = (offset + size).min(total);
+    // The part of list k (starting at position `start` overall) on this page.
+    let mut start = 0;
+    let mut window = [0..0, 0..0, 0..0, 0..0];
+    for (k, &c) in counts.iter().enumerate() {
+        let a = offset.clamp(start, start + c) - start;
+        let b = end.clamp(start, start + c) - start;
+        window[k] = a..b;
+        start += c;
+    }
+    let mut page = full_network(name, n, version);
+    page.buses = page.buses.drain(window[0].clone()).collect();
+    page.branches = page.branches.drain(window[1].clone()).collect();
+    page.generators = page.generators.drain(window[2].clone()).collect();
+    page.storage_units = page.storage_units.drain(window[3].clone()).collect();
+    if end < total {
+        page.next_page_token = format!("{version}:{end}");
+    }
+    page
+}
+
+/// Version and offset of a page token.
+pub fn page_token(token: &str) -> Result<(u64, usize), Status> {
+    token
+        .split_once(':')
+        .and_then(|(v, o)| Some((v.parse().ok()?, o.parse().ok()?)))
+        .ok_or_else(|| Status::invalid_argument(format!("page_token `{token}`: not one we gave")))
+}
+
+fn full_network(name: &str, n: &Network, version: u64) -> proto::GetNetworkResponse {
+    let bus = |i: usize| n.buses[i].name.clone();
+    let mut branches: Vec<proto::Branch> = n
+        .branches
+        .iter()
+        .map(|b| proto::Branch {
+            name: b.name.clone(),
+            kind: match b.kind {
+                BranchKind::Line => proto::BranchKind::Line,
+                BranchKind::Transformer => proto::BranchKind::Transformer,
+            } as i32,
+            bus0: bus(b.bus0),
+            bus1: bus(b.bus1),
+            capacity_mw: b.s_max,
+            efficiency: 1.0,
+            in_service: b.in_service,
+        })
+        .collect();
+    branches.extend(n.links.iter().map(|l| proto::Branch {
+        name: l.name.clone(),
+        kind: proto::BranchKind::Link as i32,
+        bus0: bus(l.bus0),
+        bus1: bus(l.bus1),
+        capacity_mw: l.p_nom,
+        efficiency: l.efficiency,
+        in_service: l.in_service,
+    }));
+    proto::GetNetworkResponse {
+        summary: Some(summary(name, n, version)),
+        buses: n
+            .buses
+            .iter()
+            .map(|b| proto::Bus {
+                name: b.name.clone(),
+                zone: b.zone.clone(),
+                country: b.country.clone(),
+                x: b.x,
+                y: b.y,
+            })
+            .collect(),
+        branches,
+        generators: n
+            .generators
+            .iter()
+            .map(|g| proto::Generator {
+                name: g.name.clone(),
+                bus: bus(g.bus),
+                carrier: g.carrier.clone(),
+                p_nom: g.p_nom,
+                in_service: g.in_service,
+            })
+            .collect(),
+        storage_units: n
+            .storage_units
+            .iter()
+            .map(|s| proto::StorageUnit {
+                name: s.name.clone(),
+                bus: bus(s.bus),
+                carrier: s.carrier.clone(),
+                p_nom: s.p_nom,
+                max_hours: s.max_hours,
+                in_service: s.in_service,
+            })
+            .collect(),
+        next_page_token: String::new(),
+    }
+}
+
+/// The formulation options of a solve request; unknown enum values are INVALID_ARGUMENT.
+pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status> {
+    let model = match proto::NetworkModel::try_from(r.model) {
+        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Dc) => NetworkModel::Dc,
+        Ok(proto::NetworkModel::Transport) => NetworkModel::Transport,
+        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "model: unknown value {}",
+                r.model
+            )))
+        }
+    };
+    let dc_convention = match proto::DcConvention::try_from(r.dc_convention) {
+        Ok(proto::DcConvention::Unspecified | proto::DcConvention::Matpower) => {
+            DcConvention::Matpower
+        }
+        Ok(proto::DcConvention::Powermodels) => DcConvention::Powermodels,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "dc_convention: unknown value {}",
+                r.dc_convention
+            )))
+        }
+    };
+    let kvl = match proto::Kvl::try_from(r.kvl) {
+        Ok(proto::Kvl::Unspecified | proto::Kvl::Cycles) => Kvl::Cycles,
+        Ok(proto::Kvl::Angles) => Kvl::Angles,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "kvl: unknown value {}",
+                r.kvl
+            )))
+        }
+    };
+    if (r.snapshot_start, r.snapshot_end) != (0, 0) && r.snapshot_start >= r.snapshot_end {
+        return Err(Status::invalid_argument(format!(
+            "snapshot_start {} must be below snapshot_end {}",
+            r.snapshot_start, r.snapshot_end
+        )));
+    }
+    Ok(FormulationOptions {
+        model,
+        dc_convention,
+        angle_limits: r.angle_limits,
+        kvl,
+        voll: r.voll,
+        co2_price: r.co2_price,
+        pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
+        slack_penalty: None,
+    })
+}
+
+pub fn solve_response(
+    n: &Network,
+    name: &str,
+    version: u64,
+    o: &Outcome,
+    opts: &gridtrade_engine::solve::SolveOptions,
+    include_series: bool,
+) -> proto::SolveResponse {
+    let r = o.results.as_ref().expect("checked by the caller");
+    let summary = gridtrade_engine::report::summary(n, o, &opts.formulation);
+    let series =
+        |names: Vec<&str>, table: &gridtrade_engine::solution::Table| -> Vec<proto::Series> {
+            names
+                .into_iter()
+                .zip(table)
+                .map(|(name, values)| proto::Series {
+                    name: name.to_string(),
+                    values: values.clone(),
+                })
+                .collect()
+        };
+    let branch_names: Vec<&str> = n
+        .branches
+        .iter()
+        .map(|b| b.name.as_str())
+        .chain(n.links.iter().map(|l| l.name.as_str()))
+        .collect();
+    let flows: gridtrade_engine::solution::Table =
+        r.branch_p0.iter().chain(&r.link_p0).cloned().collect();
+    let mus: gridtrade_engine::solution::Table =
+        r.branch_mu.iter().chain(&r.link_mu).cloned().collect();
+    proto::SolveResponse {
+        network: name.to_string(),
+        version,
+        status: match o.status {
+            SolveStatus::Optimal => proto::SolveStatus::Optimal,
+            _ => proto::SolveStatus::TimeLimit,
+        } as i32,
+        objective: r.objective,
+        timings: Some(proto::Timings {
+            build_s: o.timings.build_s,
+            solve_s: o.timings.solve_s,
+            extract_s: o.timings.extract_s,
+        }),
+        snapshots: n.snapshots.len() as u32,
+        co2_t: r.co2_t,
+        load_shed_mwh: r.shed_mwh,
+        zones: summary
+            .zones
+            .iter()
+            .map(|z| proto::ZonePrice {
+                zone: z.name.clone(),
+                average_price: z.average_price.unwrap_or(f64::NAN),
+                min_price: z.min_price.unwrap_or(f64::NAN),
+                max_price: z.max_price.unwrap_or(f64::NAN),
+            })
+            .collect(),
+        bus_prices: if include_series {
+            series(
+                n.buses.iter().map(|b| b.name.as_str()).collect(),
+                &r.bus_price,
+            )
+        } else {
+            Vec::new()
+        },
+        branch_flows: if include_series {
+            series(branch_names.clone(), &flows)
+        } else {
+            Vec::new()
+        },
+        branch_shadow_prices: if include_series {
+            series(branch_names, &mus)
+        } else {
+            Vec::new()
+        },
+        generator_output: if include_series {
+            series(
+                n.generators.iter().map(|g| g.name.as_str()).collect(),
+                &r.gen_p,
+            )
+        } else {
+            Vec::new()
+        },
+        report_text: gridtrade_engine::report::text(&summary),
+    }
+}
+
+/// The domain edits of an update request; an empty edit is INVALID_ARGUMENT.
+pub fn edits(
+    r: &proto::UpdateNetworkRequest,
+) -> Result<Vec<gridtrade_engine::network::Edit>, Status> {
+    use gridtrade_engine::network::Edit;
+    use proto::edit::Edit as E;
+    r.edits
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match &e.edit {
+            Some(E::SetInService(s)) => Ok(Edit::SetInService {
+                element: s.element.clone(),
+                in_service: s.in_service,
+            }),
+            Some(E::SetAttribute(s)) => Ok(Edit::SetAttribute {
+                element: s.element.clone(),
+                attribute: s.attribute.clone(),
+                value: s.value,
+            }),
+            Some(E::AddLink(a)) => Ok(Edit::AddLink {
+                name: a.name.clone(),
+                bus0: a.bus0.clone(),
+                bus1: a.bus1.clone(),
+                p_nom: a.p_nom,
+                p_min_pu: a.p_min_pu,
+                efficiency: a.efficiency,
+            }),
+            None => Err(Status::invalid_argument(format!("edit {}: empty", i + 1))),
+        })
+        .collect()
+}
+
+/// The study a trade request asks for. Scenario text errors name the request field and line.
+pub fn trade_request(
+    r: &proto::TradeRequest,
+    time_limit: Option<f64>,
+) -> Result<gridtrade_studies::study::TradeRequest, Status> {
+    use gridtrade_studies::scenario::Scenario;
+    use gridtrade_studies::study::{Compare, Labelled, TradeRequest};
+    let model = match proto::NetworkModel::try_from(r.model) {
+        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Transport) => {
+            NetworkModel::Transport
+        }
+        Ok(proto::NetworkModel::Dc) => NetworkModel::Dc,
+        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "model: unknown value {}",
+                r.model
+            )))
+        }
+    };
+    // The solve options checks are shared with Solve.
+    let mut o = formulation(&proto::SolveRequest {
+        dc_convention: r.dc_convention,
+        kvl: r.kvl,
+        voll: r.voll,
+        co2_price: r.co2_price,
+        snapshot_start: r.snapshot_start,
+        snapshot_end: r.snapshot_end,
+        ..Default::default()
+    })?;
+    o.model = model;
+    let scenario = |field: &str, text: &str, fallback: &str| -> Result<Labelled, Status> {
+        let scenario = Scenario::parse(text, field).map_err(|e| super::status_of(&e))?;
+        Ok(Labelled {
+            label: scenario.label(fallback),
+            scenario,
+            origin: field.to_string(),
+        })
+    };
+    if r.compare_base && !r.compare_toml.is_empty() {
+        return Err(Status::invalid_argument(
+            "compare_base and compare_toml: ask for one comparison",
+        ));
+    }
+    let period = match (r.period_start, r.period_end) {
+        (0, 0) => None,
+        (a, b) => Some(a as usize..b as usize),
+    };
+    Ok(TradeRequest {
+        scenario: (!r.scenario_toml.is_empty())
+            .then(|| scenario("scenario_toml", &r.scenario_toml, "scenario"))
+            .transpose()?,
+        compare: if r.compare_base {
+            Some(Compare::Base)
+        } else if !r.compare_toml.is_empty() {
+            Some(Compare::Scenario(scenario(
+                "compare_toml",
+                &r.compare_toml,
+                "compare",
+            )?))
+        } else {
+            None
+        },
+        autarky: !r.no_autarky,
+        period,
+        options: o,
+        time_limit,
+        cold: false,
+        highs_options: Vec::new(),
+    })
+}
+
+fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
+    let r = &s.report;
+    proto::TradeStudy {
+        label: s.label.clone(),
+        system_cost: r.welfare.system_cost,
+        co2_t: r.co2_t,
+        shed_mwh: r.shed_mwh,
+        zones: r
+            .zones
+            .iter()
+            .map(|z| proto::ZoneTradeSummary {
+                zone: z.zone.clone(),
+                country: z.country.clone(),
+                average_price: z.average_price,
+                load_weighted_price: z.load_weighted_price,
+                exports_mwh: z.exports_mwh,
+                imports_mwh: z.imports_mwh,
+                net_position_mwh: z.net_position_mwh,
+            })
+            .collect(),
+        borders: r
+            .borders
+            .iter()
+            .map(|b| proto::BorderSummary {
+                zone_a: b.zone_a.clone(),
+                zone_b: b.zone_b.clone(),
+                flow_ab_mwh: b.flow_ab_mwh,
+                flow_ba_mwh: b.flow_ba_mwh,
+                hours_congested_ab: b.hours_congested_ab as u32,
+                hours_congested_ba: b.hours_congested_ba as u32,
+                congestion_rent: b.congestion_rent,
+            })
+            .collect(),
+        gains_saving: s.gains.as_ref().map(|g| g.saving),
+        country_gains: s
+            .gains
+            .iter()
+            .flat_map(|g| &g.countries)
+            .map(|c| proto::CountryGainSummary {
+                country: c.country.clone(),
+                gain: c.gain,
+            })
+            .collect(),
+    }
+}
+
+/// A finished trade study as a response; `report_json` is what `gridtrade trade --json`
+/// prints.
+pub fn trade_response(
+    out: &gridtrade_studies::study::TradeOutput,
+    version: u64,
+) -> proto::TradeResponse {
+    proto::TradeResponse {
+        network: out.network.clone(),
+        version,
+        study: Some(trade_study(&out.study)),
+        compare: out.compare.as_ref().map(trade_study),
+        report_json: serde_json::to_string(out).expect("report serialises"),
+    }
+}

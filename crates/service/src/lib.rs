@@ -1,0 +1,600 @@
+//! The gRPC service (`proto/gridtrade/v1`): converts between proto messages and domain types
+//! at the edge and runs solves on blocking threads under a concurrency limit.
+//!
+//! Status codes: bad input or options → INVALID_ARGUMENT (the message names the element and
+//! field); unknown network or version → NOT_FOUND; infeasible or unbounded → FAILED_PRECONDITION
+//! with the diagnosis; more solves than the limit and its queue → RESOURCE_EXHAUSTED.
+
+pub mod auth;
+mod calls;
+mod convert;
+mod jobs;
+mod store;
+mod upload;
+
+pub mod proto {
+    #![allow(clippy::all)]
+    tonic::include_proto!("gridtrade.v1");
+    /// The encoded descriptor set of the API, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/gridtrade_v1_descriptor.bin"));
+}
+
+use auth::{Role, Tokens};
+use calls::Call;
+use gridtrade_engine::error::Error;
+use gridtrade_engine::solve::SolveOptions;
+use gridtrade_engine::solver::Control;
+pub use jobs::Assembler as StreamAssembler;
+use jobs::{CancelOnDrop, SolveJob};
+use proto::grid_trade_service_server::{GridTradeService, GridTradeServiceServer};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+pub use store::Store;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+
+/// Largest message the server accepts or sends, bytes (a whole PyPSA folder of a year fits;
+/// larger networks go through `UploadNetworkStream`, larger results through `SolveStream`).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Largest network `UploadNetworkStream` accepts, bytes of files.
+pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024 * 1024;
+
+/// The service state: the networks and the solve limits.
+pub struct GridTrade {
+    store: Arc<Store>,
+    /// Solves running at once.
+    running: Arc<Semaphore>,
+    /// Solves running or waiting; beyond it, RESOURCE_EXHAUSTED.
+    admitted: Arc<Semaphore>,
+    /// Accepted bearer tokens; none = no authentication.
+    tokens: Option<Tokens>,
+    /// Cancels every running solve (after the shutdown grace period).
+    stop: Control,
+}
+
+impl GridTrade {
+    /// `concurrency` solves at once, up to `queue` more waiting.
+    pub fn new(store: Arc<Store>, concurrency: usize, queue: usize) -> Self {
+        GridTrade {
+            store,
+            running: Arc::new(Semaphore::new(concurrency.max(1))),
+            admitted: Arc::new(Semaphore::new(concurrency.max(1) + queue)),
+            tokens: None,
+            stop: Control::default(),
+        }
+    }
+
+    /// A handle that cancels every running and queued solve, e.g. when a shutdown's grace
+    /// period is over.
+    pub fn stopper(&self) -> Control {
+        self.stop.clone()
+    }
+
+    /// Require a bearer token of the right role on every call.
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// The caller's name (`-` when unknown), and whether it may act as `role` (anyone may,
+    /// without tokens).
+    fn authorize<T>(&self, req: &Request<T>, role: Role) -> (String, Result<(), Status>) {
+        match &self.tokens {
+            None => ("anonymous".into(), Ok(())),
+            Some(t) => match t.check(req.metadata(), role) {
+                Ok(c) => (c.name, Ok(())),
+                Err(e) => (
+                    t.identify(req.metadata())
+                        .map_or_else(|| "-".into(), |c| c.name.clone()),
+                    Err(e),
+                ),
+            },
+        }
+    }
+
+    /// A place in the queue, or RESOURCE_EXHAUSTED.
+    fn admit(&self) -> Result<OwnedSemaphorePermit, Status> {
+        self.admitted.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted("too many solves running and waiting; try again later")
+        })
+    }
+
+    /// Check a solve request and admit it.
+    fn solve_job(&self, req: Request<proto::SolveRequest>) -> Result<SolveJob, Status> {
+        let time_limit = deadline(&req).map(|d| d.as_secs_f64());
+        let r = req.into_inner();
+        let (version, network) = self.store.get(&r.network, r.version)?;
+        let opts = SolveOptions {
+            formulation: convert::formulation(&r)?,
+            time_limit,
+            ..Default::default()
+        };
+        Ok(SolveJob {
+            name: r.network,
+            version,
+            network,
+            range: (r.snapshot_start, r.snapshot_end),
+            opts,
+            include_series: r.include_series,
+            _admitted: self.admit()?,
+        })
+    }
+
+    /// Read uploaded files and store them as a new version of `name`.
+    async fn upload(
+        &self,
+        name: String,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<proto::UploadNetworkResponse, Status> {
+        check_name("name", &name)?;
+        let store = self.store.clone();
+        let key = name.clone();
+        // Reading a large folder and writing it to the database are blocking work.
+        let (version, warnings) = tokio::task::spawn_blocking(move || {
+            let (mut n, warnings) = upload::read(&files)?;
+            n.name = key.clone();
+            let version = store.add(&key, n, store::Record::Upload(&files))?;
+            Ok::<_, Status>((version, warnings))
+        })
+        .await
+        .map_err(|e| Status::internal(format!("upload task failed: {e}")))??;
+        let (_, n) = self.store.get(&name, version)?;
+        Ok(proto::UploadNetworkResponse {
+            summary: Some(convert::summary(&name, &n, version)),
+            warnings,
+        })
+    }
+
+    pub fn into_server(self) -> GridTradeServiceServer<GridTrade> {
+        GridTradeServiceServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+}
+
+/// Map a domain error to a gRPC status.
+pub fn status_of(e: &Error) -> Status {
+    match e {
+        Error::Invalid(_) | Error::Option { .. } | Error::Format(_) => {
+            Status::invalid_argument(e.to_string())
+        }
+        Error::Io { .. } => Status::not_found(e.to_string()),
+        Error::Solver(_) | Error::Database { .. } => Status::internal(e.to_string()),
+    }
+}
+
+/// Names of networks and uploaded files: letters, digits, `_`, `-`, `.`; no `..`.
+pub(crate) fn check_name(field: &str, name: &str) -> Result<(), Status> {
+    let ok = !name.is_empty()
+        && name.len() <= 200
+        && !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Status::invalid_argument(format!(
+            "{field} `{name}`: use 1-200 letters, digits, `_`, `-` or `.`"
+        )))
+    }
+}
+
+/// The gRPC deadline (`grpc-timeout` header, e.g. `5S`, `250m`) as a duration.
+fn deadline<T>(req: &Request<T>) -> Option<Duration> {
+    let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
+    let (num, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = num.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// The work of each RPC, after authorisation; the trait impl below wraps each in a logged,
+/// authorised call.
+impl GridTrade {
+    async fn do_list_networks(
+        &self,
+        _req: Request<proto::ListNetworksRequest>,
+    ) -> Result<Response<proto::ListNetworksResponse>, Status> {
+        let networks = self
+            .store
+            .latest()
+            .iter()
+            .map(|(name, v, n)| convert::summary(name, n, *v))
+            .collect();
+        Ok(Response::new(proto::ListNetworksResponse { networks }))
+    }
+
+    async fn do_get_network(
+        &self,
+        req: Request<proto::GetNetworkRequest>,
+    ) -> Result<Response<proto::GetNetworkResponse>, Status> {
+        let r = req.into_inner();
+        let (mut version, mut offset) = (r.version, 0);
+        if !r.page_token.is_empty() {
+            let (v, o) = convert::page_token(&r.page_token)?;
+            if r.version != 0 && r.version != v {
+                return Err(Status::invalid_argument(format!(
+                    "page_token is for version {v}, not {}",
+                    r.version
+                )));
+            }
+            (version, offset) = (v, o);
+        }
+        let size = match r.page_size as usize {
+            0 => convert::PAGE_SIZE.0,
+            s => s.min(convert::PAGE_SIZE.1),
+        };
+        let (version, n) = self.store.get(&r.name, version)?;
+        Ok(Response::new(convert::network(
+            &r.name, &n, version, offset, size,
+        )))
+    }
+
+    async fn do_upload_network(
+        &self,
+        req: Request<proto::UploadNetworkRequest>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let r = req.into_inner();
+        let files = r.files.into_iter().map(|f| (f.name, f.content)).collect();
+        Ok(Response::new(self.upload(r.name, files).await?))
+    }
+
+    async fn do_upload_network_stream(
+        &self,
+        req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let mut chunks = req.into_inner();
+        let mut name = None;
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut total = 0usize;
+        while let Some(chunk) = chunks.next().await {
+            let c = chunk?;
+            if name.is_none() {
+                if c.name.is_empty() {
+                    return Err(Status::invalid_argument(
+                        "name: the first chunk must name the network",
+                    ));
+                }
+                name = Some(c.name);
+            }
+            total += c.data.len();
+            if total > MAX_UPLOAD_BYTES {
+                return Err(Status::invalid_argument(format!(
+                    "files: more than the {MAX_UPLOAD_BYTES} bytes an upload may hold"
+                )));
+            }
+            match files.last_mut() {
+                Some((f, data)) if *f == c.file_name => data.extend_from_slice(&c.data),
+                _ => {
+                    if files.iter().any(|(f, _)| *f == c.file_name) {
+                        return Err(Status::invalid_argument(format!(
+                            "file name `{}`: its chunks must follow each other",
+                            c.file_name
+                        )));
+                    }
+                    files.push((c.file_name, c.data));
+                }
+            }
+        }
+        let name = name.ok_or_else(|| Status::invalid_argument("no chunks sent"))?;
+        Ok(Response::new(self.upload(name, files).await?))
+    }
+
+    async fn do_update_network(
+        &self,
+        req: Request<proto::UpdateNetworkRequest>,
+    ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
+        let r = req.into_inner();
+        let edits = convert::edits(&r)?;
+        let (base_version, base) = self.store.get(&r.name, r.base_version)?;
+        let mut n = (*base).clone();
+        n.apply(&edits).map_err(Status::invalid_argument)?;
+        let mut findings = gridtrade_engine::error::Findings::default();
+        gridtrade_engine::validate::check(&n, &Default::default(), &mut findings);
+        if findings.has_errors() {
+            return Err(status_of(&Error::Invalid(findings)));
+        }
+        let version = self.store.add(
+            &r.name,
+            n,
+            store::Record::Edit {
+                base: base_version,
+                edits: &edits,
+            },
+        )?;
+        let (_, n) = self.store.get(&r.name, version)?;
+        Ok(Response::new(proto::UpdateNetworkResponse {
+            summary: Some(convert::summary(&r.name, &n, version)),
+        }))
+    }
+
+    async fn do_delete_network(
+        &self,
+        req: Request<proto::DeleteNetworkRequest>,
+    ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
+        let name = req.into_inner().name;
+        if self.store.remove(&name)? {
+            Ok(Response::new(proto::DeleteNetworkResponse {}))
+        } else {
+            Err(Status::not_found(format!("no network named `{name}`")))
+        }
+    }
+
+    async fn do_solve(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<proto::SolveResponse>, Status> {
+        let job = self.solve_job(req)?;
+        let control = self.stop.child();
+        // The client going away drops this future, and the guard stops the solve.
+        let _guard = CancelOnDrop(control.clone());
+        let (n, outcome) = jobs::solve(self.running.clone(), &job, control).await?;
+        Ok(Response::new(jobs::response(&job, &n, &outcome)?))
+    }
+
+    async fn do_solve_stream(
+        &self,
+        req: Request<proto::SolveRequest>,
+        call: Call,
+    ) -> Result<Response<EventStream>, Status> {
+        let job = self.solve_job(req)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let events = tx.clone();
+        let control = self.stop.child().with_listener(move |p| {
+            let _ = events.send(Ok(jobs::event(p)));
+        });
+        let running = self.running.clone();
+        tokio::spawn(async move {
+            let solving = jobs::solve(running, &job, control.clone());
+            tokio::pin!(solving);
+            let result = tokio::select! {
+                r = &mut solving => r,
+                _ = tx.closed() => {
+                    // The client went away: stop HiGHS; its thread frees the slot.
+                    control.cancel();
+                    call.log_end(Some(&Status::cancelled("the client went away")));
+                    return;
+                }
+            };
+            match result.and_then(|(n, outcome)| jobs::response(&job, &n, &outcome)) {
+                Ok(r) => {
+                    for e in jobs::chunks(r) {
+                        if tx.send(Ok(e)).is_err() {
+                            return;
+                        }
+                    }
+                    call.log_end(None);
+                }
+                Err(status) => {
+                    call.log_end(Some(&status));
+                    let _ = tx.send(Err(status));
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+        )))
+    }
+
+    async fn do_trade(
+        &self,
+        req: Request<proto::TradeRequest>,
+    ) -> Result<Response<proto::TradeResponse>, Status> {
+        let time_limit = deadline(&req).map(|d| d.as_secs_f64());
+        let r = req.into_inner();
+        let (version, network) = self.store.get(&r.network, r.version)?;
+        let study = convert::trade_request(&r, time_limit)?;
+        let _admitted = self.admit()?;
+        let control = self.stop.child();
+        let _guard = CancelOnDrop(control.clone());
+        let range = (r.snapshot_start, r.snapshot_end);
+        let c = control.clone();
+        let out = jobs::on_solver_slot(self.running.clone(), &control, move || {
+            let base = if range == (0, 0) {
+                network
+            } else {
+                let mut part = (*network).clone();
+                gridtrade_engine::solve::select_snapshots(
+                    &mut part,
+                    range.0 as usize..range.1 as usize,
+                )?;
+                Arc::new(part)
+            };
+            gridtrade_studies::study::run(&base, &study, &c)
+        })
+        .await?;
+        match out {
+            Ok(out) => Ok(Response::new(convert::trade_response(&out, version))),
+            Err(gridtrade_studies::study::NoReport::Cancelled) => {
+                Err(Status::cancelled("the study was cancelled"))
+            }
+            Err(gridtrade_studies::study::NoReport::NotSolved(m)) => {
+                Err(Status::failed_precondition(format!("{}: {m}", r.network)))
+            }
+        }
+    }
+}
+
+/// A stream of `SolveStream` events.
+type EventStream = Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
+
+/// Authorise a request, run its work and log it (request id, method, network, caller,
+/// duration, status).
+macro_rules! rpc {
+    ($self:ident, $req:ident, $method:literal, $role:expr, $network:expr, |$call:ident| $work:expr) => {{
+        let mut $call = Call::begin($method, &$req, $network);
+        let (caller, allowed) = $self.authorize(&$req, $role);
+        $call.caller = caller;
+        let result = match allowed {
+            Ok(()) => $work.await,
+            Err(e) => Err(e),
+        };
+        $call.end(result)
+    }};
+}
+
+#[tonic::async_trait]
+impl GridTradeService for GridTrade {
+    async fn list_networks(
+        &self,
+        req: Request<proto::ListNetworksRequest>,
+    ) -> Result<Response<proto::ListNetworksResponse>, Status> {
+        rpc!(
+            self,
+            req,
+            "ListNetworks",
+            Role::Viewer,
+            String::new(),
+            |call| self.do_list_networks(req)
+        )
+    }
+
+    async fn get_network(
+        &self,
+        req: Request<proto::GetNetworkRequest>,
+    ) -> Result<Response<proto::GetNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "GetNetwork", Role::Viewer, network, |call| self
+            .do_get_network(req))
+    }
+
+    async fn upload_network(
+        &self,
+        req: Request<proto::UploadNetworkRequest>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "UploadNetwork", Role::Planner, network, |call| {
+            self.do_upload_network(req)
+        })
+    }
+
+    async fn upload_network_stream(
+        &self,
+        req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
+    ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        rpc!(
+            self,
+            req,
+            "UploadNetworkStream",
+            Role::Planner,
+            String::new(),
+            |call| self.do_upload_network_stream(req)
+        )
+    }
+
+    async fn update_network(
+        &self,
+        req: Request<proto::UpdateNetworkRequest>,
+    ) -> Result<Response<proto::UpdateNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "UpdateNetwork", Role::Planner, network, |call| {
+            self.do_update_network(req)
+        })
+    }
+
+    async fn delete_network(
+        &self,
+        req: Request<proto::DeleteNetworkRequest>,
+    ) -> Result<Response<proto::DeleteNetworkResponse>, Status> {
+        let network = req.get_ref().name.clone();
+        rpc!(self, req, "DeleteNetwork", Role::Admin, network, |call| {
+            self.do_delete_network(req)
+        })
+    }
+
+    async fn solve(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<proto::SolveResponse>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "Solve", Role::Viewer, network, |call| self
+            .do_solve(req))
+    }
+
+    type SolveStreamStream = EventStream;
+
+    async fn solve_stream(
+        &self,
+        req: Request<proto::SolveRequest>,
+    ) -> Result<Response<EventStream>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "SolveStream", Role::Viewer, network, |call| self
+            .do_solve_stream(req, call.clone()))
+    }
+
+    async fn trade(
+        &self,
+        req: Request<proto::TradeRequest>,
+    ) -> Result<Response<proto::TradeResponse>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "Trade", Role::Viewer, network, |call| self
+            .do_trade(req))
+    }
+}
+
+/// A server certificate chain and its private key, PEM.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+/// Serve on `listener` until `shutdown` completes: the API, health and reflection.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: GridTrade,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    serve_with(listener, service, None, shutdown).await
+}
+
+/// [`serve`], with TLS when `tls` is given.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    service: GridTrade,
+    tls: Option<TlsIdentity>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<GridTradeServiceServer<GridTrade>>()
+        .await;
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("descriptor set is valid");
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .expect("descriptor set is valid");
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(id) = tls {
+        builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(
+            tonic::transport::Identity::from_pem(id.cert_pem, id.key_pem),
+        ))?;
+    }
+    builder
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(service.into_server())
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            shutdown,
+        )
+        .await
+}

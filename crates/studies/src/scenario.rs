@@ -1,0 +1,251 @@
+//! Scenario files: named changes to a base network (TOML).
+//!
+//! ```toml
+//! name = "CASA-1000 in service"
+//! switch_on = ["CASA-HVDC", "CASA-AC-KG"]   # elements, or interconnector ids (see below)
+//! switch_off = []
+//! co2_price = 30.0                          # currency per tonne
+//! [demand_scale]                            # zone, country or "all" -> factor
+//! PK_N = 1.05
+//! [inflow_scale]                            # storage unit, zone, country or "all" -> factor
+//!                                           # (also scales hydro generators' availability)
+//! all = 0.75
+//! [capacity]                                # element -> new capacity, MW (p_nom or s_nom)
+//! "UZ solar" = 5000
+//! ```
+//!
+//! A name in `switch_on`, `switch_off` or `capacity` matches the element of that name and
+//! every element named `<name>:<suffix>` (the CAREC network's `<id>:rev` reverse links), so
+//! an interconnector id switches both directions. Unknown names and keys are errors.
+
+use gridtrade_engine::error::{Error, Findings};
+use gridtrade_engine::network::{designates, Network};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub switch_on: Vec<String>,
+    #[serde(default)]
+    pub switch_off: Vec<String>,
+    /// CO2 price, currency per tonne (replaces the command line's).
+    pub co2_price: Option<f64>,
+    #[serde(default)]
+    pub demand_scale: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub inflow_scale: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub capacity: BTreeMap<String, f64>,
+}
+
+impl Scenario {
+    /// Read a scenario file; errors name the file and the line.
+    pub fn read(path: &Path) -> Result<Scenario, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Scenario::parse(&text, &path.display().to_string())
+    }
+
+    /// Parse a scenario's TOML text; `origin` names it (a file, or a request field) in errors,
+    /// with the line.
+    pub fn parse(text: &str, origin: &str) -> Result<Scenario, Error> {
+        toml::from_str(text).map_err(|e| {
+            let mut line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+                .unwrap_or(0);
+            // toml spans an unknown field's whole table; point at the field's own line.
+            if let Some(field) = e
+                .message()
+                .strip_prefix("unknown field `")
+                .and_then(|m| m.split('`').next())
+            {
+                if let Some(i) = text.lines().position(|l| {
+                    l.trim_start()
+                        .strip_prefix(field)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                }) {
+                    line = i + 1;
+                }
+            }
+            let mut f = Findings::default();
+            f.error(
+                gridtrade_engine::network::Origin::new(origin, line),
+                Some("scenario".into()),
+                None,
+                e.message().to_string(),
+            );
+            Error::Invalid(f)
+        })
+    }
+
+    /// A display name: the `name` field, else the file stem.
+    pub fn label(&self, fallback: &str) -> String {
+        self.name.clone().unwrap_or_else(|| fallback.to_string())
+    }
+
+    /// Apply the changes to `n`. `file` names the scenario in error messages; every
+    /// problem found is reported at once.
+    pub fn apply(&self, n: &mut Network, file: &str) -> Result<(), Error> {
+        let mut f = Findings::default();
+        self.switch(n, file, &mut f);
+        if let Some(p) = self.co2_price {
+            if !(p >= 0.0 && p.is_finite()) {
+                f.error(
+                    file,
+                    None,
+                    Some("co2_price"),
+                    format!("{p}: must be a non-negative number"),
+                );
+            }
+        }
+        self.scale_demand(n, file, &mut f);
+        self.scale_inflows(n, file, &mut f);
+        self.set_capacities(n, file, &mut f);
+        if f.has_errors() {
+            Err(Error::Invalid(f))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `switch_on`, `switch_off`: elements (or an interconnector's links) in or out of service.
+    fn switch(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        for (list, on) in [(&self.switch_on, true), (&self.switch_off, false)] {
+            let field = if on { "switch_on" } else { "switch_off" };
+            for name in list {
+                let found = n.set_in_service_group(name, on);
+                if !found {
+                    f.error(
+                        file,
+                        Some(format!("element '{name}'")),
+                        Some(field),
+                        "no branch, link, generator, load or storage unit has this name",
+                    );
+                }
+            }
+        }
+    }
+
+    /// `demand_scale`: loads of a zone, a country or all scaled by a factor.
+    fn scale_demand(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        for (key, factor) in &self.demand_scale {
+            check_factor(f, file, "demand_scale", key, *factor);
+            let buses = buses_of(n, key);
+            if buses.is_empty() {
+                f.error(
+                    file,
+                    Some(format!("key '{key}'")),
+                    Some("demand_scale"),
+                    "not a zone, a country or `all`",
+                );
+            }
+            for l in n.loads.iter_mut().filter(|l| buses.contains(&l.bus)) {
+                l.p_set.scale(*factor);
+            }
+        }
+    }
+
+    /// `inflow_scale`: storage inflows, and the availability of hydro generators, of a
+    /// storage unit, a zone, a country or all scaled by a factor.
+    fn scale_inflows(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        for (key, factor) in &self.inflow_scale {
+            check_factor(f, file, "inflow_scale", key, *factor);
+            let buses = buses_of(n, key);
+            let mut found = false;
+            for s in n
+                .storage_units
+                .iter_mut()
+                .filter(|s| &s.name == key || buses.contains(&s.bus))
+            {
+                s.inflow.scale(*factor);
+                found = true;
+            }
+            // Run-of-river and unregulated reservoir hydro follow the same water.
+            for g in n.generators.iter_mut().filter(|g| {
+                g.carrier.starts_with("hydro") && (&g.name == key || buses.contains(&g.bus))
+            }) {
+                g.p_max_pu.scale(*factor);
+                found = true;
+            }
+            if !found {
+                f.error(
+                    file,
+                    Some(format!("key '{key}'")),
+                    Some("inflow_scale"),
+                    "not a storage unit, a zone or country with hydro, or `all`",
+                );
+            }
+        }
+    }
+
+    /// `capacity`: the rating (s_nom) or p_nom of the elements a name designates, MW.
+    fn set_capacities(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        let matches = |element: &str, name: &str| designates(name, element);
+        for (name, mw) in &self.capacity {
+            if !(*mw >= 0.0 && mw.is_finite()) {
+                f.error(
+                    file,
+                    Some(format!("element '{name}'")),
+                    Some("capacity"),
+                    format!("{mw}: must be a non-negative number of MW"),
+                );
+                continue;
+            }
+            let mut found = false;
+            for b in n.branches.iter_mut().filter(|b| matches(&b.name, name)) {
+                b.s_max = *mw;
+                found = true;
+            }
+            for l in n.links.iter_mut().filter(|l| matches(&l.name, name)) {
+                l.p_nom = *mw;
+                found = true;
+            }
+            for g in n.generators.iter_mut().filter(|g| matches(&g.name, name)) {
+                g.p_nom = *mw;
+                found = true;
+            }
+            for s in n
+                .storage_units
+                .iter_mut()
+                .filter(|s| matches(&s.name, name))
+            {
+                s.p_nom = *mw;
+                found = true;
+            }
+            if !found {
+                f.error(
+                    file,
+                    Some(format!("element '{name}'")),
+                    Some("capacity"),
+                    "no branch, link, generator or storage unit has this name",
+                );
+            }
+        }
+    }
+}
+
+fn check_factor(f: &mut Findings, file: &str, field: &str, key: &str, factor: f64) {
+    if !(factor >= 0.0 && factor.is_finite()) {
+        f.error(
+            file,
+            Some(format!("key '{key}'")),
+            Some(field),
+            format!("{factor}: a scale factor must be a non-negative number"),
+        );
+    }
+}
+
+/// Buses of a zone, of a country, or all of them.
+fn buses_of(n: &Network, key: &str) -> Vec<usize> {
+    (0..n.buses.len())
+        .filter(|&b| key == "all" || n.buses[b].zone == key || n.buses[b].country == key)
+        .collect()
+}

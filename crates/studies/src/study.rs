@@ -1,0 +1,232 @@
+//! A trade study: solve a network (or a scenario of it), analyse the trade, and compare with
+//! autarky (gains from trade) and, on request, with the base network or another scenario.
+//! Shared by `gridtrade trade` and the `Trade` RPC.
+
+use crate::autarky;
+use crate::scenario::Scenario;
+use crate::trade::{self, GainsFromTrade, TradeReport};
+use gridtrade_engine::error::Error;
+use gridtrade_engine::formulation::FormulationOptions;
+use gridtrade_engine::network::Network;
+use gridtrade_engine::solution::Status;
+use gridtrade_engine::solve::{self, SolveOptions};
+use gridtrade_engine::solver::Control;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+
+/// One solved case: its label, report and (unless skipped) gains from trade.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Study {
+    pub label: String,
+    pub report: TradeReport,
+    pub gains: Option<GainsFromTrade>,
+}
+
+/// What `gridtrade trade --json` prints and the `Trade` RPC returns as `report_json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TradeOutput {
+    pub network: String,
+    pub study: Study,
+    pub compare: Option<Study>,
+}
+
+/// A scenario with the label it is reported under.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub scenario: Scenario,
+    pub label: String,
+    /// Where it came from (a file, a request field), for error messages.
+    pub origin: String,
+}
+
+/// What to compare the main study with.
+#[derive(Debug, Clone)]
+pub enum Compare {
+    Base,
+    Scenario(Labelled),
+}
+
+/// A trade study request.
+#[derive(Debug, Clone, Default)]
+pub struct TradeRequest {
+    /// Applied to the network before solving; none = the network as it is.
+    pub scenario: Option<Labelled>,
+    pub compare: Option<Compare>,
+    /// Solve autarky too (every cross-border element off) for the gains from trade.
+    pub autarky: bool,
+    /// Report only these positions of the solved horizon.
+    pub period: Option<Range<usize>>,
+    pub options: FormulationOptions,
+    /// Stop HiGHS after this many seconds (per solve).
+    pub time_limit: Option<f64>,
+    /// Build and solve autarky and the comparison each as a network of its own instead of
+    /// re-solving the coupled LP warm (with the borders cut; with the other case's bounds,
+    /// costs and links): the same optima, a check.
+    pub cold: bool,
+    /// HiGHS options by name (see [`SolveOptions::highs_options`]).
+    pub highs_options: Vec<(String, String)>,
+}
+
+/// Why a study has no report: a solve was not optimal (the message says which case and the
+/// diagnosis), or it was cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NoReport {
+    NotSolved(String),
+    Cancelled,
+}
+
+/// Analyse the outcome of solving `n` (over `period` when given), or say why there is no
+/// report.
+fn report(
+    n: &Network,
+    req: &TradeRequest,
+    o: &FormulationOptions,
+    outcome: solve::Outcome,
+) -> Result<TradeReport, NoReport> {
+    match (outcome.status, outcome.results) {
+        (Status::Optimal, Some(r)) => Ok(match &req.period {
+            None => trade::analyse(n, &r, o),
+            Some(p) => {
+                let mut part = n.clone();
+                part.restrict_snapshots(p.clone());
+                trade::analyse(&part, &r.restrict(p.clone()), o)
+            }
+        }),
+        (Status::Cancelled, _) => Err(NoReport::Cancelled),
+        // The diagnosis' summary names the status and says why.
+        (status, _) => Err(NoReport::NotSolved(match outcome.diagnosis {
+            Some(d) => d.summary,
+            None => status.as_str().to_string(),
+        })),
+    }
+}
+
+/// The study of one solved case: its report and, when `autarky` holds the autarky outcome
+/// (`Some(None)`: not solved yet, solve it here), the gains from trade.
+fn study(
+    n: &Network,
+    req: &TradeRequest,
+    opts: &SolveOptions,
+    label: String,
+    coupled: solve::Outcome,
+    autarky: Option<Option<solve::Outcome>>,
+    control: &Control,
+) -> Result<Result<Study, NoReport>, Error> {
+    let labelled = |e: NoReport, what: &str| match e {
+        NoReport::NotSolved(m) => NoReport::NotSolved(format!("{label}{what}: {m}")),
+        c => c,
+    };
+    let o = &opts.formulation;
+    let report = match report(n, req, o, coupled) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(labelled(e, ""))),
+    };
+    let gains = match autarky {
+        Some(warm) => {
+            let alone = autarky::without_borders(n);
+            let outcome = match warm {
+                Some(outcome) => outcome,
+                None => solve::solve_with(&alone, opts, control)?,
+            };
+            match self::report(&alone, req, o, outcome) {
+                Ok(a) => Some(trade::gains(&report, &a)),
+                Err(e) => return Ok(Err(labelled(e, " in autarky"))),
+            }
+        }
+        None => None,
+    };
+    Ok(Ok(Study {
+        label,
+        report,
+        gains,
+    }))
+}
+
+/// The network with a scenario applied, its label and options.
+fn with_scenario(
+    base: &Network,
+    scenario: Option<&Labelled>,
+    o: &FormulationOptions,
+) -> Result<(Network, String, FormulationOptions), Error> {
+    let Some(s) = scenario else {
+        return Ok((base.clone(), "base".into(), o.clone()));
+    };
+    let mut n = base.clone();
+    s.scenario.apply(&mut n, &s.origin)?;
+    let mut o = o.clone();
+    if let Some(p) = s.scenario.co2_price {
+        o.co2_price = p;
+    }
+    Ok((n, s.label.clone(), o))
+}
+
+/// Run the study `req` on `base`: the main case (with autarky when asked) and the
+/// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
+pub fn run(
+    base: &Network,
+    req: &TradeRequest,
+    control: &Control,
+) -> Result<Result<TradeOutput, NoReport>, Error> {
+    if let Some(p) = &req.period {
+        if p.start >= p.end || p.end > base.snapshots.len() {
+            return Err(Error::option(
+                "--period",
+                format!(
+                    "{}..{} goes past the {} solved snapshots or is empty",
+                    p.start,
+                    p.end,
+                    base.snapshots.len()
+                ),
+            ));
+        }
+    }
+    let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
+    let compare = match &req.compare {
+        None => None,
+        Some(Compare::Base) => Some(with_scenario(base, None, &req.options)?),
+        Some(Compare::Scenario(s)) => Some(with_scenario(base, Some(s), &req.options)?),
+    };
+    let opts = |o: &FormulationOptions| SolveOptions {
+        formulation: o.clone(),
+        time_limit: req.time_limit,
+        highs_options: req.highs_options.clone(),
+    };
+    let main_opts = opts(&o);
+    let other = compare.map(|(cn, clabel, co)| (cn, clabel, opts(&co)));
+    // Autarky and the comparison warm in the coupled case's HiGHS instance, unless asked
+    // to solve each on its own; `other` is absent when it cannot be warm.
+    let cases = if req.cold {
+        solve::Cases {
+            main: solve::solve_with(&n, &main_opts, control)?,
+            outage: None,
+            other: None,
+        }
+    } else {
+        let other = other.as_ref().map(|(cn, _, co)| (cn, co));
+        let borders = req.autarky.then(|| autarky::borders(&n));
+        solve::solve_cases(&n, &main_opts, control, borders.as_ref(), other)?
+    };
+    let autarky = req.autarky.then_some(cases.outage);
+    let main = match study(&n, req, &main_opts, label, cases.main, autarky, control)? {
+        Ok(s) => s,
+        Err(e) => return Ok(Err(e)),
+    };
+    let other = match other {
+        None => None,
+        Some((cn, clabel, co)) => {
+            let outcome = match cases.other {
+                Some(warm) => warm,
+                None => solve::solve_with(&cn, &co, control)?,
+            };
+            match study(&cn, req, &co, clabel, outcome, None, control)? {
+                Ok(s) => Some(s),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+    };
+    Ok(Ok(TradeOutput {
+        network: base.name.clone(),
+        study: main,
+        compare: other,
+    }))
+}
