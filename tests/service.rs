@@ -681,7 +681,7 @@ async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks()
         assert!(bytes <= (1 << 20) + 744 * 8, "{bytes} bytes in one chunk");
     }
 
-    let mut assembler = gridtrade_service::StreamAssembler::default();
+    let mut assembler = gridtrade_client::StreamAssembler::default();
     for e in events {
         assembler.push(e);
     }

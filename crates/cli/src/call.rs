@@ -3,12 +3,14 @@
 
 use super::parse_range;
 use clap::{Args, Subcommand};
+use gridtrade_client::{upload_chunks, Client, Code, Status};
 use gridtrade_engine::error::Error;
 use gridtrade_engine::formulation::{DcConvention, NetworkModel};
-use gridtrade_service::proto::{self, grid_trade_service_client::GridTradeServiceClient};
+use gridtrade_service::proto;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Args)]
 pub struct CallArgs {
@@ -121,57 +123,6 @@ struct UpdateCall {
     set: Vec<String>,
 }
 
-/// Adds the bearer token to every call.
-#[derive(Clone)]
-struct Auth(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
-
-impl tonic::service::Interceptor for Auth {
-    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(v) = &self.0 {
-            req.metadata_mut().insert("authorization", v.clone());
-        }
-        Ok(req)
-    }
-}
-
-type Client = GridTradeServiceClient<
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
->;
-
-/// Connect to `server`, with TLS for https:// (trusting `ca_cert`) and the bearer token.
-async fn connect(a: &CallArgs) -> Result<Client, Error> {
-    use tonic::transport::{Certificate, ClientTlsConfig, Endpoint};
-    let fail = |e: &dyn std::fmt::Display| Error::Format(format!("cannot reach {}: {e}", a.server));
-    let mut endpoint = Endpoint::from_shared(a.server.clone()).map_err(|e| fail(&e))?;
-    if a.server.starts_with("https://") {
-        let mut tls = ClientTlsConfig::new();
-        if let Some(ca) = &a.ca_cert {
-            let pem = std::fs::read(ca).map_err(|source| Error::Io {
-                path: ca.clone(),
-                source,
-            })?;
-            tls = tls.ca_certificate(Certificate::from_pem(pem));
-        }
-        endpoint = endpoint.tls_config(tls).map_err(|e| fail(&e))?;
-    } else if a.ca_cert.is_some() {
-        return Err(Error::option("--ca-cert", "needs an https:// --server"));
-    }
-    let channel = endpoint.connect().await.map_err(|e| fail(&e))?;
-    let token = match &a.token {
-        None => None,
-        Some(t) => Some(
-            format!("Bearer {t}")
-                .parse()
-                .map_err(|_| Error::option("--token", "must be printable ASCII"))?,
-        ),
-    };
-    Ok(
-        GridTradeServiceClient::with_interceptor(channel, Auth(token))
-            .max_decoding_message_size(gridtrade_service::MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(gridtrade_service::MAX_MESSAGE_BYTES),
-    )
-}
-
 fn model_of(m: NetworkModel) -> i32 {
     (match m {
         NetworkModel::Dc => proto::NetworkModel::Dc,
@@ -203,11 +154,9 @@ fn read_file(path: &std::path::Path) -> Result<Vec<u8>, Error> {
 
 /// A solve or study that ended without a result: exit 2 with the server's reason when it is
 /// infeasible, out of time or cancelled (as the local commands do), else an error.
-fn not_solved(e: tonic::Status) -> Result<ExitCode, Error> {
+fn not_solved(e: Status) -> Result<ExitCode, Error> {
     match e.code() {
-        tonic::Code::FailedPrecondition
-        | tonic::Code::DeadlineExceeded
-        | tonic::Code::Cancelled => {
+        Code::FailedPrecondition | Code::DeadlineExceeded | Code::Cancelled => {
             eprintln!("{}", e.message());
             Ok(ExitCode::from(2))
         }
@@ -215,39 +164,29 @@ fn not_solved(e: tonic::Status) -> Result<ExitCode, Error> {
     }
 }
 
-fn rpc_error(e: tonic::Status) -> Error {
+fn rpc_error(e: Status) -> Error {
     Error::Format(format!("server: {:?}: {}", e.code(), e.message()))
 }
 
 pub fn run(a: CallArgs) -> Result<ExitCode, Error> {
-    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
-        path: PathBuf::from("tokio runtime"),
-        source,
-    })?;
-    runtime.block_on(call(a))
-}
-
-async fn call(a: CallArgs) -> Result<ExitCode, Error> {
-    let mut c = connect(&a).await?;
+    let mut c = Client::connect(&a.server, a.token.as_deref(), a.ca_cert.as_deref())?;
     match a.action {
-        Action::Networks => list(&mut c, a.json).await,
-        Action::Get(g) => get(&mut c, g).await,
-        Action::Solve(s) => solve(&mut c, s, a.json).await,
-        Action::Trade(t) => trade(&mut c, t, a.json).await,
-        Action::Update(u) => update(&mut c, u).await,
+        Action::Networks => list(&mut c, a.json),
+        Action::Get(g) => {
+            let r = c.get_network(&g.name, g.version).map_err(rpc_error)?;
+            println!("{}", json(&r));
+            Ok(ExitCode::SUCCESS)
+        }
+        Action::Solve(s) => solve(&mut c, s, a.json),
+        Action::Trade(t) => trade(&mut c, t, a.json),
+        Action::Update(u) => update(&mut c, u),
         Action::Upload { name, path } => {
-            let r = c
-                .upload_network_stream(tokio_stream::iter(upload_chunks(&name, &path)?))
-                .await
-                .map_err(rpc_error)?
-                .into_inner();
+            let r = c.upload(upload_chunks(&name, &path)?).map_err(rpc_error)?;
             println!("{}", json(&r));
             Ok(ExitCode::SUCCESS)
         }
         Action::Delete { name } => {
-            c.delete_network(proto::DeleteNetworkRequest { name: name.clone() })
-                .await
-                .map_err(rpc_error)?;
+            c.delete_network(&name).map_err(rpc_error)?;
             if !a.json {
                 println!("deleted {name}");
             }
@@ -257,12 +196,8 @@ async fn call(a: CallArgs) -> Result<ExitCode, Error> {
 }
 
 /// `call networks`: a table of the server's networks (or JSON).
-async fn list(c: &mut Client, as_json: bool) -> Result<ExitCode, Error> {
-    let r = c
-        .list_networks(proto::ListNetworksRequest {})
-        .await
-        .map_err(rpc_error)?
-        .into_inner();
+fn list(c: &mut Client, as_json: bool) -> Result<ExitCode, Error> {
+    let r = c.list_networks().map_err(rpc_error)?;
     if as_json {
         println!("{}", json(&r));
         return Ok(ExitCode::SUCCESS);
@@ -280,44 +215,20 @@ async fn list(c: &mut Client, as_json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `call get`: every page of the network, put together, as JSON.
-async fn get(c: &mut Client, g: GetCall) -> Result<ExitCode, Error> {
-    let page = |page_token| proto::GetNetworkRequest {
-        name: g.name.clone(),
-        version: g.version,
-        page_token,
-        ..Default::default()
-    };
-    let mut r = c
-        .get_network(page(String::new()))
-        .await
-        .map_err(rpc_error)?
-        .into_inner();
-    while !r.next_page_token.is_empty() {
-        let next = c
-            .get_network(page(std::mem::take(&mut r.next_page_token)))
-            .await
-            .map_err(rpc_error)?
-            .into_inner();
-        r.buses.extend(next.buses);
-        r.branches.extend(next.branches);
-        r.generators.extend(next.generators);
-        r.storage_units.extend(next.storage_units);
-        r.next_page_token = next.next_page_token;
-    }
-    println!("{}", json(&r));
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Positions `A..B` as the proto's `(start, end)`; `(0, 0)` for all.
 fn span(r: Option<Range<usize>>) -> (u32, u32) {
     r.map(|r| (r.start as u32, r.end as u32)).unwrap_or((0, 0))
 }
 
+/// Seconds as a deadline.
+fn deadline(seconds: Option<f64>) -> Option<Duration> {
+    seconds.map(Duration::from_secs_f64)
+}
+
 /// `call solve`: through SolveStream with a progress bar; the solve table (or JSON).
-async fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, Error> {
+fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, Error> {
     let (start, end) = span(s.snapshots);
-    let mut req = tonic::Request::new(proto::SolveRequest {
+    let req = proto::SolveRequest {
         network: s.name,
         version: s.version,
         snapshot_start: start,
@@ -329,11 +240,8 @@ async fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, 
         co2_price: s.common.co2_price,
         include_series: s.series,
         ..Default::default()
-    });
-    if let Some(t) = s.timeout {
-        req.set_timeout(std::time::Duration::from_secs_f64(t));
-    }
-    let r = match solve_streamed(c, req, s.log).await {
+    };
+    let r = match solve_with_progress(c, req, deadline(s.timeout), s.log) {
         Ok(r) => r,
         Err(e) => return not_solved(e),
     };
@@ -346,14 +254,14 @@ async fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, 
 }
 
 /// `call trade`: the trade report (scenario files are sent as text).
-async fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error> {
+fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error> {
     let text = |p: &std::path::Path| -> Result<String, Error> {
         String::from_utf8(read_file(p)?)
             .map_err(|_| Error::option("--scenario", format!("{}: not UTF-8", p.display())))
     };
     let (start, end) = span(t.snapshots);
     let (pstart, pend) = span(t.period);
-    let mut req = tonic::Request::new(proto::TradeRequest {
+    let req = proto::TradeRequest {
         network: t.name,
         version: t.version,
         snapshot_start: start,
@@ -377,12 +285,9 @@ async fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, 
             Some(f) => text(std::path::Path::new(f))?,
         },
         no_autarky: t.no_autarky,
-    });
-    if let Some(s) = t.timeout {
-        req.set_timeout(std::time::Duration::from_secs_f64(s));
-    }
-    let r = match c.trade(req).await {
-        Ok(r) => r.into_inner(),
+    };
+    let r = match c.trade(req, deadline(t.timeout)) {
+        Ok(r) => r,
         Err(e) => return not_solved(e),
     };
     if as_json {
@@ -396,7 +301,7 @@ async fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, 
 }
 
 /// `call update`: the edits of the command line as one UpdateNetwork call.
-async fn update(c: &mut Client, u: UpdateCall) -> Result<ExitCode, Error> {
+fn update(c: &mut Client, u: UpdateCall) -> Result<ExitCode, Error> {
     use proto::edit::Edit as E;
     let mut edits = Vec::new();
     for (list, on) in [(u.switch_on, true), (u.switch_off, false)] {
@@ -418,9 +323,7 @@ async fn update(c: &mut Client, u: UpdateCall) -> Result<ExitCode, Error> {
             base_version: u.base_version,
             edits,
         })
-        .await
-        .map_err(rpc_error)?
-        .into_inner();
+        .map_err(rpc_error)?;
     println!("{}", json(&r));
     Ok(ExitCode::SUCCESS)
 }
@@ -450,102 +353,33 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 /// Solve through `SolveStream`: a spinner on stderr shows the phase and HiGHS' progress
 /// (only on a terminal), `log` prints HiGHS' log lines; returns the reassembled result.
-async fn solve_streamed(
+fn solve_with_progress(
     c: &mut Client,
-    req: tonic::Request<proto::SolveRequest>,
+    req: proto::SolveRequest,
+    timeout: Option<Duration>,
     log: bool,
-) -> Result<proto::SolveResponse, tonic::Status> {
+) -> Result<proto::SolveResponse, Status> {
     use gridtrade_engine::solver::Progress;
     let bar = indicatif::ProgressBar::new_spinner();
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let mut stream = c.solve_stream(req).await?.into_inner();
-    let mut assembler = gridtrade_service::StreamAssembler::default();
+    bar.enable_steady_tick(Duration::from_millis(120));
     let mut phase = "queued";
-    loop {
-        let event = match stream.message().await {
-            Ok(Some(e)) => e,
-            Ok(None) => break,
-            Err(e) => {
-                bar.finish_and_clear();
-                return Err(e);
-            }
-        };
-        match assembler.push(event) {
-            Some(Progress::Phase(p)) => {
-                phase = p.as_str();
-                bar.set_message(phase.to_string());
-            }
-            Some(Progress::Iteration {
-                simplex,
-                ipm,
-                objective,
-                seconds,
-            }) => bar.set_message(format!(
-                "{phase}: {} iterations, objective {objective:.6e}, {seconds:.1} s",
-                if ipm > 0 { ipm } else { simplex }
-            )),
-            Some(Progress::Log(line)) if log => bar.suspend(|| eprintln!("{line}")),
-            _ => {}
+    let result = c.solve_stream(req, timeout, &mut |p| match p {
+        Progress::Phase(p) => {
+            phase = p.as_str();
+            bar.set_message(phase.to_string());
         }
-    }
+        Progress::Iteration {
+            simplex,
+            ipm,
+            objective,
+            seconds,
+        } => bar.set_message(format!(
+            "{phase}: {} iterations, objective {objective:.6e}, {seconds:.1} s",
+            if ipm > 0 { ipm } else { simplex }
+        )),
+        Progress::Log(line) if log => bar.suspend(|| eprintln!("{line}")),
+        _ => {}
+    });
     bar.finish_and_clear();
-    assembler
-        .finish()
-        .ok_or_else(|| tonic::Status::internal("the stream ended without a result"))
-}
-
-/// Size of an upload chunk, bytes.
-const UPLOAD_CHUNK: usize = 1 << 20;
-
-/// A PyPSA folder's .csv files, or one file, as upload chunks (the first names the network).
-fn upload_chunks(
-    name: &str,
-    path: &std::path::Path,
-) -> Result<Vec<proto::UploadNetworkStreamRequest>, Error> {
-    let mut files = Vec::new();
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        for e in entries {
-            let p = e
-                .map_err(|source| Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?
-                .path();
-            if p.extension().is_some_and(|x| x == "csv") {
-                files.push(p);
-            }
-        }
-        files.sort();
-    } else {
-        files.push(path.to_path_buf());
-    }
-    let mut chunks = Vec::new();
-    for p in files {
-        let data = read_file(&p)?;
-        let file_name = p
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let pieces: Vec<&[u8]> = if data.is_empty() {
-            vec![&[]]
-        } else {
-            data.chunks(UPLOAD_CHUNK).collect()
-        };
-        for piece in pieces {
-            chunks.push(proto::UploadNetworkStreamRequest {
-                name: if chunks.is_empty() {
-                    name.to_string()
-                } else {
-                    String::new()
-                },
-                file_name: file_name.clone(),
-                data: piece.to_vec(),
-            });
-        }
-    }
-    Ok(chunks)
+    result
 }

@@ -212,18 +212,7 @@ fn init_logs(cli: &Cli) {
         Command::Serve(a) => ("info,highs=error", a.log_json),
         _ => ("warn,highs=error", false),
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    use std::io::IsTerminal;
-    let logs = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(filter);
-    if json {
-        logs.json().init();
-    } else {
-        logs.init();
-    }
+    gridtrade_service::init_logs(default, json);
 }
 
 pub fn main() -> ExitCode {
@@ -369,20 +358,12 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     if let Some(t) = tokens {
         service = service.with_tokens(t);
     }
-    let stopper = service.stopper();
     let grace = std::time::Duration::from_secs_f64(a.shutdown_grace);
-    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
-        path: PathBuf::from("tokio runtime"),
-        source,
-    })?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&a.addr)
-            .await
-            .map_err(|e| Error::option("--addr", format!("{}: {e}", a.addr)))?;
-        let local = listener.local_addr().map_err(|e| Error::option("--addr", e.to_string()))?;
+    let https = tls.is_some();
+    let announce = |local: std::net::SocketAddr| {
         eprintln!(
             "gridtrade serving gridtrade.v1 on {}://{local} ({} networks: {}; {concurrency} solves at once; {}; {})",
-            if tls.is_some() { "https" } else { "http" },
+            if https { "https" } else { "http" },
             names.len(),
             names.join(", "),
             if auth { "bearer tokens required" } else { "no authentication" },
@@ -391,29 +372,8 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
                 None => "changes kept in memory only".into(),
             }
         );
-        let shutdown = async move {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("SIGTERM handler");
-                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
-            }
-            #[cfg(not(unix))]
-            let _ = ctrl_c.await;
-            eprintln!(
-                "shutting down: in-flight solves have {} s to finish, then are cancelled",
-                grace.as_secs_f64()
-            );
-            tokio::spawn(async move {
-                tokio::time::sleep(grace).await;
-                stopper.cancel();
-            });
-        };
-        gridtrade_service::serve_with(listener, service, tls, shutdown)
-            .await
-            .map_err(|e| Error::Format(format!("server: {e}")))
-    })?;
+    };
+    gridtrade_service::run_until_signal(&a.addr, service, tls, grace, &announce)?;
     Ok(ExitCode::SUCCESS)
 }
 

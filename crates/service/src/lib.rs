@@ -12,20 +12,14 @@ mod jobs;
 mod store;
 mod upload;
 
-pub mod proto {
-    #![allow(clippy::all)]
-    tonic::include_proto!("gridtrade.v1");
-    /// The encoded descriptor set of the API, for server reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        include_bytes!(concat!(env!("OUT_DIR"), "/gridtrade_v1_descriptor.bin"));
-}
+/// The API's messages and stubs (the `gridtrade-proto` crate).
+pub use gridtrade_proto as proto;
 
 use auth::{Role, Tokens};
 use calls::Call;
 use gridtrade_engine::error::Error;
 use gridtrade_engine::solve::SolveOptions;
 use gridtrade_engine::solver::Control;
-pub use jobs::Assembler as StreamAssembler;
 use jobs::{CancelOnDrop, SolveJob};
 use proto::grid_trade_service_server::{GridTradeService, GridTradeServiceServer};
 use std::pin::Pin;
@@ -36,9 +30,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
-/// Largest message the server accepts or sends, bytes (a whole PyPSA folder of a year fits;
-/// larger networks go through `UploadNetworkStream`, larger results through `SolveStream`).
-pub const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+pub use proto::MAX_MESSAGE_BYTES;
 
 /// Largest network `UploadNetworkStream` accepts, bytes of files.
 pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024 * 1024;
@@ -557,7 +549,7 @@ pub async fn serve(
     service: GridTrade,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    serve_with(listener, service, None, shutdown).await
+    serve_boxed(listener, service, None, Box::pin(shutdown)).await
 }
 
 /// [`serve`], with TLS when `tls` is given.
@@ -566,6 +558,20 @@ pub async fn serve_with(
     service: GridTrade,
     tls: Option<TlsIdentity>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    serve_boxed(listener, service, tls, Box::pin(shutdown)).await
+}
+
+/// A shutdown signal of any kind, boxed.
+type Shutdown = Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The server proper, not generic, so that the tonic server stack is compiled here once and
+/// not again in every crate that starts a server.
+async fn serve_boxed(
+    listener: tokio::net::TcpListener,
+    service: GridTrade,
+    tls: Option<TlsIdentity>,
+    shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -597,4 +603,81 @@ pub async fn serve_with(
             shutdown,
         )
         .await
+}
+
+/// Run `service` on `addr` until SIGINT or SIGTERM, blocking the calling thread (the
+/// command line's `gridtrade serve`): `announce` is told the address bound; on the signal
+/// the server stops taking calls, gives running solves `grace` to finish, then cancels
+/// them.
+pub fn run_until_signal(
+    addr: &str,
+    service: GridTrade,
+    tls: Option<TlsIdentity>,
+    grace: Duration,
+    announce: &dyn Fn(std::net::SocketAddr),
+) -> Result<(), Error> {
+    let stopper = service.stopper();
+    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
+        path: std::path::PathBuf::from("tokio runtime"),
+        source,
+    })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::option("--addr", format!("{addr}: {e}")))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| Error::option("--addr", e.to_string()))?;
+        announce(local);
+        let shutdown = async move {
+            wait_for_signal().await;
+            eprintln!(
+                "shutting down: in-flight solves have {} s to finish, then are cancelled",
+                grace.as_secs_f64()
+            );
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                stopper.cancel();
+            });
+        };
+        serve_boxed(listener, service, tls, Box::pin(shutdown))
+            .await
+            .map_err(|e| Error::Format(format!("server: {e}")))
+    })
+}
+
+/// SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// Logs to stderr, filtered by `GRIDTRADE_LOG` (e.g. `debug`) or else by `default` (an
+/// `EnvFilter` directive such as `warn,highs=error`); JSON lines with `json`. Call once.
+pub fn init_logs(default: &str, json: bool) {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GRIDTRADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
 }
