@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
-use gridtrade_service::{serve, GridTrade, Store};
+use gridtrade_service::{serve, GridTrade, Limits, Store};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +16,14 @@ use tonic::Code;
 /// Start a server holding the example network, the CAREC network and three MATPOWER cases;
 /// returns its address and a handle that stops it when dropped.
 async fn start(concurrency: usize, queue: usize) -> (String, tokio::sync::oneshot::Sender<()>) {
+    start_with(concurrency, queue, Limits::default()).await
+}
+
+async fn start_with(
+    concurrency: usize,
+    queue: usize,
+    limits: Limits,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let store = Store::default();
     for (name, path) in [
@@ -30,7 +38,7 @@ async fn start(concurrency: usize, queue: usize) -> (String, tokio::sync::onesho
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let service = GridTrade::new(Arc::new(store), concurrency, queue);
+    let service = GridTrade::new(Arc::new(store), concurrency, queue).with_limits(limits);
     tokio::spawn(serve(listener, service, async {
         let _ = rx.await;
     }));
@@ -974,6 +982,38 @@ async fn get_network_pages_through_large_networks() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(err.message().contains("version 1"), "{}", err.message());
+    // An offset at the end of usize with a page of 1 (offset + size used to overflow and
+    // panic), or past the last element, is INVALID_ARGUMENT too; the server goes on.
+    for token in ["1:18446744073709551615", "1:238"] {
+        let err = c
+            .get_network(proto::GetNetworkRequest {
+                name: "carec".into(),
+                page_size: 1,
+                page_token: token.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{token}");
+        assert!(
+            err.message().contains("past the network's 237 elements"),
+            "{}",
+            err.message()
+        );
+    }
+    // The last element alone is the last page.
+    let last = c
+        .get_network(proto::GetNetworkRequest {
+            name: "carec".into(),
+            page_size: 1,
+            page_token: "1:236".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(count(&last), 1);
+    assert!(last.next_page_token.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1015,4 +1055,47 @@ async fn concurrent_solves_queue_and_each_gets_its_own_answer() {
         let got = call.await.unwrap().unwrap().into_inner().objective;
         assert_eq!(got, expected);
     }
+}
+
+/// An LP beyond the server's column limit is refused before it is built
+/// (RESOURCE_EXHAUSTED, saying what to do), one within it solves; a call without a deadline
+/// gets the server's default as HiGHS' time limit, a longer deadline is cut to the maximum.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_refuse_an_lp_too_large_and_bound_the_time_of_a_call() {
+    // The CAREC network: 114 generators, 88 links, 24 buses, 11 storage units, so at most
+    // 114·2 + 88 + 24·3 + 11·4 = 432 columns per snapshot: 23 snapshots fit in 10,000.
+    let limits = Limits {
+        max_lp_columns: 10_000,
+        default_deadline: Duration::from_secs(7),
+        max_deadline: Duration::from_secs(9),
+        ..Limits::default()
+    };
+    let (addr, _stop) = start_with(2, 4, limits).await;
+    let mut c = client(&addr).await;
+    let request = |end: u32| SolveRequest {
+        snapshot_start: 0,
+        snapshot_end: end,
+        model: proto::NetworkModel::Transport as i32,
+        ..solve_request("carec")
+    };
+    let err = c.solve(request(24)).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(
+        err.message().contains("10368 columns") && err.message().contains("fewer snapshots"),
+        "{}",
+        err.message()
+    );
+    let err = c.solve(solve_request("carec")).await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "the whole year");
+    let ok = c.solve(request(23)).await.unwrap().into_inner();
+    assert!(ok.objective > 0.0);
+    // The time limit HiGHS was given is in the request's options echoed back.
+    let mut long = tonic::Request::new(request(23));
+    long.set_timeout(Duration::from_secs(3600));
+    let r = c.solve(long).await.unwrap().into_inner();
+    assert_eq!(
+        r.time_limit_s, 9.0,
+        "a deadline beyond the maximum is cut to it"
+    );
+    assert_eq!(ok.time_limit_s, 7.0, "no deadline: the server's default");
 }

@@ -84,24 +84,8 @@ struct TradeCall {
     name: String,
     #[arg(long, default_value_t = 0)]
     version: u64,
-    /// Apply this scenario file (TOML) to the network.
-    #[arg(long, value_name = "FILE")]
-    scenario: Option<PathBuf>,
-    /// Also solve `base` or another scenario file, and report the two side by side.
-    #[arg(long, value_name = "base|FILE")]
-    compare: Option<String>,
-    #[arg(long, value_name = "A..B", value_parser = parse_range)]
-    snapshots: Option<Range<usize>>,
-    /// Report only positions A..B of the solved horizon.
-    #[arg(long, value_name = "A..B", value_parser = parse_range)]
-    period: Option<Range<usize>>,
-    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Transport)]
-    model: NetworkModel,
     #[command(flatten)]
-    common: super::SolveCommon,
-    /// Skip the autarky solve (no gains from trade).
-    #[arg(long)]
-    no_autarky: bool,
+    scope: super::trade::TradeScope,
     /// Give up (and stop the study) after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
@@ -259,8 +243,8 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
         String::from_utf8(read_file(p)?)
             .map_err(|_| Error::option("--scenario", format!("{}: not UTF-8", p.display())))
     };
-    let (start, end) = span(t.snapshots);
-    let (pstart, pend) = span(t.period);
+    let (start, end) = span(t.scope.snapshots);
+    let (pstart, pend) = span(t.scope.period);
     let req = proto::TradeRequest {
         network: t.name,
         version: t.version,
@@ -268,23 +252,24 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
         snapshot_end: end,
         period_start: pstart,
         period_end: pend,
-        model: model_of(t.model),
-        dc_convention: convention_of(t.common.dc_convention),
-        kvl: kvl_of(t.common.kvl),
-        voll: t.common.voll,
-        co2_price: t.common.co2_price,
+        model: model_of(t.scope.model),
+        dc_convention: convention_of(t.scope.common.dc_convention),
+        kvl: kvl_of(t.scope.common.kvl),
+        voll: t.scope.common.voll,
+        co2_price: t.scope.common.co2_price,
         scenario_toml: t
+            .scope
             .scenario
             .as_deref()
             .map(text)
             .transpose()?
             .unwrap_or_default(),
-        compare_base: t.compare.as_deref() == Some("base"),
-        compare_toml: match t.compare.as_deref() {
+        compare_base: t.scope.compare.as_deref() == Some("base"),
+        compare_toml: match t.scope.compare.as_deref() {
             None | Some("base") => String::new(),
             Some(f) => text(std::path::Path::new(f))?,
         },
-        no_autarky: t.no_autarky,
+        no_autarky: t.scope.no_autarky,
     };
     let r = match c.trade(req, deadline(t.timeout)) {
         Ok(r) => r,

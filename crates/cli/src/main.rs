@@ -91,6 +91,52 @@ struct ServeArgs {
     /// Log one JSON object per line instead of text.
     #[arg(long)]
     log_json: bool,
+    /// HiGHS' time limit for a solve or study whose call carries no deadline, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    default_deadline: f64,
+    /// The longest a solve or study may run, whatever the call's deadline, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600.0)]
+    max_deadline: f64,
+    /// Largest LP a call may build, columns (counted before building); beyond it,
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "COLUMNS", default_value_t = 10_000_000)]
+    max_lp_columns: u64,
+    /// Uploads received at once; beyond, RESOURCE_EXHAUSTED.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    max_uploads: usize,
+    /// Files one upload may hold.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    max_upload_files: usize,
+}
+
+impl ServeArgs {
+    /// The limits of one call, checked.
+    fn limits(&self) -> Result<gridtrade_service::Limits, Error> {
+        let seconds = |option: &str, s: f64| {
+            if s > 0.0 && s <= 1e7 {
+                Ok(std::time::Duration::from_secs_f64(s))
+            } else {
+                Err(Error::option(
+                    option,
+                    format!("{s}: must be a number of seconds in (0, 1e7]"),
+                ))
+            }
+        };
+        let limits = gridtrade_service::Limits {
+            default_deadline: seconds("--default-deadline", self.default_deadline)?,
+            max_deadline: seconds("--max-deadline", self.max_deadline)?,
+            max_lp_columns: self.max_lp_columns,
+            concurrent_uploads: self.max_uploads.max(1),
+            max_upload_files: self.max_upload_files.max(1),
+        };
+        if limits.default_deadline > limits.max_deadline {
+            return Err(Error::option(
+                "--default-deadline",
+                "must not exceed --max-deadline",
+            ));
+        }
+        Ok(limits)
+    }
 }
 
 #[derive(Args)]
@@ -215,8 +261,20 @@ fn init_logs(cli: &Cli) {
     gridtrade_service::init_logs(default, json);
 }
 
+/// Exit code of bad input or options, command-line usage errors included (2 is reserved for
+/// a problem with no solution).
+const BAD_INPUT: u8 = 1;
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; a usage error is bad input.
+            let code = if e.use_stderr() { BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     init_logs(&cli);
     let result = match cli.command {
         Command::Solve(a) => run_solve(a),
@@ -233,7 +291,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");
-            ExitCode::from(1)
+            ExitCode::from(BAD_INPUT)
         }
     }
 }
@@ -337,6 +395,7 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
         }),
         _ => None,
     };
+    let limits = a.limits()?;
     if !(a.shutdown_grace >= 0.0 && a.shutdown_grace.is_finite()) {
         return Err(Error::option(
             "--shutdown-grace",
@@ -353,7 +412,8 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let mut service = GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue);
+    let mut service =
+        GridTrade::new(std::sync::Arc::new(store), concurrency, a.queue).with_limits(limits);
     let auth = tokens.is_some();
     if let Some(t) = tokens {
         service = service.with_tokens(t);

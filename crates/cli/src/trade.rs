@@ -16,32 +16,40 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// What a trade study covers: the scenario and comparison, the horizon, the model and its
+/// options (`trade` and `call trade`).
+#[derive(Args)]
+pub(crate) struct TradeScope {
+    /// Apply this scenario file (TOML) to the network.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Also solve `base` (the network without the scenario) or another scenario file, and
+    /// report the two side by side.
+    #[arg(long, value_name = "base|FILE")]
+    pub compare: Option<String>,
+    /// Solve only snapshot positions A..B (half-open, 0-based).
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    pub snapshots: Option<Range<usize>>,
+    /// Report only positions A..B of the solved horizon (e.g. one month of a year's solve);
+    /// the solve itself covers `--snapshots`.
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    pub period: Option<Range<usize>>,
+    /// Network model between buses.
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Transport)]
+    pub model: NetworkModel,
+    #[command(flatten)]
+    pub common: super::SolveCommon,
+    /// Skip the autarky solve (no gains from trade).
+    #[arg(long)]
+    pub no_autarky: bool,
+}
+
 #[derive(Args)]
 pub struct TradeArgs {
     /// PyPSA CSV folder or MATPOWER .m file.
     path: PathBuf,
-    /// Apply this scenario file (TOML) to the network.
-    #[arg(long, value_name = "FILE")]
-    scenario: Option<PathBuf>,
-    /// Also solve `base` (the network without the scenario) or another scenario file, and
-    /// report the two side by side.
-    #[arg(long, value_name = "base|FILE")]
-    compare: Option<String>,
-    /// Solve only snapshot positions A..B (half-open, 0-based).
-    #[arg(long, value_name = "A..B", value_parser = parse_range)]
-    snapshots: Option<Range<usize>>,
-    /// Report only positions A..B of the solved horizon (e.g. one month of a year's solve);
-    /// the solve itself covers `--snapshots`.
-    #[arg(long, value_name = "A..B", value_parser = parse_range)]
-    period: Option<Range<usize>>,
-    /// Network model between buses.
-    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Transport)]
-    model: NetworkModel,
     #[command(flatten)]
-    common: super::SolveCommon,
-    /// Skip the autarky solve (no gains from trade).
-    #[arg(long)]
-    no_autarky: bool,
+    scope: TradeScope,
     /// Build and solve autarky and the `--compare` case each from scratch instead of
     /// re-solving the coupled LP warm from its optimum (autarky: the borders cut; the
     /// comparison: its bounds, costs and links, when it differs in nothing else). Same
@@ -76,24 +84,24 @@ fn labelled(file: &Path) -> Result<Labelled, Error> {
 
 pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
     let (mut base, _) = read(&a.path)?;
-    if let Some(range) = a.snapshots.clone() {
+    if let Some(range) = a.scope.snapshots.clone() {
         solve::select_snapshots(&mut base, range)?;
     }
     let req = TradeRequest {
-        scenario: a.scenario.as_deref().map(labelled).transpose()?,
-        compare: match a.compare.as_deref() {
+        scenario: a.scope.scenario.as_deref().map(labelled).transpose()?,
+        compare: match a.scope.compare.as_deref() {
             None => None,
             Some("base") => Some(Compare::Base),
             Some(file) => Some(Compare::Scenario(labelled(Path::new(file))?)),
         },
-        autarky: !a.no_autarky,
-        period: a.period.clone(),
+        autarky: !a.scope.no_autarky,
+        period: a.scope.period.clone(),
         options: FormulationOptions {
-            model: a.model,
-            dc_convention: a.common.dc_convention,
-            kvl: a.common.kvl,
-            voll: a.common.voll,
-            co2_price: a.common.co2_price,
+            model: a.scope.model,
+            dc_convention: a.scope.common.dc_convention,
+            kvl: a.scope.common.kvl,
+            voll: a.scope.common.voll,
+            co2_price: a.scope.common.co2_price,
             ..Default::default()
         },
         time_limit: None,

@@ -13,7 +13,7 @@
 //!   the state-of-charge balance).
 
 use crate::formulation::{Family, Model};
-use crate::network::Network;
+use crate::network::{per_unit_limit, Network};
 use serde::Serialize;
 
 /// Carrier name of generators that stand for load shedding (PyPSA practice).
@@ -155,7 +155,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         link_p0,
         link_p1,
         link_mu: read.shadow(&m.link_p0, &|k, t| {
-            n.links[k].p_nom * n.links[k].p_min_pu.at(t)
+            per_unit_limit(n.links[k].p_nom, n.links[k].p_min_pu.at(t))
         }),
         su_p,
         su_dispatch,
@@ -248,8 +248,10 @@ impl Reader<'_> {
             .map(|((g, p), cols)| {
                 (0..self.nt)
                     .map(|t| {
-                        if g.p_max_pu.is_hourly() && !cols.is_empty() {
-                            (g.p_nom * g.p_max_pu.at(t) - p[t]).max(0.0)
+                        let available = per_unit_limit(g.p_nom, g.p_max_pu.at(t));
+                        // An unlimited generator has nothing to curtail.
+                        if g.p_max_pu.is_hourly() && !cols.is_empty() && available.is_finite() {
+                            (available - p[t]).max(0.0)
                         } else {
                             0.0
                         }

@@ -7,7 +7,7 @@
 //! boundary.
 
 use crate::error::Error;
-use crate::formulation::Change;
+use crate::formulation::{Change, Lp};
 use crate::solution::Status;
 use highs::{HighsModelStatus, HighsSolutionStatus};
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -145,7 +145,7 @@ struct CallbackState {
 pub type Run = (Status, Option<highs::Solution>, f64);
 
 /// A HiGHS instance that is given its callback before its LP (see [`install_callback`]):
-/// create it, pass the LP into [`Instance::model`], then [`run`] it.
+/// create it, [`Instance::load`] the LP, then [`run`] it.
 pub struct Instance {
     // Fields drop in order: the model, which points at `state`, goes first.
     model: highs::Model,
@@ -170,9 +170,10 @@ impl Instance {
         Ok(Instance { model, state })
     }
 
-    /// The HiGHS model, to pass the LP into.
-    pub fn model(&mut self) -> &mut highs::Model {
-        &mut self.model
+    /// Pass `lp` into the instance (once, before [`run`]). The model itself is never handed
+    /// out: replacing it would leave HiGHS calling back into a model it no longer has.
+    pub fn load(&mut self, lp: Lp) -> Result<(), Error> {
+        lp.pass_to(&mut self.model)
     }
 }
 

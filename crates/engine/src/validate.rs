@@ -9,6 +9,9 @@ use crate::error::Findings;
 use crate::network::{CostCurve, Network, Origin, Series, SourceFormat};
 use std::collections::VecDeque;
 
+/// Smallest generator efficiency accepted (fuel to electricity).
+pub const MIN_GENERATOR_EFFICIENCY: f64 = 1e-6;
+
 /// What the checks need to know about the solve that will follow.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -180,12 +183,17 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
                 format!("{}: negative capacity", g.p_nom),
             );
         }
-        if !(g.efficiency > 0.0) {
+        // CO2 per MWh is co2_emissions / efficiency: a vanishing efficiency would put an
+        // astronomical (or infinite) cost in the LP.
+        if !(g.efficiency >= MIN_GENERATOR_EFFICIENCY && g.efficiency.is_finite()) {
             f.error(
                 &g.origin,
                 el.clone(),
                 Some("efficiency"),
-                format!("{}: must be > 0", g.efficiency),
+                format!(
+                    "{}: must be a finite number of at least {MIN_GENERATOR_EFFICIENCY}",
+                    g.efficiency
+                ),
             );
         }
         check_bounds(&g.origin, el.clone(), &g.p_min_pu, &g.p_max_pu, len, f);

@@ -46,7 +46,7 @@ pub fn network(
         n.storage_units.len(),
     ];
     let total: usize = counts.iter().sum();
-    let end = (offset + size).min(total);
+    let end = offset.saturating_add(size).min(total);
     // The part of list k (starting at position `start` overall) on this page.
     let mut start = 0;
     let mut window = [0..0, 0..0, 0..0, 0..0];
@@ -235,6 +235,7 @@ pub fn solve_response(
             _ => proto::SolveStatus::TimeLimit,
         } as i32,
         objective: r.objective,
+        time_limit_s: opts.time_limit.unwrap_or(0.0),
         timings: Some(proto::Timings {
             build_s: o.timings.build_s,
             solve_s: o.timings.solve_s,

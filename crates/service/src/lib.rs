@@ -18,6 +18,7 @@ pub use gridtrade_proto as proto;
 use auth::{Role, Tokens};
 use calls::Call;
 use gridtrade_engine::error::Error;
+use gridtrade_engine::network::Network;
 use gridtrade_engine::solve::SolveOptions;
 use gridtrade_engine::solver::Control;
 use jobs::{CancelOnDrop, SolveJob};
@@ -35,6 +36,40 @@ pub use proto::MAX_MESSAGE_BYTES;
 /// Largest network `UploadNetworkStream` accepts, bytes of files.
 pub const MAX_UPLOAD_BYTES: usize = 1024 * 1024 * 1024;
 
+/// What one call may cost the server (`gridtrade serve` sets them from its options; the
+/// defaults are what it uses without them).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// HiGHS' time limit for a solve or study whose call carries no deadline.
+    pub default_deadline: Duration,
+    /// The longest a solve or study may run, whatever the call's deadline.
+    pub max_deadline: Duration,
+    /// Largest LP a call may build, columns (an upper bound counted before building, see
+    /// `formulation::column_bound`); beyond it, RESOURCE_EXHAUSTED.
+    pub max_lp_columns: u64,
+    /// Uploads received at once; beyond, RESOURCE_EXHAUSTED.
+    pub concurrent_uploads: usize,
+    /// Files in one upload.
+    pub max_upload_files: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_deadline: Duration::from_secs(600),
+            max_deadline: Duration::from_secs(3600),
+            // The CAREC year is 1.1 million columns and takes 1.2 GB in HiGHS.
+            max_lp_columns: 10_000_000,
+            concurrent_uploads: 2,
+            max_upload_files: 1000,
+        }
+    }
+}
+
+/// Progress events a SolveStream buffers for a slow client; beyond, progress is dropped
+/// (never the result).
+const STREAM_BUFFER: usize = 256;
+
 /// The service state: the networks and the solve limits.
 pub struct GridTrade {
     store: Arc<Store>,
@@ -46,6 +81,9 @@ pub struct GridTrade {
     tokens: Option<Tokens>,
     /// Cancels every running solve (after the shutdown grace period).
     stop: Control,
+    limits: Limits,
+    /// Uploads being received.
+    uploads: Arc<Semaphore>,
 }
 
 impl GridTrade {
@@ -57,7 +95,42 @@ impl GridTrade {
             admitted: Arc::new(Semaphore::new(concurrency.max(1) + queue)),
             tokens: None,
             stop: Control::default(),
+            limits: Limits::default(),
+            uploads: Arc::new(Semaphore::new(Limits::default().concurrent_uploads)),
         }
+    }
+
+    /// Limit what one call may cost (see [`Limits`]).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.uploads = Arc::new(Semaphore::new(limits.concurrent_uploads.max(1)));
+        self.limits = limits;
+        self
+    }
+
+    /// HiGHS' time limit for a call: its deadline, or the default, at most the maximum, s.
+    fn time_limit<T>(&self, req: &Request<T>) -> f64 {
+        deadline(req)
+            .unwrap_or(self.limits.default_deadline)
+            .min(self.limits.max_deadline)
+            .as_secs_f64()
+    }
+
+    /// RESOURCE_EXHAUSTED when the LP of `n` over `snapshots` could exceed the limit.
+    fn check_lp_size(&self, n: &Network, snapshots: usize) -> Result<(), Status> {
+        let bound = gridtrade_engine::formulation::column_bound(n, snapshots);
+        if bound > self.limits.max_lp_columns {
+            return Err(Status::resource_exhausted(format!(
+                "the LP of {} elements over {snapshots} snapshots may have {bound} columns, \
+                 more than this server's limit of {}; solve fewer snapshots",
+                n.buses.len()
+                    + n.branches.len()
+                    + n.links.len()
+                    + n.generators.len()
+                    + n.storage_units.len(),
+                self.limits.max_lp_columns
+            )));
+        }
+        Ok(())
     }
 
     /// A handle that cancels every running and queued solve, e.g. when a shutdown's grace
@@ -97,9 +170,10 @@ impl GridTrade {
 
     /// Check a solve request and admit it.
     fn solve_job(&self, req: Request<proto::SolveRequest>) -> Result<SolveJob, Status> {
-        let time_limit = deadline(&req).map(|d| d.as_secs_f64());
+        let time_limit = Some(self.time_limit(&req));
         let r = req.into_inner();
         let (version, network) = self.store.get(&r.network, r.version)?;
+        self.check_lp_size(&network, span(&network, r.snapshot_start, r.snapshot_end))?;
         let opts = SolveOptions {
             formulation: convert::formulation(&r)?,
             time_limit,
@@ -176,6 +250,16 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<(), Status> {
     }
 }
 
+/// Snapshots a request's range `start..end` covers (`0..0`: all; a range past the end is
+/// refused later, when it is cut out).
+fn span(n: &Network, start: u32, end: u32) -> usize {
+    if (start, end) == (0, 0) {
+        n.snapshots.len()
+    } else {
+        (end as usize).saturating_sub(start as usize)
+    }
+}
+
 /// The gRPC deadline (`grpc-timeout` header, e.g. `5S`, `250m`) as a duration.
 fn deadline<T>(req: &Request<T>) -> Option<Duration> {
     let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
@@ -229,6 +313,16 @@ impl GridTrade {
             s => s.min(convert::PAGE_SIZE.1),
         };
         let (version, n) = self.store.get(&r.name, version)?;
+        let elements = n.buses.len()
+            + n.branches.len()
+            + n.links.len()
+            + n.generators.len()
+            + n.storage_units.len();
+        if offset > elements {
+            return Err(Status::invalid_argument(format!(
+                "page_token: offset {offset} is past the network's {elements} elements"
+            )));
+        }
         Ok(Response::new(convert::network(
             &r.name, &n, version, offset, size,
         )))
@@ -247,6 +341,9 @@ impl GridTrade {
         &self,
         req: Request<Streaming<proto::UploadNetworkStreamRequest>>,
     ) -> Result<Response<proto::UploadNetworkResponse>, Status> {
+        let _receiving = self.uploads.clone().try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted("too many uploads under way; try again later")
+        })?;
         let mut chunks = req.into_inner();
         let mut name = None;
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -276,6 +373,12 @@ impl GridTrade {
                             c.file_name
                         )));
                     }
+                    if files.len() == self.limits.max_upload_files {
+                        return Err(Status::invalid_argument(format!(
+                            "files: more than the {} files an upload may hold",
+                            self.limits.max_upload_files
+                        )));
+                    }
                     files.push((c.file_name, c.data));
                 }
             }
@@ -291,21 +394,25 @@ impl GridTrade {
         let r = req.into_inner();
         let edits = convert::edits(&r)?;
         let (base_version, base) = self.store.get(&r.name, r.base_version)?;
-        let mut n = (*base).clone();
-        n.apply(&edits).map_err(Status::invalid_argument)?;
-        let mut findings = gridtrade_engine::error::Findings::default();
-        gridtrade_engine::validate::check(&n, &Default::default(), &mut findings);
-        if findings.has_errors() {
-            return Err(status_of(&Error::Invalid(findings)));
-        }
-        let version = self.store.add(
-            &r.name,
-            n,
-            store::Record::Edit {
+        // Copying, checking and storing (with its fsync) a large network is blocking work.
+        let store = self.store.clone();
+        let name = r.name.clone();
+        let version = tokio::task::spawn_blocking(move || {
+            let mut n = (*base).clone();
+            n.apply(&edits).map_err(Status::invalid_argument)?;
+            let mut findings = gridtrade_engine::error::Findings::default();
+            gridtrade_engine::validate::check(&n, &Default::default(), &mut findings);
+            if findings.has_errors() {
+                return Err(status_of(&Error::Invalid(findings)));
+            }
+            let record = store::Record::Edit {
                 base: base_version,
                 edits: &edits,
-            },
-        )?;
+            };
+            store.add(&name, n, record)
+        })
+        .await
+        .map_err(|e| Status::internal(format!("update task failed: {e}")))??;
         let (_, n) = self.store.get(&r.name, version)?;
         Ok(Response::new(proto::UpdateNetworkResponse {
             summary: Some(convert::summary(&r.name, &n, version)),
@@ -342,10 +449,11 @@ impl GridTrade {
         call: Call,
     ) -> Result<Response<EventStream>, Status> {
         let job = self.solve_job(req)?;
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);
         let events = tx.clone();
+        // Progress is dropped when a slow client lets the buffer fill; results are not.
         let control = self.stop.child().with_listener(move |p| {
-            let _ = events.send(Ok(jobs::event(p)));
+            let _ = events.try_send(Ok(jobs::event(p)));
         });
         let running = self.running.clone();
         tokio::spawn(async move {
@@ -363,7 +471,7 @@ impl GridTrade {
             match result.and_then(|(n, outcome)| jobs::response(&job, &n, &outcome)) {
                 Ok(r) => {
                     for e in jobs::chunks(r) {
-                        if tx.send(Ok(e)).is_err() {
+                        if tx.send(Ok(e)).await.is_err() {
                             return;
                         }
                     }
@@ -371,12 +479,12 @@ impl GridTrade {
                 }
                 Err(status) => {
                     call.log_end(Some(&status));
-                    let _ = tx.send(Err(status));
+                    let _ = tx.send(Err(status)).await;
                 }
             }
         });
         Ok(Response::new(Box::pin(
-            tokio_stream::wrappers::UnboundedReceiverStream::new(rx),
+            tokio_stream::wrappers::ReceiverStream::new(rx),
         )))
     }
 
@@ -384,9 +492,10 @@ impl GridTrade {
         &self,
         req: Request<proto::TradeRequest>,
     ) -> Result<Response<proto::TradeResponse>, Status> {
-        let time_limit = deadline(&req).map(|d| d.as_secs_f64());
+        let time_limit = Some(self.time_limit(&req));
         let r = req.into_inner();
         let (version, network) = self.store.get(&r.network, r.version)?;
+        self.check_lp_size(&network, span(&network, r.snapshot_start, r.snapshot_end))?;
         let study = convert::trade_request(&r, time_limit)?;
         let _admitted = self.admit()?;
         let control = self.stop.child();

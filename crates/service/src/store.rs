@@ -190,20 +190,25 @@ impl Store {
                         })?
                         .collect()
                     });
-                let files = files.map_err(|e| db.err(e))?;
-                upload::read(&files)
-                    .map(|(mut n, _)| {
-                        n.name = name.clone();
-                        n
-                    })
-                    .map_err(|s| s.message().to_string())
+                match files {
+                    Err(e) => Err(format!("its files cannot be read: {e}")),
+                    Ok(files) => upload::read(&files)
+                        .map(|(mut n, _)| {
+                            n.name = name.clone();
+                            n
+                        })
+                        .map_err(|s| s.message().to_string()),
+                }
             } else {
-                let edits: Vec<Edit> = serde_json::from_str(edits.as_deref().unwrap_or("[]"))
-                    .map_err(|e| db.err(format!("{name} version {version}: edits: {e}")))?;
+                // A version that cannot be read is reported and skipped (with the versions of
+                // that network after it), never a reason not to start.
+                let edits: Result<Vec<Edit>, _> =
+                    serde_json::from_str(edits.as_deref().unwrap_or("[]"));
                 let base = base.unwrap_or(0) as usize;
-                match versions.get(base.wrapping_sub(1)) {
-                    None => Err(format!("its base version {base} is missing")),
-                    Some(b) => {
+                match (edits, versions.get(base.wrapping_sub(1))) {
+                    (Err(e), _) => Err(format!("its edits cannot be read: {e}")),
+                    (_, None) => Err(format!("its base version {base} is missing")),
+                    (Ok(edits), Some(b)) => {
                         let mut n = (**b).clone();
                         n.apply(&edits).map(|_| n)
                     }
@@ -336,5 +341,146 @@ impl Store {
         map.iter()
             .filter_map(|(name, v)| v.last().map(|n| (name.clone(), v.len() as u64, n.clone())))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridtrade_engine::network::{Bus, Origin, Snapshots};
+
+    fn two_buses() -> Network {
+        let mut n = Network::new("net", Snapshots::hourly(1));
+        for b in ["a", "b"] {
+            n.add_bus(Bus {
+                name: b.into(),
+                zone: b.into(),
+                country: b.into(),
+                v_nom: 1.0,
+                x: 0.0,
+                y: 0.0,
+                in_service: true,
+                origin: Origin::default(),
+            });
+        }
+        n
+    }
+
+    /// Versions 2 (a link added, its capacity unlimited) and 3 (capacity 50) of `net`.
+    fn edits() -> [Vec<Edit>; 2] {
+        [
+            vec![
+                Edit::AddLink {
+                    name: "ab".into(),
+                    bus0: "a".into(),
+                    bus1: "b".into(),
+                    p_nom: 100.0,
+                    p_min_pu: -1.0,
+                    efficiency: 1.0,
+                },
+                Edit::SetAttribute {
+                    element: "ab".into(),
+                    attribute: "p_nom".into(),
+                    value: f64::INFINITY,
+                },
+            ],
+            vec![Edit::SetAttribute {
+                element: "ab".into(),
+                attribute: "p_nom".into(),
+                value: 50.0,
+            }],
+        ]
+    }
+
+    /// A store of `net` (version 1 loaded, not recorded) with the database in `dir`.
+    fn reopen(dir: &Path) -> (Store, Vec<String>) {
+        let mut store = Store::default();
+        store.insert("net", two_buses());
+        let problems = store.open_database(dir).unwrap();
+        (store, problems)
+    }
+
+    #[test]
+    fn an_unlimited_capacity_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, problems) = reopen(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        let [two, _] = edits();
+        let mut n = two_buses();
+        n.apply(&two).unwrap();
+        assert_eq!(
+            store
+                .add(
+                    "net",
+                    n,
+                    Record::Edit {
+                        base: 1,
+                        edits: &two
+                    }
+                )
+                .unwrap(),
+            2
+        );
+        drop(store);
+        let (store, problems) = reopen(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        let (version, n) = store.get("net", 0).unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(n.links[0].p_nom, f64::INFINITY);
+    }
+
+    #[test]
+    fn a_version_that_cannot_be_read_is_reported_and_skipped_not_a_reason_to_refuse_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = reopen(dir.path());
+        let [two, three] = edits();
+        let mut n = two_buses();
+        n.apply(&two).unwrap();
+        store
+            .add(
+                "net",
+                n.clone(),
+                Record::Edit {
+                    base: 1,
+                    edits: &two,
+                },
+            )
+            .unwrap();
+        n.apply(&three).unwrap();
+        store
+            .add(
+                "net",
+                n,
+                Record::Edit {
+                    base: 2,
+                    edits: &three,
+                },
+            )
+            .unwrap();
+        drop(store);
+        // Version 3's edits as an older server wrote an unlimited capacity (null), or
+        // garbled on disk.
+        for stored in [
+            "[{\"SetAttribute\":{\"element\":\"ab\",\"attribute\":\"p_nom\",\"value\":null}}]",
+            "{garbled",
+        ] {
+            let conn = Connection::open(dir.path().join("gridtrade.sqlite")).unwrap();
+            conn.execute(
+                "UPDATE versions SET edits = ?1 WHERE version = 3",
+                params![stored],
+            )
+            .unwrap();
+            drop(conn);
+            let (store, problems) = reopen(dir.path());
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(
+                problems[0].contains("network `net` from version 3 on")
+                    && problems[0].contains("cannot be read"),
+                "{problems:?}"
+            );
+            let (version, n) = store.get("net", 0).unwrap();
+            assert_eq!(version, 2, "versions before the broken one are restored");
+            assert_eq!(n.links[0].p_nom, f64::INFINITY);
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::variables::branch_modelled;
 use super::{DcConvention, FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
-use crate::network::{Branch, CostCurve, Network};
+use crate::network::{per_unit_limit, Branch, CostCurve, Network};
 use crate::topology;
 use good_lp::Expression;
 
@@ -188,8 +188,8 @@ fn cost_points(n: &Network, g: usize, t: usize, segments: usize) -> Vec<(f64, f6
             constant,
         } => {
             let f = |p: f64| q * p * p + marginal_cost.at(t) * p + constant;
-            let lo = gen.p_nom * gen.p_min_pu.at(t);
-            let hi = gen.p_nom * gen.p_max_pu.at(t);
+            let lo = per_unit_limit(gen.p_nom, gen.p_min_pu.at(t));
+            let hi = per_unit_limit(gen.p_nom, gen.p_max_pu.at(t));
             if hi - lo <= 0.0 {
                 // Output is fixed: the tangent at that point is exact there.
                 let slope = 2.0 * q * lo + marginal_cost.at(t);

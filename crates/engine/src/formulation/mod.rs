@@ -118,6 +118,26 @@ impl Model {
     }
 }
 
+/// An upper bound on the LP's columns over `snapshots` snapshots, counted before building
+/// (a server refuses an LP beyond its limit without spending the memory): per snapshot a
+/// generator has at most 2 (output, piecewise-linear cost), a branch and a link 1, a bus 3
+/// (angle, load shed, surplus), a storage unit 4 (dispatch, store, state of charge, spill).
+/// Saturates instead of overflowing.
+pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
+    let per_snapshot = [
+        (n.generators.len(), 2u64),
+        (n.branches.len(), 1),
+        (n.links.len(), 1),
+        (n.buses.len(), 3),
+        (n.storage_units.len(), 4),
+    ]
+    .iter()
+    .fold(0u64, |sum, &(count, cols)| {
+        sum.saturating_add((count as u64).saturating_mul(cols))
+    });
+    per_snapshot.saturating_mul(snapshots as u64)
+}
+
 /// Build the dispatch problem: the recipe, read top to bottom like the math.
 pub fn build(n: &Network, o: &FormulationOptions) -> Model {
     let mut m = Model::empty(n, o);
@@ -174,12 +194,7 @@ impl Model {
 fn balance_nodes(n: &Network, model: NetworkModel) -> (Vec<usize>, Vec<String>) {
     match model {
         NetworkModel::Copperplate => {
-            let zones = n.zones();
-            let node = n
-                .buses
-                .iter()
-                .map(|b| zones.iter().position(|z| *z == b.zone).unwrap_or(0))
-                .collect();
+            let (zones, node) = n.zone_of_buses();
             (node, zones)
         }
         _ => (

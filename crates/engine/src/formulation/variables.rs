@@ -2,19 +2,11 @@
 //! objective coefficients (cost per MWh times the snapshot's objective weight `w_t`).
 
 use super::{FormulationOptions, Model};
-use crate::network::{CostCurve, Network};
+use crate::network::{per_unit_limit, CostCurve, Network};
 
 /// Marginal CO2 cost of a generator, currency/MWh: `co2_price * co2_emissions / efficiency`.
 fn co2_cost(n: &Network, g: usize, o: &FormulationOptions) -> f64 {
-    o.co2_price * co2_intensity(n, g)
-}
-
-/// t CO2 per MWh of electricity from generator `g`.
-pub(super) fn co2_intensity(n: &Network, g: usize) -> f64 {
-    let gen = &n.generators[g];
-    n.carrier(&gen.carrier)
-        .map(|c| c.co2_emissions / gen.efficiency)
-        .unwrap_or(0.0)
+    o.co2_price * n.co2_intensity(g)
 }
 
 /// `p_nom * p_min_pu[t] <= p[g,t] <= p_nom * p_max_pu[t]`, cost `w_t * (marginal_cost[t] +
@@ -22,7 +14,7 @@ pub(super) fn co2_intensity(n: &Network, g: usize) -> f64 {
 /// A polynomial's constant term is added to the objective constant for every snapshot.
 pub fn variable_generator_power(m: &mut Model, n: &Network, o: &FormulationOptions) {
     for (g, gen) in n.generators.iter().enumerate() {
-        m.gen_co2[g] = co2_intensity(n, g);
+        m.gen_co2[g] = n.co2_intensity(g);
         if !gen.in_service || !n.buses[gen.bus].in_service {
             continue;
         }
@@ -30,8 +22,8 @@ pub fn variable_generator_power(m: &mut Model, n: &Network, o: &FormulationOptio
         m.gen_p[g] = (0..m.snapshots)
             .map(|t| {
                 let w = n.snapshots.objective[t];
-                let lo = gen.p_nom * gen.p_min_pu.at(t);
-                let hi = gen.p_nom * gen.p_max_pu.at(t);
+                let lo = per_unit_limit(gen.p_nom, gen.p_min_pu.at(t));
+                let hi = per_unit_limit(gen.p_nom, gen.p_max_pu.at(t));
                 let cost = match &gen.cost {
                     CostCurve::Polynomial {
                         marginal_cost,
@@ -142,8 +134,8 @@ pub fn variable_link_flow(m: &mut Model, n: &Network, _o: &FormulationOptions) {
         m.link_p0[k] = (0..m.snapshots)
             .map(|t| {
                 m.lp.col(
-                    link.p_nom * link.p_min_pu.at(t),
-                    link.p_nom * link.p_max_pu.at(t),
+                    per_unit_limit(link.p_nom, link.p_min_pu.at(t)),
+                    per_unit_limit(link.p_nom, link.p_max_pu.at(t)),
                     n.snapshots.objective[t] * link.marginal_cost,
                 )
             })
@@ -160,14 +152,15 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
             continue;
         }
         let w = &n.snapshots.objective;
-        let e_nom = su.p_nom * su.max_hours;
+        let e_nom = per_unit_limit(su.p_nom, su.max_hours);
         for t in 0..m.snapshots {
             let d = m.lp.col(
                 0.0,
-                su.p_nom * su.p_max_pu.max(0.0),
+                per_unit_limit(su.p_nom, su.p_max_pu.max(0.0)),
                 w[t] * su.marginal_cost,
             );
-            let st = m.lp.col(0.0, (-su.p_nom * su.p_min_pu).max(0.0), 0.0);
+            let st =
+                m.lp.col(0.0, per_unit_limit(su.p_nom, -su.p_min_pu).max(0.0), 0.0);
             let soc = m.lp.col(0.0, e_nom, 0.0);
             let inflow = su.inflow.at(t);
             let spill = (inflow > 0.0).then(|| m.lp.col(0.0, inflow, w[t] * su.spill_cost));

@@ -414,8 +414,24 @@ impl Converter<'_> {
             );
             return None;
         }
+        // NCOST counts numbers that follow on the row: a whole number no larger than what
+        // is there (checked before any arithmetic, so a huge NCOST cannot overflow an index).
+        let given = c.len() - 4;
+        if c[3] < 0.0 || c[3].fract() != 0.0 || c[3] > given as f64 {
+            self.f.error(
+                origin,
+                Some(what.into()),
+                Some("NCOST"),
+                format!(
+                    "{:?}: must be a whole number of coefficients, at most the {given} given",
+                    c[3]
+                ),
+            );
+            return None;
+        }
         let ncost = c[3] as usize;
-        match c[0] as i64 {
+        let model = if c[0].fract() == 0.0 { c[0] as i64 } else { -1 };
+        match model {
             2 => {
                 if c.len() < 4 + ncost {
                     self.f.error(
@@ -459,12 +475,15 @@ impl Converter<'_> {
                     (0..ncost).map(|i| (c[4 + 2 * i], c[5 + 2 * i])).collect();
                 Some(CostCurve::PiecewiseLinear(points))
             }
-            m => {
+            _ => {
                 self.f.error(
                     origin,
                     Some(what.into()),
                     Some("MODEL"),
-                    format!("cost model {m}: must be 1 (piecewise linear) or 2 (polynomial)"),
+                    format!(
+                        "cost model {}: must be 1 (piecewise linear) or 2 (polynomial)",
+                        c[0]
+                    ),
                 );
                 None
             }

@@ -8,8 +8,8 @@
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
-    Branch, BranchKind, Bus, Carrier, CostCurve, Generator, Link, Load, Network, Origin, Series,
-    Snapshots, StorageUnit,
+    per_unit_limit, Branch, BranchKind, Bus, Carrier, CostCurve, Generator, Link, Load, Network,
+    Origin, Series, Snapshots, StorageUnit,
 };
 use petgraph::graph::EdgeIndex;
 use std::collections::HashMap;
@@ -123,6 +123,13 @@ fn read_snapshots(dir: &Path, f: &mut Findings) -> Result<Snapshots, Error> {
             if v < 0.0 {
                 c.error(field, format!("weight {v} is negative"));
             }
+        }
+        if objective == 0.0 {
+            // Prices are the balance duals divided by this weight.
+            c.error(
+                "objective",
+                "weight 0: the snapshot's prices (duals divided by the weight) are undefined; give it a positive weight or leave it out",
+            );
         }
         s.names.push(name);
         s.objective.push(objective);
@@ -301,7 +308,7 @@ fn read_lines(n: &mut Network, t: &Table, f: &mut Findings) {
             bus1,
             x: x_ohm / v2,
             r: r_ohm / v2,
-            s_max: s_nom * s_max_pu,
+            s_max: per_unit_limit(s_nom, s_max_pu),
             tap_ratio: 1.0,
             phase_shift: 0.0,
             angle_min: None,
@@ -357,7 +364,7 @@ fn read_transformers(n: &mut Network, t: &Table, f: &mut Findings) {
             bus1,
             x: if s_nom.is_finite() { x / s_nom } else { x },
             r: if s_nom.is_finite() { r / s_nom } else { r },
-            s_max: s_nom * s_max_pu,
+            s_max: per_unit_limit(s_nom, s_max_pu),
             tap_ratio,
             phase_shift,
             angle_min: None,

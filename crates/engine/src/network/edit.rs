@@ -14,6 +14,9 @@ pub enum Edit {
     SetAttribute {
         element: String,
         attribute: String,
+        /// `inf` (unlimited) is allowed for `s_nom` and `p_nom`; it is stored as the string
+        /// `"inf"` (JSON has no infinity).
+        #[serde(with = "number_or_inf")]
         value: f64,
     },
     AddLink {
@@ -24,6 +27,61 @@ pub enum Edit {
         p_min_pu: f64,
         efficiency: f64,
     },
+}
+
+/// The numbers of a new link: `p_nom` ≥ 0 (or `inf`), `p_min_pu` in [-1, 1], `efficiency`
+/// in (0, 1] (0 stands for the default, 1).
+fn check_new_link(name: &str, p_nom: f64, p_min_pu: f64, efficiency: f64) -> Result<(), String> {
+    let field = |f: &str, why: String| Err(format!("link `{name}`, field `{f}`: {why}"));
+    if !(p_nom >= 0.0) {
+        return field("p_nom", format!("{p_nom}: must be a number >= 0 (or inf)"));
+    }
+    if !(-1.0..=1.0).contains(&p_min_pu) {
+        return field("p_min_pu", format!("{p_min_pu}: must be in [-1, 1]"));
+    }
+    if !(efficiency >= 0.0 && efficiency <= 1.0) {
+        return field(
+            "efficiency",
+            format!("{efficiency}: must be in (0, 1], or 0 for 1"),
+        );
+    }
+    Ok(())
+}
+
+/// Serde for a number that may be infinite or NaN: JSON numbers for finite values, the
+/// strings `"inf"`, `"-inf"` and `"NaN"` otherwise (serde_json would write `null`, which
+/// reads back as nothing).
+pub mod number_or_inf {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *v {
+            v if v.is_finite() => s.serialize_f64(v),
+            v if v.is_nan() => s.serialize_str("NaN"),
+            v if v > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            Number(f64),
+            Text(String),
+        }
+        match Stored::deserialize(d)? {
+            Stored::Number(v) => Ok(v),
+            Stored::Text(t) => match t.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "NaN" => Ok(f64::NAN),
+                other => Err(serde::de::Error::custom(format!(
+                    "`{other}` is not a number, inf, -inf or NaN"
+                ))),
+            },
+        }
+    }
 }
 
 impl Network {
@@ -67,6 +125,7 @@ impl Network {
                 if self.links.iter().any(|l| &l.name == name) {
                     return Err(format!("a link named `{name}` exists already"));
                 }
+                check_new_link(name, *p_nom, *p_min_pu, *efficiency)?;
                 let b0 = self
                     .bus_id(bus0)
                     .ok_or_else(|| format!("link `{name}`, field `bus0`: unknown bus `{bus0}`"))?;
@@ -98,9 +157,11 @@ impl Network {
         attribute: &str,
         value: f64,
     ) -> Result<(), String> {
-        if !value.is_finite() && !(attribute == "s_nom" || attribute == "p_nom") {
+        let capacity = attribute == "s_nom" || attribute == "p_nom";
+        if !(value.is_finite() || capacity && value == f64::INFINITY) {
             return Err(format!(
-                "`{element}`, field `{attribute}`: {value} is not a finite number"
+                "`{element}`, field `{attribute}`: {value} is not a finite number{}",
+                if capacity { " or inf" } else { "" }
             ));
         }
         let unknown = |kind: &str| {

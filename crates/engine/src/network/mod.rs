@@ -18,6 +18,16 @@ use std::fmt;
 pub use edit::Edit;
 pub use series::Series;
 
+/// A limit in MW from a capacity and a per-unit factor, `nom * pu`, with `inf * 0 = 0`: an
+/// unlimited capacity (`inf`, as PyPSA allows) with a factor 0 is a limit of 0, never NaN.
+pub fn per_unit_limit(nom: f64, pu: f64) -> f64 {
+    if nom == 0.0 || pu == 0.0 {
+        0.0
+    } else {
+        nom * pu
+    }
+}
+
 /// Where an element was read from, so messages can point at it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Origin {
@@ -368,6 +378,26 @@ impl Network {
             }
         }
         seen
+    }
+
+    /// The zones (as [`Network::zones`]) and the position of each bus's zone among them.
+    pub fn zone_of_buses(&self) -> (Vec<String>, Vec<usize>) {
+        let zones = self.zones();
+        let of_bus = self
+            .buses
+            .iter()
+            .map(|b| zones.iter().position(|z| *z == b.zone).unwrap_or(0))
+            .collect();
+        (zones, of_bus)
+    }
+
+    /// CO2 emitted per MWh of generator `g`'s output, t/MWh: its carrier's `co2_emissions`
+    /// (per MWh of fuel) over its efficiency (PyPSA's rule); 0 for a carrier not listed.
+    pub fn co2_intensity(&self, g: usize) -> f64 {
+        let gen = &self.generators[g];
+        self.carrier(&gen.carrier)
+            .map(|c| c.co2_emissions / gen.efficiency)
+            .unwrap_or(0.0)
     }
 
     /// Total demand at each bus in snapshot `t`, MW (in-service loads only).

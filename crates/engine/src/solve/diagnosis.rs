@@ -5,7 +5,7 @@
 use super::{hand_over, highs_options, SolveOptions};
 use crate::error::Error;
 use crate::formulation::{self, Model};
-use crate::network::Network;
+use crate::network::{per_unit_limit, Network};
 use crate::solution::{extract, Results, Status};
 use crate::solver::{self, Control};
 use serde::Serialize;
@@ -132,8 +132,8 @@ fn binding_links(n: &Network, model: &Model, r: &Results, d: &mut Diagnosis) {
                 continue;
             }
             let p = r.link_p0[k][t];
-            let hi = link.p_nom * link.p_max_pu.at(t);
-            let lo = link.p_nom * link.p_min_pu.at(t);
+            let hi = per_unit_limit(link.p_nom, link.p_max_pu.at(t));
+            let lo = per_unit_limit(link.p_nom, link.p_min_pu.at(t));
             let at = |limit: f64| limit != 0.0 && (p - limit).abs() <= TOL * limit.abs().max(1.0);
             if at(hi) || at(lo) {
                 d.binding.push(format!(

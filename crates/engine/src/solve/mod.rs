@@ -21,6 +21,11 @@ use crate::validate::{self, CheckOptions};
 use serde::Serialize;
 use std::ops::Range;
 
+/// Most linear segments a quadratic cost may be cut into (`--pwl-segments`): each adds a row
+/// per generator and snapshot, and beyond a few hundred the approximation gains nothing
+/// measurable (the error falls as 1/k²).
+pub const MAX_PWL_SEGMENTS: usize = 1000;
+
 /// Everything a solve needs besides the network.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SolveOptions {
@@ -104,8 +109,13 @@ fn check_options(o: &FormulationOptions) -> Result<(), Error> {
             format!("{}: must be a non-negative number", o.co2_price),
         ));
     }
-    if o.pwl_segments == Some(0) {
-        return Err(Error::option("--pwl-segments", "must be at least 1"));
+    if let Some(k) = o.pwl_segments {
+        if !(1..=MAX_PWL_SEGMENTS).contains(&k) {
+            return Err(Error::option(
+                "--pwl-segments",
+                format!("{k}: must be from 1 to {MAX_PWL_SEGMENTS}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -164,7 +174,7 @@ fn hand_over(model: &mut Model, control: &Control) -> Result<(solver::Instance, 
     let lp = take_lp(model);
     let costs = lp.costs().to_vec();
     let mut highs = solver::Instance::new(control)?;
-    lp.pass_to(highs.model())?;
+    highs.load(lp)?;
     Ok((highs, costs))
 }
 

@@ -144,10 +144,7 @@ fn generators(
     for (g, gen) in n.generators.iter().enumerate() {
         let z = zones.of_bus[gen.bus];
         let shedding = gen.carrier == LOAD_SHEDDING;
-        let co2 = n
-            .carrier(&gen.carrier)
-            .map(|c| c.co2_emissions / gen.efficiency)
-            .unwrap_or(0.0);
+        let co2 = n.co2_intensity(g);
         let active = gen.in_service && n.buses[gen.bus].in_service;
         for t in 0..n.snapshots.len() {
             let p = r.gen_p[g][t];
@@ -172,10 +169,7 @@ fn generators(
 /// Cost of generator `g` producing `p` MW in snapshot t, currency/h, as the objective counts it.
 fn generator_cost(n: &Network, g: usize, t: usize, p: f64, o: &FormulationOptions) -> f64 {
     let gen = &n.generators[g];
-    let co2 = n
-        .carrier(&gen.carrier)
-        .map(|c| c.co2_emissions / gen.efficiency)
-        .unwrap_or(0.0);
+    let co2 = n.co2_intensity(g);
     let fuel = match &gen.cost {
         CostCurve::Polynomial {
             marginal_cost,

@@ -226,10 +226,11 @@ pub(super) fn monthly_net_positions(
     let els = elements(n, r);
     let mut out: Vec<(String, Vec<f64>)> = Vec::new();
     for (t, name) in n.snapshots.names.iter().enumerate() {
-        let month = if name.len() >= 7 && name.as_bytes()[4] == b'-' {
-            name[..7].to_string()
-        } else {
-            format!("period {}", t / 730 + 1)
+        // `YYYY-MM`: seven ASCII characters (a name with a multi-byte character there is
+        // not a date).
+        let month = match name.get(..7) {
+            Some(m) if m.as_bytes()[4] == b'-' && m.is_ascii() => m.to_string(),
+            _ => format!("period {}", t / 730 + 1),
         };
         if out.last().map(|(m, _)| m != &month).unwrap_or(true) {
             out.push((month, vec![0.0; zones.names.len()]));

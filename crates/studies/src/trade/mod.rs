@@ -142,12 +142,7 @@ struct Zones {
 
 impl Zones {
     fn of(n: &Network) -> Zones {
-        let names = n.zones();
-        let of_bus = n
-            .buses
-            .iter()
-            .map(|b| names.iter().position(|z| *z == b.zone).unwrap_or(0))
-            .collect();
+        let (names, of_bus) = n.zone_of_buses();
         Zones { names, of_bus }
     }
 
