@@ -127,7 +127,7 @@ fn build(s: &Spec) -> Network {
         n.loads.push(Load {
             name: format!("d{b}"),
             bus: b,
-            p_set: Series::Hourly(series.clone()),
+            p_set: Series::hourly(series.clone()),
             in_service: true,
             origin: Origin::default(),
         });

@@ -85,7 +85,7 @@ pub fn parse(file: &str, text: &str) -> Result<(Network, Findings), Error> {
     };
 
     let mut n = Network::new(name, Snapshots::hourly(1));
-    n.snapshots.names = vec!["now".into()];
+    std::sync::Arc::make_mut(&mut n.snapshots).names = vec!["now".into()];
     n.format = crate::network::SourceFormat::Matpower;
     let mut c = Converter {
         file,

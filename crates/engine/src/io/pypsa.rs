@@ -632,7 +632,7 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
                 }
             }
         }
-        let series = Series::Hourly(values);
+        let series = Series::hourly(values);
         let target: Option<&mut Series> = match (component, index.get(element.as_str())) {
             (_, None) => None,
             ("generators", Some(&i)) => {

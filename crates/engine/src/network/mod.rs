@@ -297,7 +297,9 @@ pub enum EdgeRef {
 pub struct Network {
     pub name: String,
     pub format: SourceFormat,
-    pub snapshots: Snapshots,
+    /// Shared between versions and scenarios of a network (a year's names and weights are
+    /// half a megabyte); changed through `Arc::make_mut`.
+    pub snapshots: std::sync::Arc<Snapshots>,
     pub buses: Vec<Bus>,
     pub branches: Vec<Branch>,
     pub links: Vec<Link>,
@@ -314,7 +316,7 @@ impl Network {
     pub fn new(name: impl Into<String>, snapshots: Snapshots) -> Self {
         Network {
             name: name.into(),
-            snapshots,
+            snapshots: std::sync::Arc::new(snapshots),
             ..Default::default()
         }
     }
@@ -412,7 +414,7 @@ impl Network {
     /// Keep only the snapshots in `range` (positions, half-open). Storage units that are not
     /// cyclic start the window from their `state_of_charge_initial`.
     pub fn restrict_snapshots(&mut self, range: std::ops::Range<usize>) {
-        let s = &mut self.snapshots;
+        let s = std::sync::Arc::make_mut(&mut self.snapshots);
         s.names = s.names[range.clone()].to_vec();
         s.objective = s.objective[range.clone()].to_vec();
         s.stores = s.stores[range.clone()].to_vec();

@@ -1,21 +1,31 @@
 //! Values that may be constant or vary per snapshot.
 
 use serde::Serialize;
+use std::sync::Arc;
 
 /// An attribute that is either the same in every snapshot or given per snapshot.
 ///
 /// PyPSA stores the static value in `<component>.csv` and the time-varying one in
 /// `<component>-<attr>.csv`; a time-varying value replaces the static one.
+///
+/// The values of a time series are shared: cloning a network (a new version made by an edit,
+/// a scenario) copies a pointer, and only a series that is changed is copied
+/// ([`Series::scale`], [`Series::restrict`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Series {
     /// The same value in every snapshot.
     Static(f64),
-    /// One value per snapshot of the network, in snapshot order.
-    Hourly(Vec<f64>),
+    /// One value per snapshot of the network, in snapshot order (shared; see above).
+    Hourly(Arc<Vec<f64>>),
 }
 
 impl Series {
+    /// A time series of one value per snapshot.
+    pub fn hourly(values: Vec<f64>) -> Series {
+        Series::Hourly(Arc::new(values))
+    }
+
     /// The value at snapshot position `t`.
     #[inline]
     pub fn at(&self, t: usize) -> f64 {
@@ -57,7 +67,7 @@ impl Series {
     /// Keep only the snapshots in `range` (a static series is unchanged).
     pub fn restrict(&mut self, range: std::ops::Range<usize>) {
         if let Series::Hourly(v) = self {
-            *v = v[range].to_vec();
+            *v = Arc::new(v[range].to_vec());
         }
     }
 
@@ -65,7 +75,7 @@ impl Series {
     pub fn scale(&mut self, factor: f64) {
         match self {
             Series::Static(v) => *v *= factor,
-            Series::Hourly(v) => v.iter_mut().for_each(|x| *x *= factor),
+            Series::Hourly(v) => Arc::make_mut(v).iter_mut().for_each(|x| *x *= factor),
         }
     }
 }
