@@ -641,3 +641,95 @@ fn warm_comparison_equals_cold_comparison() {
     let (w, c) = (warm.study.gains.unwrap(), cold.study.gains.unwrap());
     assert_abs(w.saving, c.saving, 1e-9 * c.autarky_cost);
 }
+
+/// The welfare's system cost is the objective, term by term: with a link's own cost (a
+/// wheeling charge on its flow) and a quadratic cost the LP saw as chords (--pwl-segments),
+/// where the trade accounts used to leave out the first and price the second exactly.
+#[test]
+fn system_cost_is_the_objective_with_link_costs_and_piecewise_linear_quadratics() {
+    let dir = folder(&[
+        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost,marginal_cost_quadratic\n\
+             a,A,100,10,0\nb,B,100,30,0.05\nc,C,100,50,0\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nla,A,20\nlb,B,60\nlc,C,50\n"),
+        (
+            "links.csv",
+            "name,bus0,bus1,p_nom,p_min_pu,efficiency,marginal_cost\n\
+             AB,A,B,30,-1,1,2\nBC,B,C,100,0,0.9,0\n",
+        ),
+    ]);
+    let n = read(dir.path());
+    let o = FormulationOptions {
+        model: NetworkModel::Transport,
+        pwl_segments: Some(5),
+        ..Default::default()
+    };
+    let opts = SolveOptions {
+        formulation: o.clone(),
+        ..Default::default()
+    };
+    let r = solve_ok(&n, &opts).results.unwrap();
+    let w = trade::analyse(&n, &r, &o).welfare;
+    assert_rel(w.system_cost, r.objective, 1e-12);
+    // A sells 30 MW over AB (10 + 2 < b's 30): the link's charge is 2 · 30.
+    assert_abs(r.link_p0[0][0], 30.0, 1e-9);
+    let generation: f64 = (0..3).map(|g| r.gen_cost[g][0]).sum();
+    assert_abs(w.system_cost - generation, 60.0, 1e-9);
+    // b runs at 30 + 55.556 = 85.556 MW, between the chords' breakpoints 80 and 100,
+    // where the chord lies above the parabola: the LP's cost, not the exact one, counts.
+    let p = r.gen_p[1][0];
+    assert_abs(p, 30.0 + 500.0 / 9.0, 1e-6);
+    let exact = 30.0 * p + 0.05 * p * p;
+    let chord = {
+        let f = |x: f64| 30.0 * x + 0.05 * x * x;
+        f(80.0) + (f(100.0) - f(80.0)) / 20.0 * (p - 80.0)
+    };
+    assert_abs(r.gen_cost[1][0], chord, 1e-6);
+    assert!(chord - exact > 1.0, "the test tells the two apart");
+}
+
+/// A generator and a storage unit on a bus out of service (a substation switched off)
+/// produce nothing, earn nothing and cost nothing: the zone's accounts stay numbers (the
+/// bus has no price, and 0 · NaN used to make its zone's revenue NaN).
+#[test]
+fn elements_on_a_bus_out_of_service_leave_the_accounts_finite() {
+    let dir = folder(&[
+        (
+            "buses.csv",
+            "name,zone,country,active\nA,A,AA,True\nA2,A,AA,False\nB,B,BB,True\n",
+        ),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,100,10\na2,A2,100,5\nb,B,100,30\n",
+        ),
+        (
+            "storage_units.csv",
+            "name,bus,p_nom,max_hours\ns2,A2,10,2\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nla,A,20\nlb,B,60\n"),
+        ("links.csv", "name,bus0,bus1,p_nom,p_min_pu\nAB,A,B,30,-1\n"),
+    ]);
+    let n = read(dir.path());
+    let o = FormulationOptions {
+        model: NetworkModel::Transport,
+        ..Default::default()
+    };
+    let r = report(&n, &o);
+    for z in &r.zones {
+        for (what, v) in [
+            ("producer_revenue", z.producer_revenue),
+            ("production_cost", z.production_cost),
+            ("consumer_payments", z.consumer_payments),
+            ("generation_mwh", z.generation_mwh),
+        ] {
+            assert!(v.is_finite(), "zone {} {what} = {v}", z.zone);
+        }
+    }
+    // a sells 30 MW to B and serves A's 20 MW at 10: revenue 500 in A.
+    let a = r.zones.iter().find(|z| z.zone == "A").unwrap();
+    assert_abs(a.producer_revenue, 500.0, 1e-9);
+    assert_abs(a.generation_mwh, 50.0, 1e-9);
+}

@@ -13,7 +13,7 @@
 //!   the state-of-charge balance).
 
 use crate::formulation::{Family, Model};
-use crate::network::{per_unit_limit, Network};
+use crate::network::{per_unit_limit, CostCurve, Network};
 use serde::Serialize;
 
 /// Carrier name of generators that stand for load shedding (PyPSA practice).
@@ -66,6 +66,10 @@ pub struct Results {
     /// Load shed at each bus, MW.
     pub bus_shed: Table,
     pub gen_p: Table,
+    /// Cost of each generator's output, currency/h, exactly as the objective counts it:
+    /// fuel (the piecewise-linear approximation where the LP used one) and CO2, with a
+    /// linear cost's constant term; 0 for a generator out of service.
+    pub gen_cost: Table,
     /// Available output not used, MW (`p_nom * p_max_pu[t] - p`), for generators with a
     /// time-varying availability (wind, solar, run-of-river).
     pub gen_curtailment: Table,
@@ -98,6 +102,7 @@ impl Results {
             bus_price: cut(&self.bus_price),
             bus_shed: cut(&self.bus_shed),
             gen_p: cut(&self.gen_p),
+            gen_cost: cut(&self.gen_cost),
             gen_curtailment: cut(&self.gen_curtailment),
             branch_p0: cut(&self.branch_p0),
             branch_mu: cut(&self.branch_mu),
@@ -149,6 +154,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         co2_t: read.co2_t(m, &gen_p),
         bus_shed,
         gen_curtailment: read.curtailment(n, m, &gen_p),
+        gen_cost: read.generator_costs(n, m, costs),
         gen_p,
         branch_p0: read.values(&m.branch_p0, n.branches.len()),
         branch_mu: read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
@@ -233,6 +239,36 @@ impl Reader<'_> {
                         } else {
                             f64::NAN
                         }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Each generator's cost per snapshot, currency/h: its columns' objective terms over the
+    /// snapshot's weight, plus the constant term of a linear cost (which the objective
+    /// carries as a constant).
+    fn generator_costs(&self, n: &Network, m: &Model, costs: &[f64]) -> Table {
+        let term = |c: &crate::formulation::Col| costs[c.index] * self.x[c.index];
+        n.generators
+            .iter()
+            .enumerate()
+            .map(|(g, gen)| {
+                if m.gen_p[g].is_empty() {
+                    return vec![0.0; self.nt];
+                }
+                let constant = match &gen.cost {
+                    CostCurve::Polynomial {
+                        marginal_cost_quadratic,
+                        constant,
+                        ..
+                    } if *marginal_cost_quadratic == 0.0 => *constant,
+                    _ => 0.0,
+                };
+                (0..self.nt)
+                    .map(|t| {
+                        let cost = term(&m.gen_p[g][t]) + m.gen_cost[g].get(t).map_or(0.0, term);
+                        cost / self.w[t] + constant
                     })
                     .collect()
             })

@@ -336,6 +336,9 @@ mod tests {
         assert!(!shared(&base.loads[1].p_set, &copy.loads[1].p_set));
         assert_eq!(base.loads[1].p_set.at(0), 10.0, "the base is unchanged");
         assert_eq!(copy.loads[1].p_set.at(0), 30.0);
-        assert_eq!((base.loads[0].p_set.at(0), copy.loads[0].p_set.at(0)), (10.0, 20.0));
+        assert_eq!(
+            (base.loads[0].p_set.at(0), copy.loads[0].p_set.at(0)),
+            (10.0, 20.0)
+        );
     }
 }

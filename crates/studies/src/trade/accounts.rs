@@ -2,7 +2,7 @@
 
 use super::{CountryAccount, ZoneTrade, Zones};
 use gridtrade_engine::formulation::FormulationOptions;
-use gridtrade_engine::network::{CostCurve, Network};
+use gridtrade_engine::network::Network;
 use gridtrade_engine::solution::{Results, LOAD_SHEDDING};
 use std::collections::BTreeMap;
 
@@ -91,7 +91,8 @@ pub(super) fn consumers(
 }
 
 /// Producers: generators, storage and load shed by the engine — energy, revenue at their
-/// bus's price, production cost and CO2. Returns the system's production cost.
+/// bus's price, production cost and CO2 — and links' own costs. Returns the system's
+/// production cost: the objective, term by term.
 pub(super) fn producers(
     n: &Network,
     r: &Results,
@@ -99,7 +100,7 @@ pub(super) fn producers(
     zones: &Zones,
     zt: &mut [ZoneTrade],
 ) -> f64 {
-    let mut system_cost = generators(n, r, o, zones, zt);
+    let mut system_cost = generators(n, r, zones, zt);
     let w = &n.snapshots.objective;
     let nt = n.snapshots.len();
     for (s, su) in n.storage_units.iter().enumerate() {
@@ -107,9 +108,21 @@ pub(super) fn producers(
         for t in 0..nt {
             let e = r.su_p[s][t] * w[t];
             zt[z].generation_mwh += e;
-            zt[z].producer_revenue += r.bus_price[su.bus][t] * e;
+            zt[z].producer_revenue += revenue(r, su.bus, t, e);
             let c =
                 w[t] * (su.marginal_cost * r.su_dispatch[s][t] + su.spill_cost * r.su_spill[s][t]);
+            zt[z].production_cost += c;
+            system_cost += c;
+        }
+    }
+    // A link's own cost (e.g. a wheeling charge) is on its flow at bus0, in bus0's zone.
+    for (k, link) in n.links.iter().enumerate() {
+        if link.marginal_cost == 0.0 {
+            continue;
+        }
+        let z = zones.of_bus[link.bus0];
+        for t in 0..nt {
+            let c = w[t] * link.marginal_cost * r.link_p0[k][t];
             zt[z].production_cost += c;
             system_cost += c;
         }
@@ -123,7 +136,7 @@ pub(super) fn producers(
                 continue;
             }
             zt[z].shed_mwh += e;
-            zt[z].producer_revenue += r.bus_price[b][t] * e;
+            zt[z].producer_revenue += revenue(r, b, t, e);
             zt[z].production_cost += voll * e;
             system_cost += voll * e;
         }
@@ -132,13 +145,7 @@ pub(super) fn producers(
 }
 
 /// The generators' part of [`producers`]; returns their production cost.
-fn generators(
-    n: &Network,
-    r: &Results,
-    o: &FormulationOptions,
-    zones: &Zones,
-    zt: &mut [ZoneTrade],
-) -> f64 {
+fn generators(n: &Network, r: &Results, zones: &Zones, zt: &mut [ZoneTrade]) -> f64 {
     let w = &n.snapshots.objective;
     let mut system_cost = 0.0;
     for (g, gen) in n.generators.iter().enumerate() {
@@ -154,10 +161,10 @@ fn generators(
             } else {
                 zt[z].generation_mwh += e;
             }
-            zt[z].producer_revenue += r.bus_price[gen.bus][t] * e;
+            zt[z].producer_revenue += revenue(r, gen.bus, t, e);
             zt[z].co2_t += co2 * e;
             if active {
-                let c = w[t] * generator_cost(n, g, t, p, o);
+                let c = w[t] * r.gen_cost[g][t];
                 zt[z].production_cost += c;
                 system_cost += c;
             }
@@ -166,25 +173,15 @@ fn generators(
     system_cost
 }
 
-/// Cost of generator `g` producing `p` MW in snapshot t, currency/h, as the objective counts it.
-fn generator_cost(n: &Network, g: usize, t: usize, p: f64, o: &FormulationOptions) -> f64 {
-    let gen = &n.generators[g];
-    let co2 = n.co2_intensity(g);
-    let fuel = match &gen.cost {
-        CostCurve::Polynomial {
-            marginal_cost,
-            marginal_cost_quadratic,
-            constant,
-        } => marginal_cost.at(t) * p + marginal_cost_quadratic * p * p + constant,
-        CostCurve::PiecewiseLinear(points) => points
-            .windows(2)
-            .map(|w| {
-                let slope = (w[1].1 - w[0].1) / (w[1].0 - w[0].0);
-                w[0].1 + slope * (p - w[0].0)
-            })
-            .fold(f64::NEG_INFINITY, f64::max),
-    };
-    fuel + o.co2_price * co2 * p
+/// What `e` MWh at bus `b` in snapshot t earn at its price, currency. A bus out of service
+/// has no price (NaN) and nothing is produced there: 0, not 0 · NaN.
+fn revenue(r: &Results, b: usize, t: usize, e: f64) -> f64 {
+    let price = r.bus_price[b][t];
+    if price.is_nan() {
+        0.0
+    } else {
+        price * e
+    }
 }
 
 /// Each country's account: its zones' production cost, CO2 and shed load added to the
