@@ -77,19 +77,13 @@ fn pwl_segments_beyond_the_maximum_are_refused_before_anything_is_built() {
     );
     // Within the range the quadratic cost is solved: 50 MW at 10 + 0.01·50 (chords of
     // 100 MW / 4 segments pass through (50, 525)).
-    let out = gridtrade()
-        .arg("solve")
-        .arg(dir.path().join("q.m"))
-        .args(["--pwl-segments", "4", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v = json_of(
+        &mut gridtrade().arg("solve").arg(dir.path().join("q.m")).args([
+            "--pwl-segments",
+            "4",
+            "--json",
+        ]),
     );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_abs(v["objective"].as_f64().unwrap(), 525.0, 1e-6);
 }
 
@@ -234,19 +228,7 @@ fn a_multibyte_character_in_a_snapshot_name_does_not_break_the_trade_report() {
         "name,bus,p_nom,marginal_cost\ng1,A,100,10\ng2,B,100,20\n",
         ",snapshot\n0,2025-0é h0\n1,2025-0é h1\n",
     );
-    let out = gridtrade()
-        .arg("trade")
-        .arg(dir.path())
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&mut gridtrade().arg("trade").arg(dir.path()).arg("--json"));
     let months = &v["study"]["report"]["monthly_net_position"];
     assert_eq!(months[0][0], "period 1", "{months}");
 }

@@ -116,19 +116,11 @@ fn snapshots_range_and_voll_through_the_cli() {
     let dir = network();
     // Hours 2..4 alone: the battery starts empty, so nothing to shift: cheap 100 MWh,
     // dear 280 - 100 = 180 MWh => 1000 + 9000 = 10000.
-    let out = gridtrade()
-        .arg("solve")
-        .arg(dir.path())
-        .args(["--snapshots", "2..4", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_of(&mut gridtrade().arg("solve").arg(dir.path()).args([
+        "--snapshots",
+        "2..4",
+        "--json",
+    ]));
     assert_eq!(v["status"], "optimal");
     assert!((v["objective"].as_f64().unwrap() - 10000.0).abs() < 1e-6);
     assert_eq!(v["snapshots"].as_array().unwrap().len(), 2);

@@ -62,6 +62,20 @@ pub fn gridtrade() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_gridtrade"))
 }
 
+/// Run a `gridtrade ... --json` command that must succeed; its stdout as JSON (stderr shown
+/// when it fails).
+#[track_caller]
+pub fn json_of(cmd: &mut std::process::Command) -> serde_json::Value {
+    let out = cmd.output().expect("gridtrade runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
 /// A temporary folder holding the given files.
 pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

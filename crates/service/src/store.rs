@@ -347,21 +347,12 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gridtrade_engine::network::{Bus, Origin, Snapshots};
+    use gridtrade_engine::network::{Bus, Snapshots};
 
     fn two_buses() -> Network {
         let mut n = Network::new("net", Snapshots::hourly(1));
         for b in ["a", "b"] {
-            n.add_bus(Bus {
-                name: b.into(),
-                zone: b.into(),
-                country: b.into(),
-                v_nom: 1.0,
-                x: 0.0,
-                y: 0.0,
-                in_service: true,
-                origin: Origin::default(),
-            });
+            n.add_bus(Bus::new(b, b, b));
         }
         n
     }

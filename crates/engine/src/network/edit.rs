@@ -227,16 +227,7 @@ mod tests {
     fn two_buses() -> Network {
         let mut n = Network::new("t", Snapshots::hourly(1));
         for b in ["a", "b"] {
-            n.add_bus(Bus {
-                name: b.into(),
-                zone: b.into(),
-                country: b.into(),
-                v_nom: 1.0,
-                x: 0.0,
-                y: 0.0,
-                in_service: true,
-                origin: Origin::default(),
-            });
+            n.add_bus(Bus::new(b, b, b));
         }
         n
     }

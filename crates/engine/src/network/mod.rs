@@ -18,6 +18,23 @@ use std::fmt;
 pub use edit::Edit;
 pub use series::Series;
 
+impl Bus {
+    /// A bus in service at 1 kV and (0, 0), in `zone` of `country`, read from nowhere (for
+    /// networks built in code).
+    pub fn new(name: &str, zone: &str, country: &str) -> Bus {
+        Bus {
+            name: name.into(),
+            zone: zone.into(),
+            country: country.into(),
+            v_nom: 1.0,
+            x: 0.0,
+            y: 0.0,
+            in_service: true,
+            origin: Origin::default(),
+        }
+    }
+}
+
 /// A limit in MW from a capacity and a per-unit factor, `nom * pu`, with `inf * 0 = 0`: an
 /// unlimited capacity (`inf`, as PyPSA allows) with a factor 0 is a limit of 0, never NaN.
 pub fn per_unit_limit(nom: f64, pu: f64) -> f64 {
