@@ -232,3 +232,23 @@ fn a_multibyte_character_in_a_snapshot_name_does_not_break_the_trade_report() {
     let months = &v["study"]["report"]["monthly_net_position"];
     assert_eq!(months[0][0], "period 1", "{months}");
 }
+
+#[test]
+fn a_quadratic_cost_on_an_unlimited_generator_is_an_error_not_infinite_chords() {
+    let dir = two_buses(
+        "name,bus,p_nom,marginal_cost,marginal_cost_quadratic\ng1,A,inf,10,0.01\ng2,B,100,20,0\n",
+        TWO_HOURS,
+    );
+    let out = gridtrade()
+        .arg("solve")
+        .arg(dir.path())
+        .args(["--pwl-segments", "4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("generators.csv line 2") && err.contains("g1") && err.contains("`p_nom`"),
+        "{err}"
+    );
+}

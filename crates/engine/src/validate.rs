@@ -211,6 +211,9 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
                         Some("marginal_cost_quadratic"),
                         format!("quadratic cost {q} is concave: cannot be approximated in an LP"),
                     );
+                } else if !g.p_nom.is_finite() {
+                    // The chords run between the output bounds, which must be finite.
+                    f.error(&g.origin, el.clone(), Some("p_nom"), format!("{}: a quadratic cost is approximated between the output bounds, which must be finite", g.p_nom));
                 }
             }
             CostCurve::PiecewiseLinear(points) => {
