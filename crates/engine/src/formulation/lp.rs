@@ -39,6 +39,11 @@ pub struct Lp {
     row_start: Vec<usize>,
     col: Vec<u32>,
     value: Vec<f64>,
+    /// Set when a good_lp variable did not read back as its column (see [`column_of`]) or a
+    /// column does not fit a 32-bit index: the LP is then refused when it is handed to
+    /// HiGHS ([`Lp::pass_to`]) instead of being passed wrong. Checked in every build, not
+    /// only in debug ones.
+    unsound: bool,
 }
 
 /// Bounds and objective coefficients of an LP: what a [`Change`] changes.
@@ -116,6 +121,7 @@ impl Default for Lp {
             row_start: vec![0],
             col: Vec::new(),
             value: Vec::new(),
+            unsound: false,
         }
     }
 }
@@ -153,7 +159,7 @@ impl Lp {
     pub fn col(&mut self, lo: f64, hi: f64, cost: f64) -> Col {
         let index = self.lower.len();
         let var = self.vars.add_variable();
-        debug_assert_eq!(column_of(var), index);
+        self.unsound |= column_of(var) != index || u32::try_from(index).is_err();
         self.lower.push(lo);
         self.upper.push(hi);
         self.cost.push(cost);
@@ -187,11 +193,14 @@ impl Lp {
     /// Store a row, its entries in column order (so two builds of one network store the
     /// same arrays whatever order the expression's hash map yields).
     fn row(&mut self, e: Expression, lo: f64, hi: f64) -> usize {
-        let mut entries: Vec<(u32, f64)> = e
-            .linear_coefficients()
-            .filter(|&(_, a)| a != 0.0)
-            .map(|(v, a)| (column_of(v) as u32, a))
-            .collect();
+        let columns = self.lower.len();
+        let mut entries: Vec<(u32, f64)> = Vec::new();
+        for (v, a) in e.linear_coefficients().filter(|&(_, a)| a != 0.0) {
+            match u32::try_from(column_of(v)) {
+                Ok(c) if (c as usize) < columns => entries.push((c, a)),
+                _ => self.unsound = true,
+            }
+        }
         entries.sort_unstable_by_key(|&(c, _)| c);
         self.col.extend(entries.iter().map(|&(c, _)| c));
         self.value.extend(entries.iter().map(|&(_, a)| a));
@@ -266,9 +275,18 @@ impl Lp {
             row_start,
             col,
             value,
+            unsound,
             ..
         } = self;
         drop(vars);
+        if unsound {
+            return Err(Error::Solver(
+                "good_lp's variables no longer read back as their columns (its private layout \
+                 changed) or the LP has more columns than 32-bit indices hold: refused rather \
+                 than passed to HiGHS wrong"
+                    .into(),
+            ));
+        }
         let (start, index, value) = column_wise(lower.len(), &row_start, col, value);
         let n = |len: usize| {
             highs_sys::HighsInt::try_from(len).map_err(|_| {
@@ -351,6 +369,26 @@ mod tests {
             assert_eq!(column_of(c.var), c.index);
         }
         assert_eq!(cols[999].index, 999);
+    }
+
+    /// A variable that is not one of the LP's columns (here minted elsewhere, as a changed
+    /// good_lp layout would read back) makes the LP refuse to reach HiGHS: an error, not a
+    /// panic and not a row on the wrong column.
+    #[test]
+    fn a_variable_that_is_not_a_column_is_refused_at_hand_over() {
+        let mut lp = Lp::default();
+        let x = lp.col(0.0, 1.0, 1.0);
+        let mut elsewhere = ProblemVariables::new();
+        let foreign = (0..5)
+            .map(|_| elsewhere.add_variable())
+            .last()
+            .expect("five variables");
+        let mut e = Expression::with_capacity(2);
+        e.add_mul(1.0, x.var);
+        e.add_mul(1.0, foreign);
+        lp.row_ge(e, 1.0);
+        let err = lp.into_highs().map(|_| ()).unwrap_err();
+        assert!(err.to_string().contains("refused"), "{err}");
     }
 
     #[test]
