@@ -64,8 +64,8 @@ pub fn solve_cases(
         timings.build_s = clock.elapsed().as_secs_f64() - built.other_build_s;
         return Ok(cancelled(timings, size));
     }
-    let warm_cut = cut.clone().flatten();
-    let mut changes: Vec<Change> = warm_cut.iter().cloned().collect();
+    let cut_warm = matches!(cut, Some(Some(_)));
+    let mut changes: Vec<Change> = cut.into_iter().flatten().collect();
     let other_case = match (other, other_warnings, built.other_model.take()) {
         (Some((on, oo)), Some(w), Some(m)) => {
             Some(OtherCase::new(on, oo, m, w, &built, &mut changes))
@@ -94,15 +94,15 @@ pub fn solve_cases(
         .ok_or_else(|| Error::Solver("HiGHS ran no case".into()))?;
     let main = case(warnings.clone(), timings)
         .outcome(run, control, || diagnose_with(n, opts, control))?;
-    let outage = match (outage, cut) {
-        (Some(o), Some(Some(_))) => match runs.next() {
+    let outage = match (outage, cut_warm) {
+        (Some(o), true) => match runs.next() {
             Some(run) => Some(
                 case(warnings, Timings::default())
                     .outcome(run, control, || diagnose_with(&n.without(o), opts, control))?,
             ),
             None => None,
         },
-        (Some(o), Some(None)) if main.status == Status::Optimal => {
+        (Some(o), false) if main.status == Status::Optimal => {
             Some(super::solve_with(&n.without(o), opts, control)?)
         }
         _ => None,

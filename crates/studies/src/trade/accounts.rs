@@ -69,21 +69,18 @@ pub(super) fn consumers(
     zt: &mut [ZoneTrade],
 ) {
     let w = &n.snapshots.objective;
-    let mut price_load = vec![0.0; zt.len()];
     for t in 0..n.snapshots.len() {
         for b in 0..n.buses.len() {
             let z = zones.of_bus[b];
             let e = loads[t][b] * w[t];
             zt[z].load_mwh += e;
-            if !r.bus_price[b][t].is_nan() {
-                zt[z].consumer_payments += r.bus_price[b][t] * e;
-                price_load[z] += r.bus_price[b][t] * e;
-            }
+            zt[z].consumer_payments += revenue(r, b, t, e);
         }
     }
-    for (z, zone) in zt.iter_mut().enumerate() {
+    // What consumers pay per MWh they take.
+    for zone in zt.iter_mut() {
         zone.load_weighted_price = if zone.load_mwh > 0.0 {
-            price_load[z] / zone.load_mwh
+            zone.consumer_payments / zone.load_mwh
         } else {
             zone.average_price
         };
@@ -173,8 +170,9 @@ fn generators(n: &Network, r: &Results, zones: &Zones, zt: &mut [ZoneTrade]) -> 
     system_cost
 }
 
-/// What `e` MWh at bus `b` in snapshot t earn at its price, currency. A bus out of service
-/// has no price (NaN) and nothing is produced there: 0, not 0 · NaN.
+/// What `e` MWh at bus `b` in snapshot t are worth at its price (earned by producers, paid
+/// by consumers), currency. A bus out of service has no price (NaN) and nothing is produced
+/// or served there: 0, not 0 · NaN.
 fn revenue(r: &Results, b: usize, t: usize, e: f64) -> f64 {
     let price = r.bus_price[b][t];
     if price.is_nan() {
