@@ -4,8 +4,8 @@
 use super::variables::branch_modelled;
 use super::{DcConvention, FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
 use crate::network::{per_unit_limit, Branch, CostCurve, Network};
+use super::lp::Terms;
 use crate::topology;
-use good_lp::Expression;
 
 /// Nodal balance at every node n and snapshot t (its dual is `w_t` times the price):
 ///
@@ -17,38 +17,38 @@ use good_lp::Expression;
 pub fn constraint_power_balance(m: &mut Model, n: &Network) {
     let nodes = m.node_names.len();
     for t in 0..m.snapshots {
-        let mut lhs: Vec<Expression> = (0..nodes).map(|_| Expression::default()).collect();
+        let mut lhs: Vec<Terms> = (0..nodes).map(|_| Terms::default()).collect();
         let mut rhs = vec![0.0; nodes];
         let node = |b: usize| m.balance_node[b];
         for (g, gen) in n.generators.iter().enumerate() {
             if let Some(c) = m.gen_p[g].get(t) {
-                lhs[node(gen.bus)].add_mul(1.0, c.var);
+                lhs[node(gen.bus)].add_mul(1.0, c);
             }
         }
         for (s, su) in n.storage_units.iter().enumerate() {
             if let (Some(d), Some(st)) = (m.su_dispatch[s].get(t), m.su_store[s].get(t)) {
-                lhs[node(su.bus)].add_mul(1.0, d.var);
-                lhs[node(su.bus)].add_mul(-1.0, st.var);
+                lhs[node(su.bus)].add_mul(1.0, d);
+                lhs[node(su.bus)].add_mul(-1.0, st);
             }
         }
         for b in 0..n.buses.len() {
             if let Some(c) = m.shed[b].get(t) {
-                lhs[node(b)].add_mul(1.0, c.var);
+                lhs[node(b)].add_mul(1.0, c);
             }
             if let Some(c) = m.dump[b].get(t) {
-                lhs[node(b)].add_mul(-1.0, c.var);
+                lhs[node(b)].add_mul(-1.0, c);
             }
         }
         for (l, br) in n.branches.iter().enumerate() {
             if let Some(c) = m.branch_p0[l].get(t) {
-                lhs[node(br.bus0)].add_mul(-1.0, c.var);
-                lhs[node(br.bus1)].add_mul(1.0, c.var);
+                lhs[node(br.bus0)].add_mul(-1.0, c);
+                lhs[node(br.bus1)].add_mul(1.0, c);
             }
         }
         for (k, link) in n.links.iter().enumerate() {
             if let Some(c) = m.link_p0[k].get(t) {
-                lhs[node(link.bus0)].add_mul(-1.0, c.var);
-                lhs[node(link.bus1)].add_mul(link.efficiency, c.var);
+                lhs[node(link.bus0)].add_mul(-1.0, c);
+                lhs[node(link.bus1)].add_mul(link.efficiency, c);
             }
         }
         for load in n.loads.iter().filter(|l| l.in_service) {
@@ -87,10 +87,10 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
         let shift = dc_shift(br, o.dc_convention);
         let mut rows = Vec::with_capacity(m.snapshots);
         for t in 0..m.snapshots {
-            let mut e = Expression::with_capacity(3);
-            e.add_mul(1.0, m.branch_p0[l][t].var);
-            e.add_mul(-b, m.angle[br.bus0][t].var);
-            e.add_mul(b, m.angle[br.bus1][t].var);
+            let mut e = Terms::with_capacity(3);
+            e.add_mul(1.0, m.branch_p0[l][t]);
+            e.add_mul(-b, m.angle[br.bus0][t]);
+            e.add_mul(b, m.angle[br.bus1][t]);
             rows.push(m.lp.row_eq(e, -b * shift));
         }
         m.kirchhoff_rows += rows.len();
@@ -137,9 +137,9 @@ pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions)
             * scale;
         let rows: Vec<usize> = (0..m.snapshots)
             .map(|t| {
-                let mut e = Expression::with_capacity(coef.len());
+                let mut e = Terms::with_capacity(coef.len());
                 for &(l, c) in &coef {
-                    e.add_mul(c * scale, m.branch_p0[l][t].var);
+                    e.add_mul(c * scale, m.branch_p0[l][t]);
                 }
                 m.lp.row_eq(e, rhs)
             })
@@ -164,9 +164,9 @@ pub fn constraint_angle_difference(m: &mut Model, n: &Network, o: &FormulationOp
         }
         for t in 0..m.snapshots {
             let diff = || {
-                let mut e = Expression::with_capacity(2);
-                e.add_mul(1.0, m.angle[br.bus0][t].var);
-                e.add_mul(-1.0, m.angle[br.bus1][t].var);
+                let mut e = Terms::with_capacity(2);
+                e.add_mul(1.0, m.angle[br.bus0][t]);
+                e.add_mul(-1.0, m.angle[br.bus1][t]);
                 e
             };
             let lo = br.angle_min.map(|a| m.lp.row_ge(diff(), a));
@@ -218,9 +218,9 @@ pub fn constraint_generator_cost(m: &mut Model, n: &Network, o: &FormulationOpti
             for w in points.windows(2) {
                 let ((x0, f0), (x1, f1)) = (w[0], w[1]);
                 let slope = (f1 - f0) / (x1 - x0);
-                let mut e = Expression::with_capacity(2);
-                e.add_mul(1.0, m.gen_cost[g][t].var);
-                e.add_mul(-slope, m.gen_p[g][t].var);
+                let mut e = Terms::with_capacity(2);
+                e.add_mul(1.0, m.gen_cost[g][t]);
+                e.add_mul(-slope, m.gen_p[g][t]);
                 m.lp.row_ge(e, f0 - slope * x0);
             }
         }
@@ -247,20 +247,20 @@ pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
         for t in 0..nt {
             let h = n.snapshots.stores[t];
             let keep = (1.0 - su.standing_loss).powf(h);
-            let mut e = Expression::with_capacity(5);
+            let mut e = Terms::with_capacity(5);
             let mut rhs = h * su.inflow.at(t);
-            e.add_mul(1.0, m.su_soc[s][t].var);
+            e.add_mul(1.0, m.su_soc[s][t]);
             if t > 0 {
-                e.add_mul(-keep, m.su_soc[s][t - 1].var);
+                e.add_mul(-keep, m.su_soc[s][t - 1]);
             } else if su.cyclic_state_of_charge {
-                e.add_mul(-keep, m.su_soc[s][nt - 1].var);
+                e.add_mul(-keep, m.su_soc[s][nt - 1]);
             } else {
                 rhs += keep * su.state_of_charge_initial;
             }
-            e.add_mul(-h * su.efficiency_store, m.su_store[s][t].var);
-            e.add_mul(h / su.efficiency_dispatch, m.su_dispatch[s][t].var);
+            e.add_mul(-h * su.efficiency_store, m.su_store[s][t]);
+            e.add_mul(h / su.efficiency_dispatch, m.su_dispatch[s][t]);
             if let Some(spill) = m.su_spill[s][t] {
-                e.add_mul(h, spill.var);
+                e.add_mul(h, spill);
             }
             let row = m.lp.row_eq(e, rhs);
             m.su_rows[s].push(row);

@@ -1,31 +1,64 @@
-//! The LP being built: good_lp variables and expressions on top, compact arrays underneath,
-//! handed to HiGHS in one call.
+//! The LP being built: columns and rows with explicit indices, handed to HiGHS in one call.
 //!
-//! The formulation writes its rows with good_lp's [`Expression`]s over good_lp
-//! [`Variable`]s. Each row is stored at once as flat arrays (column indices and
-//! coefficients) and its expression dropped, so the LP in memory is about 12 bytes per
-//! nonzero; at the end the matrix is transposed to HiGHS' column-wise form and passed with
-//! one `Highs_passLp`. (good_lp's own HiGHS backend adds rows one by one to a row-wise
-//! problem that is then transposed and copied: on the CAREC year that took 2.3 s and held
-//! three copies of the matrix at once, ~250 MB above the LP's size.) Results are read back
-//! by index: column `i` and row `r` are HiGHS' column `i` and row `r`.
+//! The formulation mints columns ([`Lp::col`], each a [`Col`] that carries its position)
+//! and writes each row as [`Terms`], a list of `(column, coefficient)` pairs over those
+//! columns. A row is stored at once as flat arrays (column indices and coefficients), so the
+//! LP in memory is about 12 bytes per nonzero; at the end the matrix is transposed to HiGHS'
+//! column-wise form and passed with one `Highs_passLp`. Results are read back by index:
+//! column `i` and row `r` are HiGHS' column `i` and row `r`.
+//!
+//! (Until issue 12 the rows were good_lp `Expression`s, whose variables keep their index
+//! private: it was read back by hashing. good_lp's own HiGHS backend adds rows one by one to
+//! a row-wise problem that is then transposed and copied: on the CAREC year that took 2.3 s
+//! and held three copies of the matrix at once, ~250 MB above the LP's size. With both of
+//! its roles gone, the engine keeps its columns its own end to end.)
 
 use crate::error::Error;
-use good_lp::{Expression, IntoAffineExpression, ProblemVariables, Variable};
-use std::hash::{Hash, Hasher};
 
-/// A column of the LP: the good_lp variable and its position in HiGHS' column order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A column of the LP: its position in HiGHS' column order (below 2^32, checked when it is
+/// minted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Col {
-    pub var: Variable,
     pub index: usize,
+}
+
+impl From<&Col> for Col {
+    fn from(c: &Col) -> Col {
+        *c
+    }
+}
+
+/// A linear expression `sum_k a_k x_{c_k} + constant` over the LP's columns. A column may
+/// appear more than once; its coefficients add up when the row is stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Terms {
+    entries: Vec<(Col, f64)>,
+    constant: f64,
+}
+
+impl Terms {
+    /// An empty expression with room for `n` terms.
+    pub fn with_capacity(n: usize) -> Self {
+        Terms {
+            entries: Vec::with_capacity(n),
+            constant: 0.0,
+        }
+    }
+
+    /// Add `a * x_c`.
+    pub fn add_mul(&mut self, a: f64, c: impl Into<Col>) {
+        self.entries.push((c.into(), a));
+    }
+
+    /// Add the constant `k` (moved to the right-hand side when the row is stored).
+    pub fn add_constant(&mut self, k: f64) {
+        self.constant += k;
+    }
 }
 
 /// The LP: columns with bounds and objective coefficients, rows with bounds, and the
 /// matrix row by row.
 pub struct Lp {
-    /// Mints the good_lp variables (bounds live in `lower`/`upper`, not here).
-    vars: ProblemVariables,
     /// Column `i`: `lower[i] <= x_i <= upper[i]`, objective coefficient `cost[i]`.
     lower: Vec<f64>,
     upper: Vec<f64>,
@@ -39,10 +72,9 @@ pub struct Lp {
     row_start: Vec<usize>,
     col: Vec<u32>,
     value: Vec<f64>,
-    /// Set when a good_lp variable did not read back as its column (see [`column_of`]) or a
-    /// column does not fit a 32-bit index: the LP is then refused when it is handed to
-    /// HiGHS ([`Lp::pass_to`]) instead of being passed wrong. Checked in every build, not
-    /// only in debug ones.
+    /// Set when a column does not fit HiGHS' 32-bit index or a row names a column this LP
+    /// has not minted: the LP is then refused when it is handed to HiGHS ([`Lp::pass_to`])
+    /// instead of being passed wrong.
     unsound: bool,
 }
 
@@ -111,7 +143,6 @@ impl Coefficients {
 impl Default for Lp {
     fn default() -> Self {
         Lp {
-            vars: ProblemVariables::new(),
             lower: Vec::new(),
             upper: Vec::new(),
             cost: Vec::new(),
@@ -126,44 +157,15 @@ impl Default for Lp {
     }
 }
 
-/// Column index of a good_lp variable: the variables are minted in column order, so a
-/// variable's own index is its column. good_lp keeps that index private but hashes it as
-/// the variable's only field (`#[derive(Hash)]` on `Variable { index: usize }`), which is
-/// how it is read here; `tests::variable_index_is_the_column` checks it.
-fn column_of(v: Variable) -> usize {
-    #[derive(Default)]
-    struct Index(usize);
-    impl Hasher for Index {
-        fn finish(&self) -> u64 {
-            self.0 as u64
-        }
-        // Another integer type (were good_lp to change the field's) arrives as its bytes,
-        // read back here on little-endian machines.
-        fn write(&mut self, bytes: &[u8]) {
-            let mut b = [0u8; std::mem::size_of::<usize>()];
-            let n = bytes.len().min(b.len());
-            b[..n].copy_from_slice(&bytes[..n]);
-            self.0 = usize::from_ne_bytes(b);
-        }
-        fn write_usize(&mut self, i: usize) {
-            self.0 = i;
-        }
-    }
-    let mut h = Index::default();
-    v.hash(&mut h);
-    h.0
-}
-
 impl Lp {
     /// Add a column `lo <= x <= hi` with objective coefficient `cost`.
     pub fn col(&mut self, lo: f64, hi: f64, cost: f64) -> Col {
         let index = self.lower.len();
-        let var = self.vars.add_variable();
-        self.unsound |= column_of(var) != index || u32::try_from(index).is_err();
+        self.unsound |= u32::try_from(index).is_err();
         self.lower.push(lo);
         self.upper.push(hi);
         self.cost.push(cost);
-        Col { var, index }
+        Col { index }
     }
 
     /// Fix column `index` at 0 (both bounds).
@@ -173,35 +175,43 @@ impl Lp {
 
     /// Add the row `e = rhs`; returns its index (the position of its dual in HiGHS'
     /// solution). A constant inside `e` moves to the right-hand side.
-    pub fn row_eq(&mut self, e: Expression, rhs: f64) -> usize {
-        let b = rhs - e.constant();
+    pub fn row_eq(&mut self, e: Terms, rhs: f64) -> usize {
+        let b = rhs - e.constant;
         self.row(e, b, b)
     }
 
     /// Add the row `e <= rhs`; returns its index.
-    pub fn row_le(&mut self, e: Expression, rhs: f64) -> usize {
-        let b = rhs - e.constant();
+    pub fn row_le(&mut self, e: Terms, rhs: f64) -> usize {
+        let b = rhs - e.constant;
         self.row(e, f64::NEG_INFINITY, b)
     }
 
     /// Add the row `e >= rhs`; returns its index.
-    pub fn row_ge(&mut self, e: Expression, rhs: f64) -> usize {
-        let b = rhs - e.constant();
+    pub fn row_ge(&mut self, e: Terms, rhs: f64) -> usize {
+        let b = rhs - e.constant;
         self.row(e, b, f64::INFINITY)
     }
 
-    /// Store a row, its entries in column order (so two builds of one network store the
-    /// same arrays whatever order the expression's hash map yields).
-    fn row(&mut self, e: Expression, lo: f64, hi: f64) -> usize {
+    /// Store a row, its entries in column order with repeated columns summed and zeros
+    /// dropped (so two builds of one network store the same arrays).
+    fn row(&mut self, e: Terms, lo: f64, hi: f64) -> usize {
         let columns = self.lower.len();
-        let mut entries: Vec<(u32, f64)> = Vec::new();
-        for (v, a) in e.linear_coefficients().filter(|&(_, a)| a != 0.0) {
-            match u32::try_from(column_of(v)) {
-                Ok(c) if (c as usize) < columns => entries.push((c, a)),
+        let mut entries: Vec<(u32, f64)> = Vec::with_capacity(e.entries.len());
+        for (c, a) in e.entries {
+            match u32::try_from(c.index) {
+                Ok(i) if c.index < columns => entries.push((i, a)),
                 _ => self.unsound = true,
             }
         }
-        entries.sort_unstable_by_key(|&(c, _)| c);
+        entries.sort_by_key(|&(c, _)| c);
+        entries.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
+        entries.retain(|&(_, a)| a != 0.0);
         self.col.extend(entries.iter().map(|&(c, _)| c));
         self.value.extend(entries.iter().map(|&(_, a)| a));
         self.row_start.push(self.col.len());
@@ -266,7 +276,6 @@ impl Lp {
     /// input): that is a [`Error::Solver`].
     pub fn pass_to(self, model: &mut highs::Model) -> Result<(), Error> {
         let Lp {
-            vars,
             lower,
             upper,
             cost,
@@ -278,12 +287,10 @@ impl Lp {
             unsound,
             ..
         } = self;
-        drop(vars);
         if unsound {
             return Err(Error::Solver(
-                "good_lp's variables no longer read back as their columns (its private layout \
-                 changed) or the LP has more columns than 32-bit indices hold: refused rather \
-                 than passed to HiGHS wrong"
+                "a row names a column the LP does not have, or the LP has more columns than \
+                 32-bit indices hold: refused rather than passed to HiGHS wrong"
                     .into(),
             ));
         }
@@ -362,33 +369,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn variable_index_is_the_column() {
+    fn columns_are_numbered_in_the_order_they_are_minted() {
         let mut lp = Lp::default();
         let cols: Vec<Col> = (0..1000).map(|i| lp.col(0.0, i as f64, 1.0)).collect();
-        for c in &cols {
-            assert_eq!(column_of(c.var), c.index);
-        }
-        assert_eq!(cols[999].index, 999);
+        assert!(cols.iter().enumerate().all(|(i, c)| c.index == i));
+        assert_eq!(lp.num_cols(), 1000);
     }
 
-    /// A variable that is not one of the LP's columns (here minted elsewhere, as a changed
-    /// good_lp layout would read back) makes the LP refuse to reach HiGHS: an error, not a
-    /// panic and not a row on the wrong column.
+    /// A column that is not one of the LP's (here one of a larger LP) makes the LP refuse to
+    /// reach HiGHS: an error, not a panic and not a row on the wrong column.
     #[test]
-    fn a_variable_that_is_not_a_column_is_refused_at_hand_over() {
+    fn a_column_of_another_lp_is_refused_at_hand_over() {
         let mut lp = Lp::default();
         let x = lp.col(0.0, 1.0, 1.0);
-        let mut elsewhere = ProblemVariables::new();
-        let foreign = (0..5)
-            .map(|_| elsewhere.add_variable())
-            .last()
-            .expect("five variables");
-        let mut e = Expression::with_capacity(2);
-        e.add_mul(1.0, x.var);
+        let mut larger = Lp::default();
+        let foreign = (0..5).map(|_| larger.col(0.0, 1.0, 0.0)).last().expect("five");
+        let mut e = Terms::with_capacity(2);
+        e.add_mul(1.0, x);
         e.add_mul(1.0, foreign);
         lp.row_ge(e, 1.0);
         let err = lp.into_highs().map(|_| ()).unwrap_err();
         assert!(err.to_string().contains("refused"), "{err}");
+    }
+
+    /// Repeated columns add up, cancelling ones leave no entry, entries are in column order.
+    #[test]
+    fn a_row_sums_repeated_columns_and_drops_zeros() {
+        let mut lp = Lp::default();
+        let (x, y, z) = (lp.col(0.0, 1.0, 0.0), lp.col(0.0, 1.0, 0.0), lp.col(0.0, 1.0, 0.0));
+        let mut e = Terms::with_capacity(5);
+        e.add_mul(2.0, z);
+        e.add_mul(1.0, y);
+        e.add_mul(-1.0, y);
+        e.add_mul(0.5, x);
+        e.add_mul(0.25, z);
+        e.add_constant(3.0);
+        let r = lp.row_le(e, 4.0);
+        assert_eq!(lp.col, vec![0, 2]);
+        assert_eq!(lp.value, vec![0.5, 2.25]);
+        assert_eq!(lp.row_upper[r], 1.0);
     }
 
     #[test]
@@ -398,15 +417,16 @@ mod tests {
         let x = lp.col(0.0, 10.0, 1.0);
         let y = lp.col(0.0, 10.0, 2.0);
         let sum = |a: f64, b: f64| {
-            let mut e = Expression::with_capacity(2);
-            e.add_mul(a, x.var);
-            e.add_mul(b, y.var);
+            let mut e = Terms::with_capacity(2);
+            e.add_mul(a, x);
+            e.add_mul(b, y);
             e
         };
         let ge = lp.row_ge(sum(1.0, 1.0), 2.0);
         let le = lp.row_le(sum(1.0, -1.0), 1.0);
-        let mut e = Expression::from(y.var);
-        e += 0.5;
+        let mut e = Terms::with_capacity(1);
+        e.add_mul(1.0, y);
+        e.add_constant(0.5);
         let eq = lp.row_eq(e, 1.5);
         assert_eq!((ge, le, eq), (0, 1, 2));
         assert_eq!(lp.num_nonzeros(), 5);
