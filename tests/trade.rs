@@ -71,9 +71,10 @@ fn three_zone_case_gives_every_trade_figure() {
     let r = report(&n, &o);
     let tol = 1e-6;
     let z = |name: &str| r.zones.iter().find(|z| z.zone == name).unwrap();
-    assert_abs(z("A").average_price, 10.0, tol);
-    assert_abs(z("B").load_weighted_price, 30.0, tol);
-    assert_abs(z("C").max_price, 100.0 / 3.0, tol);
+    let price = |p: Option<f64>| p.expect("a zone with load and prices has every statistic");
+    assert_abs(price(z("A").prices.mean_price), 10.0, tol);
+    assert_abs(price(z("B").prices.load_weighted_price), 30.0, tol);
+    assert_abs(price(z("C").prices.max_price), 100.0 / 3.0, tol);
     assert_abs(z("A").net_position_mwh, 30.0, tol);
     assert_abs(z("B").net_position_mwh, 500.0 / 9.0 - 30.0, tol);
     assert_abs(z("C").net_position_mwh, -50.0, tol);
@@ -732,4 +733,61 @@ fn elements_on_a_bus_out_of_service_leave_the_accounts_finite() {
     let a = r.zones.iter().find(|z| z.zone == "A").unwrap();
     assert_abs(a.producer_revenue, 500.0, 1e-9);
     assert_abs(a.generation_mwh, 50.0, 1e-9);
+}
+
+/// One meaning per price field, in `solve`'s summary and the trade report alike: a zone with
+/// load has all four statistics; a zone without load (B, two hours) has a mean, min and max
+/// but no load-weighted price; a zone whose only bus is out of service (D) has none. Absent,
+/// never NaN.
+#[test]
+fn price_statistics_mean_the_same_in_solve_and_trade_and_are_absent_not_nan() {
+    let dir = folder(&[
+        ("snapshots.csv", "snapshot,objective\nh1,1\nh2,3\n"),
+        (
+            "buses.csv",
+            "name,zone,country,active\nA,A,AA,True\nB,B,BB,True\nD,D,DD,False\n",
+        ),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,100,40\nb,B,100,10\n",
+        ),
+        ("loads-p_set.csv", "snapshot,la\nh1,20\nh2,60\n"),
+        ("loads.csv", "name,bus\nla,A\n"),
+        ("links.csv", "name,bus0,bus1,p_nom,p_min_pu\nBA,B,A,30,0\n"),
+    ]);
+    let n = read(dir.path());
+    let o = FormulationOptions {
+        model: NetworkModel::Transport,
+        ..Default::default()
+    };
+    let trade = report(&n, &o);
+    let out = solve_ok(
+        &n,
+        &SolveOptions {
+            formulation: o.clone(),
+            time_limit: None,
+            ..Default::default()
+        },
+    );
+    let summary = gridtrade_engine::report::summary(&n, &out, &o);
+    let solve_prices = |zone: &str| summary.zones.iter().find(|z| z.name == zone).unwrap().prices;
+    let trade_prices = |zone: &str| trade.zones.iter().find(|z| z.zone == zone).unwrap().prices;
+    // h1: 20 MW in A come over BA from b at 10 (BA not binding): A and B at 10.
+    // h2: 60 MW in A, BA brings 30, a makes 30 at 40: A at 40, B at 10.
+    // A: mean (10 + 40) / 2 = 25; load-weighted (1·20·10 + 3·60·40) / (20 + 180) = 37.
+    let a = solve_prices("A");
+    assert_abs(a.mean_price.unwrap(), 25.0, 1e-9);
+    assert_abs(a.load_weighted_price.unwrap(), 37.0, 1e-9);
+    assert_eq!((a.min_price, a.max_price), (Some(10.0), Some(40.0)));
+    let b = solve_prices("B");
+    assert_eq!(b.load_weighted_price, None, "B has no load");
+    assert_eq!((b.mean_price, b.min_price, b.max_price), (Some(10.0), Some(10.0), Some(10.0)));
+    let d = solve_prices("D");
+    assert_eq!(d, gridtrade_engine::report::PriceStatistics::default(), "D has no price");
+    for zone in ["A", "B", "D"] {
+        assert_eq!(solve_prices(zone), trade_prices(zone), "zone {zone}");
+    }
+    let json = serde_json::to_value(&trade).unwrap();
+    let d_json = json["zones"].as_array().unwrap().iter().find(|z| z["zone"] == "D").unwrap();
+    assert!(d_json["mean_price"].is_null() && d_json["load_weighted_price"].is_null());
 }

@@ -54,8 +54,12 @@ def main():
     after = {z.zone: z for z in without.zones}
     for z in base.zones:
         w = after[z.zone]
-        print(f"{z.zone:<10} {z.average_price:>11.2f} {w.average_price:>10.2f} "
-              f"{w.average_price - z.average_price:>+9.2f}")
+        # Unset where a zone has no load (proto3 optional): HasField says which.
+        if not (z.HasField("load_weighted_price") and w.HasField("load_weighted_price")):
+            print(f"{z.zone:<10} {'-':>11} {'-':>10} {'-':>9}")
+            continue
+        print(f"{z.zone:<10} {z.load_weighted_price:>11.2f} {w.load_weighted_price:>10.2f} "
+              f"{w.load_weighted_price - z.load_weighted_price:>+9.2f}")
 
     api.DeleteNetwork(pb.DeleteNetworkRequest(name=a.name))  # needs the admin role
     if not without.objective >= base.objective - 1e-6 * abs(base.objective):

@@ -166,7 +166,7 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
         "{:<9} {:<4} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "zone",
         "ctry",
-        "avg",
+        "mean",
         "loadwt",
         "min",
         "max",
@@ -179,13 +179,13 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
     for z in &r.zones {
         let _ = writeln!(
             out,
-            "{:<9} {:<4} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+            "{:<9} {:<4} {:>8} {:>8} {:>8} {:>8} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
             z.zone,
             z.country,
-            z.average_price,
-            z.load_weighted_price,
-            z.min_price,
-            z.max_price,
+            price_cell(z.prices.mean_price),
+            price_cell(z.prices.load_weighted_price),
+            price_cell(z.prices.min_price),
+            price_cell(z.prices.max_price),
             z.load_mwh / TWH,
             z.generation_mwh / TWH,
             z.exports_mwh / TWH,
@@ -282,6 +282,16 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
 }
 
 /// Key figures of two studies side by side (`this` and `other`, difference this − other).
+/// A price for the terminal, "-" where there is none (a zone without load or prices).
+fn price_cell(p: Option<f64>) -> String {
+    p.map_or_else(|| "-".into(), |p| format!("{p:.2}"))
+}
+
+/// A price for a CSV file, empty where there is none.
+fn csv_cell(p: Option<f64>) -> String {
+    p.map_or_else(String::new, |p| p.to_string())
+}
+
 fn comparison(this: &Study, other: &Study) -> String {
     let (a, b) = (&this.report, &other.report);
     let mut out = String::new();
@@ -316,11 +326,16 @@ fn comparison(this: &Study, other: &Study) -> String {
         if let Some(zb) = b.zones.iter().find(|x| x.zone == z.zone) {
             let _ = writeln!(
                 out,
-                "  {:<22} {:>14.2} {:>14.2} {:>14.2}",
+                "  {:<22} {:>14} {:>14} {:>14}",
                 z.zone,
-                z.load_weighted_price,
-                zb.load_weighted_price,
-                z.load_weighted_price - zb.load_weighted_price
+                price_cell(z.prices.load_weighted_price),
+                price_cell(zb.prices.load_weighted_price),
+                price_cell(
+                    z.prices
+                        .load_weighted_price
+                        .zip(zb.prices.load_weighted_price)
+                        .map(|(a, b)| a - b)
+                )
             );
         }
     }
@@ -368,17 +383,17 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
         })
     };
     let r = &s.report;
-    let mut z = String::from("zone,country,average_price,load_weighted_price,min_price,max_price,load_mwh,generation_mwh,shed_mwh,exports_mwh,imports_mwh,net_position_mwh,consumer_payments,producer_revenue,production_cost,producer_surplus,co2_t\n");
+    let mut z = String::from("zone,country,mean_price,load_weighted_price,min_price,max_price,load_mwh,generation_mwh,shed_mwh,exports_mwh,imports_mwh,net_position_mwh,consumer_payments,producer_revenue,production_cost,producer_surplus,co2_t\n");
     for x in &r.zones {
         let _ = writeln!(
             z,
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             x.zone,
             x.country,
-            x.average_price,
-            x.load_weighted_price,
-            x.min_price,
-            x.max_price,
+            csv_cell(x.prices.mean_price),
+            csv_cell(x.prices.load_weighted_price),
+            csv_cell(x.prices.min_price),
+            csv_cell(x.prices.max_price),
             x.load_mwh,
             x.generation_mwh,
             x.shed_mwh,

@@ -33,10 +33,8 @@ pub struct Summary<'a> {
 #[derive(Serialize)]
 pub struct ZoneSummary {
     pub name: String,
-    /// Load-weighted average price over buses and snapshots, currency/MWh.
-    pub average_price: Option<f64>,
-    pub min_price: Option<f64>,
-    pub max_price: Option<f64>,
+    #[serde(flatten)]
+    pub prices: PriceStatistics,
     /// Demand, MWh (weighted by snapshot weights).
     pub load_mwh: f64,
     /// Generation plus net storage output, MWh.
@@ -166,61 +164,103 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
     s
 }
 
+/// A zone's price in each snapshot, currency/MWh: the load-weighted mean of its buses'
+/// prices (their plain mean where the zone has no load in that snapshot; NaN where no bus of
+/// the zone has a price). `of_bus[b]` is bus `b`'s zone among `zones`, `loads[t][b]` its
+/// load in MW.
+pub fn zone_hourly_prices(
+    r: &crate::solution::Results,
+    of_bus: &[usize],
+    zones: usize,
+    loads: &[Vec<f64>],
+) -> Vec<Vec<f64>> {
+    let mut prices = vec![vec![f64::NAN; loads.len()]; zones];
+    for (t, load) in loads.iter().enumerate() {
+        let mut weighted = vec![(0.0, 0.0); zones];
+        let mut plain = vec![(0.0, 0usize); zones];
+        for (b, &z) in of_bus.iter().enumerate() {
+            let p = r.bus_price[b][t];
+            if p.is_nan() {
+                continue;
+            }
+            weighted[z].0 += p * load[b].max(0.0);
+            weighted[z].1 += load[b].max(0.0);
+            plain[z].0 += p;
+            plain[z].1 += 1;
+        }
+        for z in 0..zones {
+            if weighted[z].1 > 0.0 {
+                prices[z][t] = weighted[z].0 / weighted[z].1;
+            } else if plain[z].1 > 0 {
+                prices[z][t] = plain[z].0 / plain[z].1 as f64;
+            }
+        }
+    }
+    prices
+}
+
+/// A zone's prices over the horizon, currency/MWh. The same four numbers, with the same
+/// meaning, in `solve`'s summary, the trade report and both gRPC answers; absent (null,
+/// "-", an unset optional field) where the zone has no price or no load, never NaN.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct PriceStatistics {
+    /// Mean of the zone's hourly prices ([`zone_hourly_prices`]) over the snapshots that
+    /// have one, unweighted.
+    pub mean_price: Option<f64>,
+    /// What consumers pay per MWh they take: sum of price x load x weight over the zone's
+    /// priced buses and snapshots, divided by that load x weight. Absent without load.
+    pub load_weighted_price: Option<f64>,
+    /// Lowest and highest hourly price of the zone.
+    pub min_price: Option<f64>,
+    pub max_price: Option<f64>,
+}
+
+impl PriceStatistics {
+    /// From the zone's hourly prices, what its consumers paid (currency) and the energy
+    /// they took at priced buses (MWh, weighted).
+    pub fn of(hourly: &[f64], payments: f64, priced_load_mwh: f64) -> PriceStatistics {
+        let priced: Vec<f64> = hourly.iter().copied().filter(|p| !p.is_nan()).collect();
+        let some = !priced.is_empty();
+        PriceStatistics {
+            mean_price: some.then(|| priced.iter().sum::<f64>() / priced.len() as f64),
+            load_weighted_price: (priced_load_mwh > 0.0).then(|| payments / priced_load_mwh),
+            min_price: some.then(|| priced.iter().copied().fold(f64::INFINITY, f64::min)),
+            max_price: some.then(|| priced.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+        }
+    }
+}
+
 fn zone_summaries(n: &Network, r: &crate::solution::Results) -> Vec<ZoneSummary> {
     let w = &n.snapshots.objective;
     let loads: Vec<Vec<f64>> = (0..n.snapshots.len()).map(|t| n.bus_load(t)).collect();
-    n.zones()
+    let (names, of_bus) = n.zone_of_buses();
+    let hourly = zone_hourly_prices(r, &of_bus, names.len(), &loads);
+    let energy_mwh = |p: &[f64]| p.iter().zip(w).map(|(p, w)| p * w).sum::<f64>();
+    let mut payments = vec![(0.0, 0.0); names.len()];
+    for (b, &z) in of_bus.iter().enumerate() {
+        for (t, &p) in r.bus_price[b].iter().enumerate() {
+            if !p.is_nan() {
+                let e = loads[t][b].max(0.0) * w[t];
+                payments[z].0 += p * e;
+                payments[z].1 += e;
+            }
+        }
+    }
+    let mut generation_mwh = vec![0.0; names.len()];
+    for (g, p) in n.generators.iter().zip(&r.gen_p) {
+        generation_mwh[of_bus[g.bus]] += energy_mwh(p);
+    }
+    for (s, p) in n.storage_units.iter().zip(&r.su_p) {
+        generation_mwh[of_bus[s.bus]] += energy_mwh(p);
+    }
+    names
         .into_iter()
-        .map(|zone| {
-            let buses: Vec<usize> = (0..n.buses.len())
-                .filter(|&b| n.buses[b].zone == zone)
-                .collect();
-            let (mut cost, mut energy, mut min, mut max) =
-                (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-            let mut plain = (0.0, 0usize);
-            for &b in &buses {
-                for (t, &p) in r.bus_price[b].iter().enumerate() {
-                    if p.is_nan() {
-                        continue;
-                    }
-                    let e = loads[t][b].max(0.0) * w[t];
-                    cost += p * e;
-                    energy += e;
-                    min = min.min(p);
-                    max = max.max(p);
-                    plain.0 += p;
-                    plain.1 += 1;
-                }
-            }
-            let generation_mwh = n
-                .generators
-                .iter()
-                .zip(&r.gen_p)
-                .filter(|(g, _)| n.buses[g.bus].zone == zone)
-                .map(|(_, p)| p.iter().zip(w).map(|(p, w)| p * w).sum::<f64>())
-                .sum::<f64>()
-                + n.storage_units
-                    .iter()
-                    .zip(&r.su_p)
-                    .filter(|(s, _)| n.buses[s.bus].zone == zone)
-                    .map(|(_, p)| p.iter().zip(w).map(|(p, w)| p * w).sum::<f64>())
-                    .sum::<f64>()
-                + 0.0;
-            let average = if energy > 0.0 {
-                Some(cost / energy)
-            } else if plain.1 > 0 {
-                Some(plain.0 / plain.1 as f64)
-            } else {
-                None
-            };
-            ZoneSummary {
-                name: zone,
-                average_price: average,
-                min_price: min.is_finite().then_some(min),
-                max_price: max.is_finite().then_some(max),
-                load_mwh: energy,
-                generation_mwh,
-            }
+        .enumerate()
+        .map(|(z, name)| ZoneSummary {
+            name,
+            prices: PriceStatistics::of(&hourly[z], payments[z].0, payments[z].1),
+            load_mwh: payments[z].1,
+            generation_mwh: generation_mwh[z] + 0.0,
         })
         .collect()
 }
@@ -258,18 +298,19 @@ pub fn text(s: &Summary) -> String {
     if !s.zones.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<16} {:>12} {:>10} {:>10} {:>14} {:>14}",
-            "zone", "avg price", "min", "max", "load MWh", "gen MWh"
+            "\n{:<16} {:>10} {:>13} {:>10} {:>10} {:>14} {:>14}",
+            "zone", "mean price", "load-weighted", "min", "max", "load MWh", "gen MWh"
         );
         for z in &s.zones {
             let f = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
-                "{:<16} {:>12} {:>10} {:>10} {:>14.1} {:>14.1}",
+                "{:<16} {:>10} {:>13} {:>10} {:>10} {:>14.1} {:>14.1}",
                 z.name,
-                f(z.average_price),
-                f(z.min_price),
-                f(z.max_price),
+                f(z.prices.mean_price),
+                f(z.prices.load_weighted_price),
+                f(z.prices.min_price),
+                f(z.prices.max_price),
                 z.load_mwh,
                 z.generation_mwh
             );

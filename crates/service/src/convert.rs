@@ -249,9 +249,10 @@ pub fn solve_response(
             .iter()
             .map(|z| proto::ZonePrice {
                 zone: z.name.clone(),
-                average_price: z.average_price.unwrap_or(f64::NAN),
-                min_price: z.min_price.unwrap_or(f64::NAN),
-                max_price: z.max_price.unwrap_or(f64::NAN),
+                load_weighted_price: z.prices.load_weighted_price,
+                min_price: z.prices.min_price,
+                max_price: z.prices.max_price,
+                mean_price: z.prices.mean_price,
             })
             .collect(),
         bus_prices: if include_series {
@@ -401,8 +402,8 @@ fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
             .map(|z| proto::ZoneTradeSummary {
                 zone: z.zone.clone(),
                 country: z.country.clone(),
-                average_price: z.average_price,
-                load_weighted_price: z.load_weighted_price,
+                mean_price: z.prices.mean_price,
+                load_weighted_price: z.prices.load_weighted_price,
                 exports_mwh: z.exports_mwh,
                 imports_mwh: z.imports_mwh,
                 net_position_mwh: z.net_position_mwh,

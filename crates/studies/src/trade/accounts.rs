@@ -1,89 +1,38 @@
 //! Zonal prices and the accounts of consumers, producers and countries.
 
 use super::{CountryAccount, ZoneTrade, Zones};
+use gridtrade_engine::report::PriceStatistics;
 use gridtrade_engine::formulation::FormulationOptions;
 use gridtrade_engine::network::Network;
 use gridtrade_engine::solution::{Results, LOAD_SHEDDING};
 use std::collections::BTreeMap;
 
-/// Zone price per snapshot, currency/MWh: the load-weighted mean of its buses' prices (the
-/// mean where the zone has no load; NaN where no bus of the zone has a price).
-pub(super) fn zone_prices(
-    n: &Network,
-    r: &Results,
-    zones: &Zones,
-    loads: &[Vec<f64>],
-) -> Vec<Vec<f64>> {
-    let nt = n.snapshots.len();
-    let nz = zones.names.len();
-    let mut zone_prices = vec![vec![0.0; nt]; nz];
-    for t in 0..nt {
-        let mut num = vec![0.0; nz];
-        let mut den = vec![0.0; nz];
-        let mut plain = vec![(0.0, 0usize); nz];
-        for b in 0..n.buses.len() {
-            let p = r.bus_price[b][t];
-            if p.is_nan() {
-                continue;
-            }
-            let z = zones.of_bus[b];
-            num[z] += p * loads[t][b].max(0.0);
-            den[z] += loads[t][b].max(0.0);
-            plain[z].0 += p;
-            plain[z].1 += 1;
-        }
-        for z in 0..nz {
-            zone_prices[z][t] = if den[z] > 0.0 {
-                num[z] / den[z]
-            } else if plain[z].1 > 0 {
-                plain[z].0 / plain[z].1 as f64
-            } else {
-                f64::NAN
-            };
-        }
-    }
-    zone_prices
-}
-
-/// Mean, minimum and maximum of each zone's prices over the snapshots that have one.
-pub(super) fn price_statistics(zt: &mut [ZoneTrade], zone_prices: &[Vec<f64>]) {
-    for (z, prices) in zone_prices.iter().enumerate() {
-        let valid: Vec<f64> = prices.iter().copied().filter(|p| !p.is_nan()).collect();
-        if !valid.is_empty() {
-            zt[z].average_price = valid.iter().sum::<f64>() / valid.len() as f64;
-            zt[z].min_price = valid.iter().copied().fold(f64::INFINITY, f64::min);
-            zt[z].max_price = valid.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        } else {
-            zt[z].min_price = f64::NAN;
-            zt[z].max_price = f64::NAN;
-        }
-    }
-}
-
-/// Consumers: load (MWh), what they pay at their bus's price, the load-weighted price.
+/// Consumers: load (MWh), what they pay at their bus's price, and the zone's price
+/// statistics from its hourly prices `zone_prices` and those payments.
 pub(super) fn consumers(
     n: &Network,
     r: &Results,
     zones: &Zones,
     loads: &[Vec<f64>],
+    zone_prices: &[Vec<f64>],
     zt: &mut [ZoneTrade],
 ) {
     let w = &n.snapshots.objective;
+    let mut priced_load_mwh = vec![0.0; zt.len()];
     for t in 0..n.snapshots.len() {
         for b in 0..n.buses.len() {
             let z = zones.of_bus[b];
             let e = loads[t][b] * w[t];
             zt[z].load_mwh += e;
             zt[z].consumer_payments += revenue(r, b, t, e);
+            if !r.bus_price[b][t].is_nan() {
+                priced_load_mwh[z] += loads[t][b].max(0.0) * w[t];
+            }
         }
     }
-    // What consumers pay per MWh they take.
-    for zone in zt.iter_mut() {
-        zone.load_weighted_price = if zone.load_mwh > 0.0 {
-            zone.consumer_payments / zone.load_mwh
-        } else {
-            zone.average_price
-        };
+    for (z, zone) in zt.iter_mut().enumerate() {
+        zone.prices =
+            PriceStatistics::of(&zone_prices[z], zone.consumer_payments, priced_load_mwh[z]);
     }
 }
 

@@ -29,6 +29,7 @@ pub use gains::{gains, CountryGain, GainsFromTrade};
 
 use gridtrade_engine::formulation::FormulationOptions;
 use gridtrade_engine::network::Network;
+use gridtrade_engine::report::{zone_hourly_prices, PriceStatistics};
 use gridtrade_engine::solution::Results;
 use serde::{Deserialize, Serialize};
 
@@ -37,12 +38,10 @@ use serde::{Deserialize, Serialize};
 pub struct ZoneTrade {
     pub zone: String,
     pub country: String,
-    /// Mean of the hourly prices, currency/MWh.
-    pub average_price: f64,
-    /// Load-weighted mean price, currency/MWh (the mean price where there is no load).
-    pub load_weighted_price: f64,
-    pub min_price: f64,
-    pub max_price: f64,
+    /// Mean, load-weighted, lowest and highest price, currency/MWh (as in `solve`'s
+    /// summary: [`PriceStatistics`]).
+    #[serde(flatten)]
+    pub prices: PriceStatistics,
     pub load_mwh: f64,
     /// Generation and net storage output, load shedding excluded, MWh.
     pub generation_mwh: f64,
@@ -158,8 +157,6 @@ impl Zones {
                     .find(|b| &b.zone == z)
                     .map(|b| b.country.clone())
                     .unwrap_or_default(),
-                min_price: f64::INFINITY,
-                max_price: f64::NEG_INFINITY,
                 ..Default::default()
             })
             .collect()
@@ -172,9 +169,8 @@ pub fn analyse(n: &Network, r: &Results, o: &FormulationOptions) -> TradeReport 
     let zones = Zones::of(n);
     let mut zt = zones.empty_trades(n);
     let loads: Vec<Vec<f64>> = (0..n.snapshots.len()).map(|t| n.bus_load(t)).collect();
-    let zone_prices = accounts::zone_prices(n, r, &zones, &loads);
-    accounts::price_statistics(&mut zt, &zone_prices);
-    accounts::consumers(n, r, &zones, &loads, &mut zt);
+    let zone_prices = zone_hourly_prices(r, &zones.of_bus, zones.names.len(), &loads);
+    accounts::consumers(n, r, &zones, &loads, &zone_prices, &mut zt);
     let system_cost = accounts::producers(n, r, o, &zones, &mut zt);
     let flows = flows::account(n, r, &zones, &mut zt);
     for z in zt.iter_mut() {

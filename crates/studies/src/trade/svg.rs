@@ -67,8 +67,7 @@ pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
     let prices: Vec<f64> = r
         .zones
         .iter()
-        .map(|z| z.load_weighted_price)
-        .filter(|p| p.is_finite())
+        .filter_map(|z| z.prices.load_weighted_price)
         .collect();
     let pmin = prices.iter().copied().fold(f64::INFINITY, f64::min);
     let pmax = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -141,23 +140,25 @@ pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
     for (i, z) in r.zones.iter().enumerate() {
         let (x, y) = px(coords[i]);
         let radius = 6.0 + 16.0 * (z.load_mwh / max_load).sqrt();
-        let fill = if z.load_weighted_price.is_finite() && pmax > pmin {
-            ramp((z.load_weighted_price - pmin) / (pmax - pmin))
-        } else {
-            "#cccccc".into()
+        let price = z.prices.load_weighted_price;
+        let fill = match price {
+            Some(p) if pmax > pmin => ramp((p - pmin) / (pmax - pmin)),
+            _ => "#cccccc".into(),
         };
+        // A zone without load has no load-weighted price: "-" on the map.
+        let label = price.map_or_else(|| "-".to_string(), |p| format!("{p:.0}"));
+        let title_price = price.map_or_else(|| "no load".to_string(), |p| format!("{p:.2}/MWh"));
         let dash = if z.load_mwh == 0.0 {
             " stroke-dasharray=\"3,2\""
         } else {
             ""
         };
-        let _ = writeln!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1\"{dash}><title>{}: {:.2}/MWh, load {:.2} TWh, net position {:.2} TWh</title></circle>", esc(&z.zone), z.load_weighted_price, z.load_mwh / 1e6, z.net_position_mwh / 1e6);
+        let _ = writeln!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1\"{dash}><title>{}: {title_price}, load {:.2} TWh, net position {:.2} TWh</title></circle>", esc(&z.zone), z.load_mwh / 1e6, z.net_position_mwh / 1e6);
         let _ = writeln!(out, "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">{}</text>", y - radius - 4.0, esc(&z.zone));
         let _ = writeln!(
             out,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{:.0}</text>",
-            y + 4.0,
-            z.load_weighted_price
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
+            y + 4.0
         );
     }
     // Legend.
