@@ -21,7 +21,7 @@ fn bench_records_the_reference_objective_and_flags_regressions() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = std::fs::read_to_string(&out).unwrap();
     let r: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    // PGLib case2869 DC-OPF, MATPOWER convention (references.md): 2386235.3295.
+    // PGLib case2869 DC-OPF, MATPOWER convention (tests/data/REFERENCES.md): 2386235.3295.
     assert_rel(r["objective"].as_f64().unwrap(), 2386235.3295, 1e-8);
     assert_eq!(r["case"], "pglib-case2869");
     assert_eq!(r["buses"], 2869);

@@ -1,4 +1,5 @@
-//! DC-OPF against published answers (figures from the sources named beside each test).
+//! DC-OPF against published answers: every figure and its source is in
+//! `tests/data/REFERENCES.md`.
 
 mod common;
 
@@ -45,7 +46,7 @@ fn pglib_dc_objectives_match_matpower_convention_to_1e6() {
 
 #[test]
 fn pglib_case5_dispatch_and_lmps_match_the_reference() {
-    // references.md: Pg = [40, 170, 323.4948, 0, 466.5052] MW;
+    // tests/data/REFERENCES.md: Pg = [40, 170, 323.4948, 0, 466.5052] MW;
     // LMP by bus 1..5 = [16.9774, 26.3845, 30.0, 39.9427, 10.0] $/MWh (both conventions).
     for conv in [DcConvention::Matpower, DcConvention::Powermodels] {
         let n = read(&case("pglib_opf_case5_pjm.m"));

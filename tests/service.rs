@@ -96,7 +96,7 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
     assert_eq!(link.kind, proto::BranchKind::Link as i32);
     assert_eq!(link.capacity_mw, 500.0);
 
-    // PGLib case5: objective 17479.8969 and the LMPs of references.md.
+    // PGLib case5: objective 17479.8969 and the LMPs of tests/data/REFERENCES.md.
     let mut req = solve_request("case5");
     req.include_series = true;
     let r = c.solve(req).await.unwrap().into_inner();
