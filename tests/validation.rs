@@ -199,7 +199,14 @@ fn p_min_pu_above_p_max_pu_is_an_error_static_or_hourly() {
         ],
     );
     let f = findings_with("generators-p_max_pu.csv", ",g2\n0,1.0\n1,-0.5\n");
-    assert_error(&f, &["generator 'g2'", "`p_min_pu`", "snapshot 1"]);
+    assert_error(
+        &f,
+        &[
+            "generator 'g2'",
+            "`p_min_pu`",
+            "p_max_pu = -0.5 (snapshot '2025-01-01 01:00:00', from generators-p_max_pu.csv)",
+        ],
+    );
 }
 
 #[test]

@@ -12,6 +12,53 @@ use std::collections::VecDeque;
 /// Smallest generator efficiency accepted (fuel to electricity).
 pub const MIN_GENERATOR_EFFICIENCY: f64 = 1e-6;
 
+/// Largest magnitude of a finite number in a network: no quantity in MW, MWh, kV, ohm,
+/// per unit, currency/MWh or t/MWh comes near it, and HiGHS takes 1e20 as infinite (weights,
+/// per-unit conversions and CO2 prices multiply inputs on their way into the LP).
+pub const MAX_MAGNITUDE: f64 = 1e12;
+
+/// Smallest nominal voltage, kV, and smallest storage efficiency accepted: a line's per-unit
+/// reactance divides by v_nom², a storage unit's balance by its dispatch efficiency.
+pub const MIN_V_NOM_KV: f64 = 1e-3;
+pub const MIN_STORAGE_EFFICIENCY: f64 = 1e-6;
+
+/// A number as messages show it: plain where it reads well, in exponent form where it is
+/// huge or tiny (Rust's plain form of 1e308 has 309 digits).
+pub fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e9).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// What is wrong with `v` as an input number, if anything: NaN, an infinity (only
+/// capacities, `inf_ok`, may be `+inf`, as in PyPSA), a magnitude beyond [`MAX_MAGNITUDE`]
+/// or a subnormal (a number too small to mean anything, below 2.2e-308).
+pub fn number_problem(v: f64, inf_ok: bool) -> Option<String> {
+    if v.is_nan() {
+        Some("not a number".into())
+    } else if v == f64::INFINITY && inf_ok {
+        None
+    } else if v.is_infinite() {
+        Some(format!(
+            "{v}: only capacities (p_nom, s_nom) may be inf, for no limit"
+        ))
+    } else if v.abs() > MAX_MAGNITUDE {
+        Some(format!(
+            "{}: beyond ±{MAX_MAGNITUDE:e}, the largest magnitude gridtrade takes",
+            show(v)
+        ))
+    } else if v != 0.0 && v.abs() < f64::MIN_POSITIVE {
+        Some(format!(
+            "{}: subnormal; write 0 or a meaningful value",
+            show(v)
+        ))
+    } else {
+        None
+    }
+}
+
 /// What the checks need to know about the solve that will follow.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -26,6 +73,7 @@ pub fn check(n: &Network, opts: &CheckOptions, f: &mut Findings) {
     if n.snapshots.is_empty() {
         f.error("snapshots.csv", None, None, "the network has no snapshots");
     }
+    check_magnitudes(n, f);
     check_buses(n, f);
     check_branches(n, f);
     check_links(n, f);
@@ -38,44 +86,56 @@ fn element(kind: &str, name: &str) -> Option<String> {
     Some(format!("{kind} '{name}'"))
 }
 
-/// Report the first snapshot where `lo > hi`.
+/// Report the first snapshot where `lo > hi` (p_min_pu above p_max_pu of an element of
+/// `component`, e.g. `generators`), naming the series file the values came from.
 fn check_bounds(
-    origin: &Origin,
-    el: Option<String>,
+    n: &Network,
+    (origin, el, component): (&Origin, Option<String>, &str),
     lo: &Series,
     hi: &Series,
-    len: usize,
     f: &mut Findings,
 ) {
     let steps = if lo.is_hourly() || hi.is_hourly() {
-        len
+        n.snapshots.len()
     } else {
-        len.min(1)
+        n.snapshots.len().min(1)
     };
-    if let Some(t) = (0..steps).find(|&t| lo.at(t) > hi.at(t)) {
-        f.error(
-            origin,
-            el,
-            Some("p_min_pu"),
-            format!(
-                "p_min_pu = {} is above p_max_pu = {} (snapshot {t})",
-                lo.at(t),
-                hi.at(t)
-            ),
-        );
-    }
+    let Some(t) = (0..steps).find(|&t| lo.at(t) > hi.at(t)) else {
+        return;
+    };
+    let files: Vec<String> = [("p_min_pu", lo), ("p_max_pu", hi)]
+        .into_iter()
+        .filter(|(_, s)| s.is_hourly() && n.format == SourceFormat::PyPsa)
+        .map(|(field, _)| format!("{component}-{field}.csv"))
+        .collect();
+    let from = if files.is_empty() {
+        String::new()
+    } else {
+        format!(", from {}", files.join(" and "))
+    };
+    f.error(
+        origin,
+        el,
+        Some("p_min_pu"),
+        format!(
+            "p_min_pu = {} is above p_max_pu = {} (snapshot '{}'{from})",
+            show(lo.at(t)),
+            show(hi.at(t)),
+            n.snapshots.names.get(t).map_or("?", String::as_str)
+        ),
+    );
 }
 
 fn check_buses(n: &Network, f: &mut Findings) {
     for b in &n.buses {
-        if !(b.v_nom > 0.0) && n.format == SourceFormat::PyPsa {
+        if !(b.v_nom >= MIN_V_NOM_KV) && n.format == SourceFormat::PyPsa {
             f.error(
                 &b.origin,
                 element("bus", &b.name),
                 Some("v_nom"),
                 format!(
-                    "{}: must be > 0 (it sets the per-unit base of lines)",
-                    b.v_nom
+                    "{} kV: must be at least {MIN_V_NOM_KV} kV (it sets the per-unit base of lines)",
+                    show(b.v_nom)
                 ),
             );
         }
@@ -142,7 +202,6 @@ fn check_branches(n: &Network, f: &mut Findings) {
 }
 
 fn check_links(n: &Network, f: &mut Findings) {
-    let len = n.snapshots.len();
     for l in &n.links {
         let el = element("link", &l.name);
         if l.p_nom < 0.0 {
@@ -161,7 +220,7 @@ fn check_links(n: &Network, f: &mut Findings) {
                 format!("{}: must be in (0, 1]", l.efficiency),
             );
         }
-        check_bounds(&l.origin, el.clone(), &l.p_min_pu, &l.p_max_pu, len, f);
+        check_bounds(n, (&l.origin, el.clone(), "links"), &l.p_min_pu, &l.p_max_pu, f);
         if l.efficiency < 1.0 && l.p_min_pu.min() < 0.0 {
             f.warning(&l.origin, el.clone(), Some("efficiency"), "bidirectional link with losses: as in PyPSA, power flowing from bus1 to bus0 gains instead of losing (model each direction as its own link to avoid this)");
         }
@@ -172,7 +231,6 @@ fn check_links(n: &Network, f: &mut Findings) {
 }
 
 fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
-    let len = n.snapshots.len();
     for g in &n.generators {
         let el = element("generator", &g.name);
         if g.p_nom < 0.0 {
@@ -196,7 +254,7 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
                 ),
             );
         }
-        check_bounds(&g.origin, el.clone(), &g.p_min_pu, &g.p_max_pu, len, f);
+        check_bounds(n, (&g.origin, el.clone(), "generators"), &g.p_min_pu, &g.p_max_pu, f);
         match &g.cost {
             CostCurve::Polynomial {
                 marginal_cost_quadratic: q,
@@ -261,8 +319,11 @@ fn check_storage(n: &Network, f: &mut Findings) {
             ("efficiency_store", s.efficiency_store),
             ("efficiency_dispatch", s.efficiency_dispatch),
         ] {
-            if !(v > 0.0 && v <= 1.0) {
-                err(field, format!("{v}: must be in (0, 1]"));
+            if !(v >= MIN_STORAGE_EFFICIENCY && v <= 1.0) {
+                err(
+                    field,
+                    format!("{}: must be in [{MIN_STORAGE_EFFICIENCY}, 1]", show(v)),
+                );
             }
         }
         if !(0.0..=1.0).contains(&s.standing_loss) {
@@ -280,8 +341,14 @@ fn check_storage(n: &Network, f: &mut Findings) {
                 ),
             );
         }
-        if s.inflow.min() < 0.0 {
-            err("inflow", format!("negative inflow {}", s.inflow.min()));
+        if let Some(t) = s.inflow.values().iter().position(|v| *v < 0.0) {
+            let at = if s.inflow.is_hourly() && n.format == SourceFormat::PyPsa {
+                let name = n.snapshots.names.get(t).map_or("?", String::as_str);
+                format!(" (snapshot '{name}' of storage_units-inflow.csv)")
+            } else {
+                String::new()
+            };
+            err("inflow", format!("negative inflow {}{at}", show(s.inflow.values()[t])));
         }
         let e_nom = s.p_nom * s.max_hours;
         if !s.cyclic_state_of_charge && !(0.0..=e_nom).contains(&s.state_of_charge_initial) {
@@ -389,4 +456,183 @@ fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
             f.error(&loc, Some(format!("zone '{zone}'")), Some("bus"), msg);
         }
     }
+}
+
+/// Every number of every element, static or per snapshot, passes [`number_problem`]. A
+/// value of a time series is reported with its snapshot and, for a PyPSA folder, the file it
+/// came from (`generators-p_max_pu.csv`); the first bad value of a series is enough.
+fn check_magnitudes(n: &Network, f: &mut Findings) {
+    let snapshots = Origin::new("snapshots.csv", 0);
+    for (field, weights) in [
+        ("objective", &n.snapshots.objective),
+        ("stores", &n.snapshots.stores),
+    ] {
+        if let Some(&w) = weights
+            .iter()
+            .find(|w| number_problem(**w, false).is_some())
+        {
+            scalar(f, &snapshots, None, field, w, false);
+        }
+    }
+    let carriers = Origin::new("carriers.csv", 0);
+    for c in &n.carriers {
+        scalar(
+            f,
+            &carriers,
+            element("carrier", &c.name),
+            "co2_emissions",
+            c.co2_emissions,
+            false,
+        );
+    }
+    for b in &n.buses {
+        for (field, v) in [("v_nom", b.v_nom), ("x", b.x), ("y", b.y)] {
+            scalar(f, &b.origin, element("bus", &b.name), field, v, false);
+        }
+    }
+    for br in &n.branches {
+        let el = || element(br.kind_name(), &br.name);
+        scalar(f, &br.origin, el(), "s_nom", br.s_max, true);
+        for (field, v) in [
+            ("x", br.x),
+            ("r", br.r),
+            ("tap_ratio", br.tap_ratio),
+            ("phase_shift", br.phase_shift),
+        ] {
+            scalar(f, &br.origin, el(), field, v, false);
+        }
+        for (field, v) in [("angmin", br.angle_min), ("angmax", br.angle_max)] {
+            if let Some(v) = v {
+                scalar(f, &br.origin, el(), field, v, false);
+            }
+        }
+    }
+    for l in &n.links {
+        let el = || element("link", &l.name);
+        series(f, n, &l.origin, el(), "links", "p_min_pu", &l.p_min_pu);
+        series(f, n, &l.origin, el(), "links", "p_max_pu", &l.p_max_pu);
+        scalar(f, &l.origin, el(), "p_nom", l.p_nom, true);
+        scalar(f, &l.origin, el(), "efficiency", l.efficiency, false);
+        scalar(f, &l.origin, el(), "marginal_cost", l.marginal_cost, false);
+    }
+    for l in &n.loads {
+        series(
+            f,
+            n,
+            &l.origin,
+            element("load", &l.name),
+            "loads",
+            "p_set",
+            &l.p_set,
+        );
+    }
+    generator_magnitudes(n, f);
+    storage_magnitudes(n, f);
+}
+
+fn generator_magnitudes(n: &Network, f: &mut Findings) {
+    for g in &n.generators {
+        let el = || element("generator", &g.name);
+        series(f, n, &g.origin, el(), "generators", "p_min_pu", &g.p_min_pu);
+        series(f, n, &g.origin, el(), "generators", "p_max_pu", &g.p_max_pu);
+        scalar(f, &g.origin, el(), "p_nom", g.p_nom, true);
+        scalar(f, &g.origin, el(), "efficiency", g.efficiency, false);
+        match &g.cost {
+            CostCurve::Polynomial {
+                marginal_cost,
+                marginal_cost_quadratic,
+                constant,
+            } => {
+                series(
+                    f,
+                    n,
+                    &g.origin,
+                    el(),
+                    "generators",
+                    "marginal_cost",
+                    marginal_cost,
+                );
+                scalar(
+                    f,
+                    &g.origin,
+                    el(),
+                    "marginal_cost_quadratic",
+                    *marginal_cost_quadratic,
+                    false,
+                );
+                scalar(f, &g.origin, el(), "gencost", *constant, false);
+            }
+            CostCurve::PiecewiseLinear(points) => {
+                for &(p, c) in points {
+                    scalar(f, &g.origin, el(), "gencost", p, false);
+                    scalar(f, &g.origin, el(), "gencost", c, false);
+                }
+            }
+        }
+    }
+}
+
+fn storage_magnitudes(n: &Network, f: &mut Findings) {
+    for s in &n.storage_units {
+        let el = || element("storage unit", &s.name);
+        series(f, n, &s.origin, el(), "storage_units", "inflow", &s.inflow);
+        for (field, v) in [
+            ("p_nom", s.p_nom),
+            ("p_min_pu", s.p_min_pu),
+            ("p_max_pu", s.p_max_pu),
+            ("max_hours", s.max_hours),
+            ("efficiency_store", s.efficiency_store),
+            ("efficiency_dispatch", s.efficiency_dispatch),
+            ("standing_loss", s.standing_loss),
+            ("state_of_charge_initial", s.state_of_charge_initial),
+            ("marginal_cost", s.marginal_cost),
+            ("spill_cost", s.spill_cost),
+        ] {
+            scalar(f, &s.origin, el(), field, v, false);
+        }
+    }
+}
+
+/// Report `v` of `field` if [`number_problem`] finds something wrong with it.
+fn scalar(
+    f: &mut Findings,
+    origin: &Origin,
+    el: Option<String>,
+    field: &str,
+    v: f64,
+    inf_ok: bool,
+) {
+    if let Some(problem) = number_problem(v, inf_ok) {
+        f.error(origin, el, Some(field), problem);
+    }
+}
+
+/// Report the first value of series `field` (of a `component`: `generators`, ...) with
+/// something wrong, with its snapshot and, for a PyPSA folder, its file.
+fn series(
+    f: &mut Findings,
+    n: &Network,
+    origin: &Origin,
+    el: Option<String>,
+    component: &str,
+    field: &str,
+    s: &Series,
+) {
+    let Some((t, problem)) = s
+        .values()
+        .iter()
+        .enumerate()
+        .find_map(|(t, v)| number_problem(*v, false).map(|p| (t, p)))
+    else {
+        return;
+    };
+    let message = match (s.is_hourly(), n.format) {
+        (true, SourceFormat::PyPsa) => format!(
+            "{problem} (snapshot '{}' of {component}-{field}.csv)",
+            n.snapshots.names.get(t).map_or("?", String::as_str)
+        ),
+        (true, _) => format!("{problem} (snapshot {t})"),
+        (false, _) => problem,
+    };
+    f.error(origin, el, Some(field), message);
 }

@@ -20,6 +20,7 @@
 
 use gridtrade_engine::error::{Error, Findings};
 use gridtrade_engine::network::{designates, Network};
+use gridtrade_engine::validate::{number_problem, show};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -97,12 +98,12 @@ impl Scenario {
         let mut f = Findings::default();
         self.switch(n, file, &mut f);
         if let Some(p) = self.co2_price {
-            if !(p >= 0.0 && p.is_finite()) {
+            if !(p >= 0.0) || number_problem(p, false).is_some() {
                 f.error(
                     file,
                     None,
                     Some("co2_price"),
-                    format!("{p}: must be a non-negative number"),
+                    number_problem(p, false).unwrap_or_else(|| format!("{}: must be a non-negative number", show(p))),
                 );
             }
         }
@@ -190,13 +191,11 @@ impl Scenario {
     fn set_capacities(&self, n: &mut Network, file: &str, f: &mut Findings) {
         let matches = |element: &str, name: &str| designates(name, element);
         for (name, mw) in &self.capacity {
-            if !(*mw >= 0.0 && mw.is_finite()) {
-                f.error(
-                    file,
-                    Some(format!("element '{name}'")),
-                    Some("capacity"),
-                    format!("{mw}: must be a non-negative number of MW"),
-                );
+            let problem = number_problem(*mw, false).or_else(|| {
+                (*mw < 0.0).then(|| format!("{}: must be a non-negative number of MW", show(*mw)))
+            });
+            if let Some(problem) = problem {
+                f.error(file, Some(format!("element '{name}'")), Some("capacity"), problem);
                 continue;
             }
             let mut found = false;
@@ -232,13 +231,20 @@ impl Scenario {
     }
 }
 
+/// Largest scale factor of demand or inflows: a thousandfold is far beyond any study, and
+/// a bound keeps scaled values within what the LP takes.
+pub const MAX_SCALE: f64 = 1e3;
+
 fn check_factor(f: &mut Findings, file: &str, field: &str, key: &str, factor: f64) {
-    if !(factor >= 0.0 && factor.is_finite()) {
+    if !(0.0..=MAX_SCALE).contains(&factor) || number_problem(factor, false).is_some() {
         f.error(
             file,
             Some(format!("key '{key}'")),
             Some(field),
-            format!("{factor}: a scale factor must be a non-negative number"),
+            format!(
+                "{}: a scale factor must be a number from 0 to {MAX_SCALE}",
+                show(factor)
+            ),
         );
     }
 }

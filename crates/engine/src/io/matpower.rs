@@ -20,6 +20,7 @@
 //!   `PMIN <= p0 <= PMAX` and efficiency `1 - LOSS1` (a constant `LOSS0` is reported and
 //!   left out).
 
+use crate::validate::{number_problem, MAX_MAGNITUDE};
 use crate::error::{Error, Findings};
 use crate::network::{
     Branch, BranchKind, Bus, CostCurve, Generator, Link, Load, Network, Origin, Series, Snapshots,
@@ -47,6 +48,9 @@ pub fn read_file(path: &Path) -> Result<(Network, Findings), Error> {
     parse(&file, &text)
 }
 
+/// Smallest system base accepted, MVA: branch impedances are divided by it.
+pub const MIN_BASE_MVA: f64 = 1e-3;
+
 /// Parse the text of a MATPOWER case; `file` names it in messages.
 pub fn parse(file: &str, text: &str) -> Result<(Network, Findings), Error> {
     let mut f = Findings::default();
@@ -55,13 +59,17 @@ pub fn parse(file: &str, text: &str) -> Result<(Network, Findings), Error> {
     let get = |field: &str| assignments.get(field);
 
     let base_mva = match get("baseMVA").and_then(|m| m.rows.first()) {
-        Some((_, v)) if v.len() == 1 && v[0] > 0.0 && v[0].is_finite() => v[0],
+        Some((_, v))
+            if v.len() == 1 && v[0] >= MIN_BASE_MVA && number_problem(v[0], false).is_none() =>
+        {
+            v[0]
+        }
         Some((line, _)) => {
             f.error(
                 Origin::new(file, *line),
                 None,
                 Some("baseMVA"),
-                "must be one positive number",
+                format!("must be one number from {MIN_BASE_MVA} to {MAX_MAGNITUDE:e}"),
             );
             100.0
         }

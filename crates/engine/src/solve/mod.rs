@@ -8,6 +8,7 @@
 mod diagnosis;
 mod warm;
 
+use crate::validate::{number_problem, show};
 use diagnosis::diagnose_with;
 pub use diagnosis::{diagnose, Diagnosis};
 pub use warm::{solve_cases, Cases};
@@ -95,19 +96,19 @@ fn check_options(o: &FormulationOptions) -> Result<(), Error> {
             "angle-difference limits apply to the dc model only",
         ));
     }
-    if let Some(v) = o.voll {
-        if !(v > 0.0 && v.is_finite()) {
-            return Err(Error::option(
-                "--voll",
-                format!("{v}: must be a positive number"),
-            ));
-        }
+    let problem = |v: f64, positive: bool| {
+        number_problem(v, false).or_else(|| {
+            (v < 0.0 || (positive && v == 0.0)).then(|| {
+                let what = if positive { "positive" } else { "non-negative" };
+                format!("{}: must be a {what} number", show(v))
+            })
+        })
+    };
+    if let Some(p) = o.voll.and_then(|v| problem(v, true)) {
+        return Err(Error::option("--voll", p));
     }
-    if !o.co2_price.is_finite() || o.co2_price < 0.0 {
-        return Err(Error::option(
-            "--co2-price",
-            format!("{}: must be a non-negative number", o.co2_price),
-        ));
+    if let Some(p) = problem(o.co2_price, false) {
+        return Err(Error::option("--co2-price", p));
     }
     if let Some(k) = o.pwl_segments {
         if !(1..=MAX_PWL_SEGMENTS).contains(&k) {
