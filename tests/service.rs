@@ -2,59 +2,21 @@
 //! limits, deadlines, health and reflection.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use common::*;
+use server::{client, start, start_with};
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
-use gridtrade_service::{serve, GridTrade, Limits, Store};
+use gridtrade_service::Limits;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::Channel;
 use tonic::Code;
 
 /// Start a server holding the example network, the CAREC network and three MATPOWER cases;
 /// returns its address and a handle that stops it when dropped.
-async fn start(concurrency: usize, queue: usize) -> (String, tokio::sync::oneshot::Sender<()>) {
-    start_with(concurrency, queue, Limits::default()).await
-}
-
-async fn start_with(
-    concurrency: usize,
-    queue: usize,
-    limits: Limits,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let store = Store::default();
-    for (name, path) in [
-        ("example", root.join("networks/example")),
-        ("carec", root.join("networks/carec")),
-        ("case5", case("pglib_opf_case5_pjm.m")),
-        ("case9q", case("matpower_case9.m")),
-        ("sad", case("pglib_opf_case14_ieee__sad.m")),
-    ] {
-        store.insert(name, read(&path));
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let service = GridTrade::new(Arc::new(store), concurrency, queue).with_limits(limits);
-    tokio::spawn(serve(listener, service, async {
-        let _ = rx.await;
-    }));
-    (addr, tx)
-}
-
-async fn client(addr: &str) -> GridTradeServiceClient<Channel> {
-    for _ in 0..50 {
-        if let Ok(c) = GridTradeServiceClient::connect(addr.to_string()).await {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server at {addr} did not come up");
-}
-
 fn solve_request(network: &str) -> SolveRequest {
     SolveRequest {
         network: network.into(),
