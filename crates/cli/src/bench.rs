@@ -248,3 +248,55 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(Args)]
+pub struct LoadtestArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// How long the clients run, seconds.
+    #[arg(long, default_value_t = 300.0)]
+    seconds: f64,
+    /// Kill the server (SIGKILL) this many seconds after the start and restart it on the
+    /// same data; default: half-way. 0: no kill.
+    #[arg(long)]
+    kill_at: Option<f64>,
+    /// The server's --networks (must hold `example` and `carec`).
+    #[arg(long, default_value = "networks")]
+    networks: PathBuf,
+    /// The server's --data-dir; default: a fresh temporary folder.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Another argument of `gridtrade serve` (repeatable), e.g. `--serve-arg=--queue=8`.
+    #[arg(long = "serve-arg", allow_hyphen_values = true)]
+    serve_args: Vec<String>,
+    /// Also write the report (JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// `gridtrade loadtest`: run [`gridtrade_bench::load`] against this binary's server; the
+/// report as JSON on stdout; exit 1 when an accepted change was lost, a call failed with an
+/// undocumented status or a health check failed while the server was up.
+pub fn run_loadtest(a: LoadtestArgs) -> Result<ExitCode, Error> {
+    let io = |path: PathBuf| move |source| Error::Io { path, source };
+    let seconds = a.seconds.max(1.0);
+    let kill_at = a.kill_at.unwrap_or(seconds / 2.0);
+    let config = gridtrade_bench::load::LoadConfig {
+        server_bin: std::env::current_exe().map_err(io(PathBuf::from("gridtrade")))?,
+        networks: a.networks,
+        data_dir: a.data_dir,
+        clients: a.clients.max(1),
+        duration: std::time::Duration::from_secs_f64(seconds),
+        kill_at: (kill_at > 0.0).then(|| std::time::Duration::from_secs_f64(kill_at)),
+        server_args: a.serve_args,
+    };
+    let report = gridtrade_bench::load::run(&config).map_err(Error::Format)?;
+    let json = serde_json::to_string_pretty(&report).expect("serialises");
+    println!("{json}");
+    if let Some(out) = a.out {
+        std::fs::write(&out, format!("{json}\n")).map_err(io(out.clone()))?;
+    }
+    let clean = report.lost.is_empty() && report.undocumented_count == 0 && report.health_failures == 0;
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

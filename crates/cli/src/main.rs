@@ -54,6 +54,9 @@ enum Command {
     /// One benchmark solve, measured (used by `bench`).
     #[command(hide = true)]
     BenchOne(bench::BenchOneArgs),
+    /// Load and fault test: a `gridtrade serve` process under concurrent clients, killed
+    /// with SIGKILL mid-way and restarted; figures as JSON (benches/README.md).
+    Loadtest(bench::LoadtestArgs),
 }
 
 #[derive(Args)]
@@ -286,6 +289,7 @@ pub fn main() -> ExitCode {
         Command::Synth(a) => bench::run_synth(a),
         Command::Bench(a) => bench::run_bench(a),
         Command::BenchOne(a) => bench::run_bench_one(a),
+        Command::Loadtest(a) => bench::run_loadtest(a),
     };
     match result {
         Ok(code) => code,
