@@ -68,7 +68,13 @@ pub struct LoadReport {
     pub health_failures: u64,
     /// Peak resident memory of each server process, MB (VmHWM).
     pub peak_rss_mb: Vec<f64>,
+    /// Seconds from spawning the server to its first answer, first start and restart.
+    pub start_s: f64,
     pub restart_s: Option<f64>,
+    /// Seconds the clients took to finish their last call after the end.
+    pub drain_s: f64,
+    /// Seconds to read back every accepted upload and edit from the last server.
+    pub verify_s: f64,
     pub accepted_uploads: usize,
     pub accepted_edits: usize,
     /// Accepted uploads and edits the last server does not have.
@@ -161,7 +167,9 @@ pub fn run(c: &LoadConfig) -> Result<LoadReport, String> {
 }
 
 async fn run_async(c: &LoadConfig) -> Result<LoadReport, String> {
+    let spawned = Instant::now();
     let mut server = Server::start(c)?;
+    let start_s = spawned.elapsed().as_secs_f64();
     let target = Arc::new(RwLock::new(Target {
         url: server.url.clone(),
         ..Default::default()
@@ -190,7 +198,9 @@ async fn run_async(c: &LoadConfig) -> Result<LoadReport, String> {
         let _ = t.await;
     }
     let seconds = start.elapsed().as_secs_f64();
+    let verifying = Instant::now();
     let lost = verify(&server.url, &shared).await;
+    let verify_s = verifying.elapsed().as_secs_f64();
     peaks.push(server.peak_rss_mb());
     server.kill();
     let mut s = Arc::try_unwrap(shared)
@@ -198,7 +208,10 @@ async fn run_async(c: &LoadConfig) -> Result<LoadReport, String> {
         .into_inner()
         .map_err(|e| e.to_string())?;
     s.report.clients = c.clients;
-    s.report.seconds = seconds;
+    s.report.seconds = c.duration.as_secs_f64();
+    s.report.drain_s = seconds - c.duration.as_secs_f64();
+    s.report.start_s = start_s;
+    s.report.verify_s = verify_s;
     s.report.peak_rss_mb = peaks;
     s.report.lost = lost;
     s.report.accepted_uploads = s.accepted.iter().filter(|a| a.2.is_none()).count();
@@ -467,7 +480,8 @@ async fn health_loop(end: Instant, target: Arc<RwLock<Target>>, shared: Arc<Mute
 }
 
 /// Every accepted upload and edit, read back: the network at that version exists and an
-/// edit's capacity is the one it set. Returns what is missing or different.
+/// edit's capacity is the one it set, and the restart left no version unrestored. Returns
+/// what is missing, different or unrestored.
 async fn verify(url: &str, shared: &Mutex<Shared>) -> Vec<String> {
     let accepted = shared.lock().expect("shared").accepted.clone();
     let Ok(ch) = channel(url).await else {
@@ -475,6 +489,13 @@ async fn verify(url: &str, shared: &Mutex<Shared>) -> Vec<String> {
     };
     let mut c = client(ch);
     let mut lost = Vec::new();
+    // A version cut short by the kill must not exist half-made: nothing left unrestored.
+    match c.list_networks(proto::ListNetworksRequest {}).await {
+        Ok(r) => lost.extend(r.into_inner().unrestored.into_iter().map(|u| {
+            format!("{} from version {} not restored: {}", u.network, u.from_version, u.reason)
+        })),
+        Err(e) => lost.push(format!("ListNetworks: {}", e.message())),
+    }
     for (name, version, capacity) in accepted {
         let req = proto::GetNetworkRequest {
             name: name.clone(),

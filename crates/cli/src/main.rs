@@ -110,6 +110,14 @@ struct ServeArgs {
     /// Files one upload may hold.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     max_upload_files: usize,
+    /// Newest versions of each network held in memory; older ones are read back from
+    /// --data-dir or rebuilt from their base when a call asks for them.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
+    versions_in_memory: u64,
+    /// Newest versions of each network kept at all (in memory and in --data-dir); older
+    /// ones are dropped, except the upload the kept edits are built on. Default: all.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    keep_versions: Option<u64>,
 }
 
 impl ServeArgs {
@@ -376,10 +384,14 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
 
 fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     use gridtrade_service::{auth::Tokens, GridTrade, Store, TlsIdentity};
-    let (mut store, problems) = Store::load_dir(&a.networks)?;
+    let (store, problems) = Store::load_dir(&a.networks)?;
     for p in &problems {
         eprintln!("not loaded: {p}");
     }
+    let mut store = store.with_retention(gridtrade_service::Retention {
+        in_memory: usize::try_from(a.versions_in_memory).unwrap_or(usize::MAX),
+        keep: a.keep_versions.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+    });
     if let Some(dir) = &a.data_dir {
         for p in store.open_database(dir)? {
             eprintln!("not restored: {p}");

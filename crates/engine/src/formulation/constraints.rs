@@ -1,10 +1,10 @@
 //! Constraint families. Each function adds one family of rows and records the row indices
 //! whose duals the results need.
 
+use super::lp::Terms;
 use super::variables::branch_modelled;
 use super::{DcConvention, FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
 use crate::network::{per_unit_limit, Branch, CostCurve, Network};
-use super::lp::Terms;
 use crate::topology;
 
 /// Nodal balance at every node n and snapshot t (its dual is `w_t` times the price):

@@ -383,7 +383,10 @@ mod tests {
         let mut lp = Lp::default();
         let x = lp.col(0.0, 1.0, 1.0);
         let mut larger = Lp::default();
-        let foreign = (0..5).map(|_| larger.col(0.0, 1.0, 0.0)).last().expect("five");
+        let foreign = (0..5)
+            .map(|_| larger.col(0.0, 1.0, 0.0))
+            .last()
+            .expect("five");
         let mut e = Terms::with_capacity(2);
         e.add_mul(1.0, x);
         e.add_mul(1.0, foreign);
@@ -396,7 +399,11 @@ mod tests {
     #[test]
     fn a_row_sums_repeated_columns_and_drops_zeros() {
         let mut lp = Lp::default();
-        let (x, y, z) = (lp.col(0.0, 1.0, 0.0), lp.col(0.0, 1.0, 0.0), lp.col(0.0, 1.0, 0.0));
+        let (x, y, z) = (
+            lp.col(0.0, 1.0, 0.0),
+            lp.col(0.0, 1.0, 0.0),
+            lp.col(0.0, 1.0, 0.0),
+        );
         let mut e = Terms::with_capacity(5);
         e.add_mul(2.0, z);
         e.add_mul(1.0, y);

@@ -1,0 +1,623 @@
+//! The networks a server holds, each as a list of versions (version 1 is the one loaded or
+//! uploaded first), and their persistence.
+//!
+//! With `--data-dir`, every upload and every accepted edit list is written to an SQLite
+//! database (`gridtrade.sqlite`, WAL journal, `synchronous = FULL`) in one transaction
+//! before the call is answered, so what a client was told is stored survives a restart,
+//! `kill -9` included, and a version whose transaction did not commit does not exist. The
+//! database records how each version was made — the uploaded files, or the base version
+//! and the edits — and a restart replays it: uploads are read again with the same readers,
+//! edits applied again. Networks loaded from `networks/` at start are not copied into it;
+//! edits of them are. Deleting a network loaded from `networks/` is recorded too, so it
+//! does not come back at the next start. A version that cannot be replayed is skipped with
+//! the versions of its network after it, logged and listed by ListNetworks
+//! ([`Store::unrestored`]); it never stops the server from starting.
+//!
+//! Memory ([`Retention`]): a version shares its time series with the one it was made from
+//! (an edit costs kilobytes), only the newest `in_memory` versions of each network are held,
+//! older ones are read back (uploads) or rebuilt from their base (edits) when asked for, and
+//! `keep` bounds how many versions exist at all.
+//!
+//! Why SQLite (rusqlite, bundled): one file, transactions that are durable on commit,
+//! readable with the `sqlite3` tool by an operator, and a build that needs only a C
+//! compiler (already needed for HiGHS). redb would avoid the C code but gives no tool to
+//! inspect the file.
+
+mod db;
+mod versions;
+
+use super::upload;
+use db::Database;
+use gridtrade_engine::error::Error;
+use gridtrade_engine::network::{Edit, Network};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use tonic::Status;
+use versions::{Recipe, Version};
+
+/// How a version was made, as recorded.
+pub enum Record<'a> {
+    /// Files of a PyPSA folder or one MATPOWER file.
+    Upload(&'a [(String, Vec<u8>)]),
+    /// `edits` applied to version `base`.
+    Edit { base: u64, edits: &'a [Edit] },
+}
+
+/// How many versions a server holds in memory and keeps at all, per network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The newest versions of each network held in memory (at least 1). Older ones are read
+    /// back from the database (uploads) or rebuilt from their base (edits) when asked for,
+    /// then let go again; versions loaded from `networks/`, and uploads without a database,
+    /// always stay.
+    pub in_memory: usize,
+    /// The newest versions of each network kept at all (`None`: every one). Older versions
+    /// are dropped from memory and the database, except the first version of a chain of
+    /// edits that a kept version is built on; a kept edit whose base is dropped is rewritten
+    /// as the edits from that first version.
+    pub keep: Option<usize>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            in_memory: 8,
+            keep: None,
+        }
+    }
+}
+
+/// A network whose recorded versions from `from_version` on could not be restored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unrestored {
+    pub network: String,
+    pub from_version: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Unrestored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "network `{}` from version {} on: {}",
+            self.network, self.from_version, self.reason
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct Store {
+    networks: RwLock<BTreeMap<String, Vec<Version>>>,
+    db: Option<Mutex<Database>>,
+    retention: Retention,
+    unrestored: Mutex<Vec<Unrestored>>,
+}
+
+fn internal(e: Error) -> Status {
+    tracing::error!(error = %e, "database failed");
+    Status::internal(e.to_string())
+}
+
+impl Store {
+    /// Load every network under `dir`: each PyPSA folder (a subfolder with `buses.csv`) and
+    /// each MATPOWER `.m` file. Networks with errors are reported and left out.
+    pub fn load_dir(dir: &Path) -> Result<(Store, Vec<String>), Error> {
+        let store = Store::default();
+        let mut problems = Vec::new();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let is_network = (path.is_dir() && path.join("buses.csv").exists())
+                || path.extension().is_some_and(|e| e == "m");
+            if !is_network {
+                continue;
+            }
+            match gridtrade_engine::io::read(&path) {
+                Ok((n, f)) if !f.has_errors() => {
+                    let name = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    store.insert(&name, n);
+                }
+                Ok((_, f)) => problems.push(format!("{}: {f}", path.display())),
+                Err(e) => problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+        Ok((store, problems))
+    }
+
+    /// Hold versions as `retention` says (set before [`Store::open_database`]).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// Keep uploads and edits in `data_dir/gridtrade.sqlite` (created if missing) and
+    /// restore what it holds: networks deleted there are dropped, then every recorded
+    /// version is replayed in order. Returns what could not be restored (also kept for
+    /// [`Store::unrestored`]).
+    pub fn open_database(&mut self, data_dir: &Path) -> Result<Vec<String>, Error> {
+        let db = Database::open(data_dir)?;
+        let deleted = db.deleted()?;
+        let rows = db.rows()?;
+        self.db = Some(Mutex::new(db));
+        {
+            let mut map = self.networks.write().expect("store lock");
+            for name in deleted {
+                map.remove(&name);
+            }
+        }
+        self.replay(rows);
+        let problems = self.unrestored().iter().map(|u| u.to_string()).collect();
+        Ok(problems)
+    }
+
+    /// Replay recorded versions in order. A version that cannot be made is recorded as
+    /// unrestored and skipped with the later versions of its network.
+    fn replay(&self, rows: Vec<db::Row>) {
+        let mut broken: Option<String> = None;
+        for (name, version, kind, base, edits) in rows {
+            if broken.as_deref() == Some(name.as_str()) {
+                continue;
+            }
+            if let Err(reason) = self.replay_one(&name, version, &kind, base, edits.as_deref()) {
+                tracing::warn!(network = %name, version, %reason, "version not restored");
+                self.unrestored.lock().expect("unrestored").push(Unrestored {
+                    network: name.clone(),
+                    from_version: version,
+                    reason,
+                });
+                broken = Some(name);
+            }
+        }
+        self.networks
+            .write()
+            .expect("store lock")
+            .retain(|_, v| v.iter().any(|v| !v.is_dropped()));
+    }
+
+    fn replay_one(
+        &self,
+        name: &str,
+        version: u64,
+        kind: &str,
+        base: Option<u64>,
+        edits: Option<&str>,
+    ) -> Result<(), String> {
+        let held = self.networks.read().expect("store lock").get(name).map_or(0, Vec::len) as u64;
+        if version <= held {
+            return Err(format!(
+                "version {version} is recorded but {held} versions are already held (was a \
+                 network under networks/ replaced?)"
+            ));
+        }
+        let (recipe, n) = if kind == "upload" {
+            (Recipe::Upload, self.read_upload(name, version)?)
+        } else {
+            let edits: Vec<Edit> = serde_json::from_str(edits.unwrap_or("[]"))
+                .map_err(|e| format!("its edits cannot be read: {e}"))?;
+            let base = base.filter(|b| *b > 0).ok_or("its base version is missing")?;
+            let (_, b) = self
+                .get(name, base)
+                .map_err(|_| format!("its base version {base} is missing"))?;
+            let mut n = (*b).clone();
+            n.apply(&edits)?;
+            let edits = Arc::new(edits);
+            (Recipe::Edit { base, edits }, n)
+        };
+        let mut map = self.networks.write().expect("store lock");
+        let versions = map.entry(name.to_string()).or_default();
+        // Versions the retention policy dropped leave gaps in the numbers.
+        versions.resize_with(version as usize - 1, Version::dropped);
+        versions.push(Version::new(recipe, n));
+        versions::evict(versions, self.retention.in_memory);
+        Ok(())
+    }
+
+    /// Version `version` of `name` read again from its uploaded files.
+    fn read_upload(&self, name: &str, version: u64) -> Result<Network, String> {
+        let db = self.db.as_ref().ok_or("no database holds the upload")?;
+        let files = db
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .files(name, version)
+            .map_err(|e| format!("its files cannot be read: {e}"))?;
+        let (mut n, _) = upload::read(&files).map_err(|s| s.message().to_string())?;
+        n.name = name.to_string();
+        Ok(n)
+    }
+
+    /// Add a new version of network `name`, in memory only (networks loaded at start).
+    pub fn insert(&self, name: &str, n: Network) -> u64 {
+        let mut map = self.networks.write().expect("store lock");
+        let versions = map.entry(name.to_string()).or_default();
+        versions.push(Version::new(Recipe::Held, n));
+        versions.len() as u64
+    }
+
+    /// Add a new version of network `name` made as `record` says; with a database, it is
+    /// written (and synced) before this returns, with the retention policy's changes.
+    /// Returns the version number. Blocking (SQLite and fsync): call it off the runtime.
+    pub fn add(&self, name: &str, n: Network, record: Record) -> Result<u64, Status> {
+        let mut map = self.networks.write().expect("store lock");
+        let versions = map.entry(name.to_string()).or_default();
+        let version = versions.len() as u64 + 1;
+        let recipe = match (&record, &self.db) {
+            (Record::Upload(_), Some(_)) => Recipe::Upload,
+            (Record::Upload(_), None) => Recipe::Held,
+            (Record::Edit { base, edits }, _) => Recipe::Edit {
+                base: *base,
+                edits: Arc::new(edits.to_vec()),
+            },
+        };
+        let mut next = versions.clone();
+        next.push(Version::new(recipe, n));
+        let plan = match self.retention.keep {
+            Some(keep) => versions::plan_retention(&next, keep),
+            None => Default::default(),
+        };
+        if let Some(db) = &self.db {
+            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
+            db.record(name, version, &record, &plan).map_err(internal)?;
+        }
+        versions::apply(&mut next, &plan);
+        versions::evict(&mut next, self.retention.in_memory);
+        *versions = next;
+        Ok(version)
+    }
+
+    /// Remove network `name` with all its versions (recorded, with a database); false when
+    /// there is none. Blocking (SQLite and fsync).
+    pub fn remove(&self, name: &str) -> Result<bool, Status> {
+        let mut map = self.networks.write().expect("store lock");
+        if !map.contains_key(name) {
+            return Ok(false);
+        }
+        if let Some(db) = &self.db {
+            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
+            db.remove(name).map_err(internal)?;
+        }
+        map.remove(name);
+        self.unrestored
+            .lock()
+            .expect("unrestored")
+            .retain(|u| u.network != name);
+        Ok(true)
+    }
+
+    /// Network `name` at `version` (0 = newest). A version not in memory is read back or
+    /// rebuilt (blocking: SQLite, reading files, applying edits), held while it is among the
+    /// newest, and let go otherwise.
+    pub fn get(&self, name: &str, version: u64) -> Result<(u64, Arc<Network>), Status> {
+        let v = {
+            let map = self.networks.read().expect("store lock");
+            let versions = map
+                .get(name)
+                .ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
+            let v = if version == 0 { versions.len() as u64 } else { version };
+            let held = versions.get((v as usize).wrapping_sub(1)).ok_or_else(|| {
+                Status::not_found(format!(
+                    "network `{name}` has versions 1..={}, not {version}",
+                    versions.len()
+                ))
+            })?;
+            if let Some(n) = &held.network {
+                return Ok((v, n.clone()));
+            }
+            v
+        };
+        let n = self.rebuild(name, v)?;
+        Ok((v, n))
+    }
+
+    /// Make version `v` of `name` again from the nearest version in memory or upload below
+    /// it, following the bases of its edits.
+    fn rebuild(&self, name: &str, v: u64) -> Result<Arc<Network>, Status> {
+        let dropped = || {
+            Status::not_found(format!(
+                "version {v} of network `{name}` was dropped by the retention policy \
+                 (--keep-versions {})",
+                self.retention.keep.unwrap_or(0)
+            ))
+        };
+        let (mut steps, mut at) = (Vec::new(), v);
+        let start = loop {
+            let map = self.networks.read().expect("store lock");
+            let versions = map.get(name).ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
+            let this = versions.get(at as usize - 1).ok_or_else(dropped)?;
+            if let Some(n) = &this.network {
+                break n.clone();
+            }
+            match &this.recipe {
+                Recipe::Edit { base, edits } => {
+                    steps.push(edits.clone());
+                    at = *base;
+                }
+                Recipe::Upload => {
+                    drop(map);
+                    break Arc::new(self.read_upload(name, at).map_err(Status::internal)?);
+                }
+                Recipe::Dropped | Recipe::Held => return Err(dropped()),
+            }
+        };
+        let mut n = (*start).clone();
+        for edits in steps.iter().rev() {
+            n.apply(edits).map_err(Status::internal)?;
+        }
+        Ok(Arc::new(n))
+    }
+
+    /// The newest version of every network: (name, version, network), by name.
+    pub fn latest(&self) -> Vec<(String, u64, Arc<Network>)> {
+        let map = self.networks.read().expect("store lock");
+        map.iter()
+            .filter_map(|(name, v)| {
+                let n = v.last()?.network.clone()?;
+                Some((name.clone(), v.len() as u64, n))
+            })
+            .collect()
+    }
+
+    /// Versions that could not be restored at start, by network.
+    pub fn unrestored(&self) -> Vec<Unrestored> {
+        self.unrestored.lock().expect("unrestored").clone()
+    }
+
+    /// The versions of `name` whose network is in memory now (for tests and metrics).
+    pub fn in_memory(&self, name: &str) -> Vec<u64> {
+        let map = self.networks.read().expect("store lock");
+        map.get(name).map_or_else(Vec::new, |v| {
+            (1..=v.len() as u64)
+                .filter(|&k| v[k as usize - 1].network.is_some())
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridtrade_engine::network::{Bus, Snapshots};
+    use rusqlite::{params, Connection};
+
+    fn two_buses() -> Network {
+        let mut n = Network::new("net", Snapshots::hourly(1));
+        for b in ["a", "b"] {
+            n.add_bus(Bus::new(b, b, b));
+        }
+        n
+    }
+
+    /// Versions 2 (a link added, its capacity unlimited) and 3 (capacity 50) of `net`.
+    fn edits() -> [Vec<Edit>; 2] {
+        [
+            vec![
+                Edit::AddLink {
+                    name: "ab".into(),
+                    bus0: "a".into(),
+                    bus1: "b".into(),
+                    p_nom: 100.0,
+                    p_min_pu: -1.0,
+                    efficiency: 1.0,
+                },
+                Edit::SetAttribute {
+                    element: "ab".into(),
+                    attribute: "p_nom".into(),
+                    value: f64::INFINITY,
+                },
+            ],
+            vec![Edit::SetAttribute {
+                element: "ab".into(),
+                attribute: "p_nom".into(),
+                value: 50.0,
+            }],
+        ]
+    }
+
+    /// A store of `net` (version 1 loaded, not recorded) with the database in `dir`.
+    fn reopen(dir: &Path) -> (Store, Vec<String>) {
+        let mut store = Store::default();
+        store.insert("net", two_buses());
+        let problems = store.open_database(dir).unwrap();
+        (store, problems)
+    }
+
+    #[test]
+    fn an_unlimited_capacity_survives_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, problems) = reopen(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        let [two, _] = edits();
+        let mut n = two_buses();
+        n.apply(&two).unwrap();
+        assert_eq!(
+            store
+                .add(
+                    "net",
+                    n,
+                    Record::Edit {
+                        base: 1,
+                        edits: &two
+                    }
+                )
+                .unwrap(),
+            2
+        );
+        drop(store);
+        let (store, problems) = reopen(dir.path());
+        assert!(problems.is_empty(), "{problems:?}");
+        let (version, n) = store.get("net", 0).unwrap();
+        assert_eq!(version, 2);
+        assert_eq!(n.links[0].p_nom, f64::INFINITY);
+    }
+
+    #[test]
+    fn a_version_that_cannot_be_read_is_reported_and_skipped_not_a_reason_to_refuse_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = reopen(dir.path());
+        let [two, three] = edits();
+        let mut n = two_buses();
+        n.apply(&two).unwrap();
+        store
+            .add(
+                "net",
+                n.clone(),
+                Record::Edit {
+                    base: 1,
+                    edits: &two,
+                },
+            )
+            .unwrap();
+        n.apply(&three).unwrap();
+        store
+            .add(
+                "net",
+                n,
+                Record::Edit {
+                    base: 2,
+                    edits: &three,
+                },
+            )
+            .unwrap();
+        drop(store);
+        // Version 3's edits as an older server wrote an unlimited capacity (null), or
+        // garbled on disk.
+        for stored in [
+            "[{\"SetAttribute\":{\"element\":\"ab\",\"attribute\":\"p_nom\",\"value\":null}}]",
+            "{garbled",
+        ] {
+            let conn = Connection::open(dir.path().join("gridtrade.sqlite")).unwrap();
+            conn.execute(
+                "UPDATE versions SET edits = ?1 WHERE version = 3",
+                params![stored],
+            )
+            .unwrap();
+            drop(conn);
+            let (store, problems) = reopen(dir.path());
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(
+                problems[0].contains("network `net` from version 3 on")
+                    && problems[0].contains("cannot be read"),
+                "{problems:?}"
+            );
+            let (version, n) = store.get("net", 0).unwrap();
+            assert_eq!(version, 2, "versions before the broken one are restored");
+            assert_eq!(n.links[0].p_nom, f64::INFINITY);
+        }
+    }
+
+    /// `upload` of `net` as a MATPOWER-free PyPSA upload: two buses and a link `ab`.
+    fn upload_files() -> Vec<(String, Vec<u8>)> {
+        vec![
+            ("buses.csv".into(), b"name\na\nb\n".to_vec()),
+            (
+                "links.csv".into(),
+                b"name,bus0,bus1,p_nom,p_min_pu\nab,a,b,100,-1\n".to_vec(),
+            ),
+        ]
+    }
+
+    fn set_ab(value: f64) -> Vec<Edit> {
+        vec![Edit::SetAttribute {
+            element: "ab".into(),
+            attribute: "p_nom".into(),
+            value,
+        }]
+    }
+
+    /// A store with retention `r` over `dir`, `net` uploaded and edited `edits` times
+    /// (version k + 1 sets ab's p_nom to k).
+    fn edited(dir: &Path, r: Retention, edits: u64) -> Store {
+        let mut store = Store::default().with_retention(r);
+        store.open_database(dir).unwrap();
+        let files = upload_files();
+        let (n, _) = upload::read(&files).unwrap();
+        store.add("net", n, Record::Upload(&files)).unwrap();
+        for k in 1..=edits {
+            let (base, n) = store.get("net", 0).unwrap();
+            let mut n = (*n).clone();
+            n.apply(&set_ab(k as f64)).unwrap();
+            store
+                .add("net", n, Record::Edit { base, edits: &set_ab(k as f64) })
+                .unwrap();
+        }
+        store
+    }
+
+    fn p_nom(store: &Store, version: u64) -> f64 {
+        store.get("net", version).unwrap().1.links[0].p_nom
+    }
+
+    #[test]
+    fn only_the_newest_versions_stay_in_memory_and_older_ones_are_rebuilt_on_demand() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Retention { in_memory: 3, keep: None };
+        let store = edited(dir.path(), r, 20);
+        assert_eq!(store.in_memory("net"), vec![19, 20, 21]);
+        // The upload read back from the database, an edit rebuilt along its chain.
+        assert_eq!(p_nom(&store, 1), 100.0);
+        assert_eq!(p_nom(&store, 6), 5.0);
+        assert_eq!(store.in_memory("net"), vec![19, 20, 21], "rebuilt, not held");
+        // The same after a restart, which holds no more than the newest three either.
+        drop(store);
+        let mut store = Store::default().with_retention(r);
+        assert!(store.open_database(dir.path()).unwrap().is_empty());
+        assert_eq!(store.in_memory("net"), vec![19, 20, 21]);
+        assert_eq!(p_nom(&store, 11), 10.0);
+        assert_eq!(p_nom(&store, 0), 20.0);
+    }
+
+    #[test]
+    fn retention_drops_old_versions_but_keeps_the_upload_kept_edits_are_built_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Retention { in_memory: 2, keep: Some(4) };
+        let store = edited(dir.path(), r, 9);
+        // Versions 7..=10 kept; 7 rebased onto the upload (version 1) with edits 1..=6.
+        for (v, want) in [(1, 100.0), (7, 6.0), (8, 7.0), (10, 9.0)] {
+            assert_eq!(p_nom(&store, v), want, "version {v}");
+        }
+        let err = store.get("net", 4).unwrap_err();
+        assert_eq!(err.code(), tonic::Code::NotFound);
+        assert!(err.message().contains("dropped by the retention policy"), "{}", err.message());
+        let rows: i64 = Connection::open(dir.path().join("gridtrade.sqlite"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM versions", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 5, "the upload and the four kept versions");
+        drop(store);
+        let mut store = Store::default().with_retention(r);
+        assert!(store.open_database(dir.path()).unwrap().is_empty());
+        for (v, want) in [(1, 100.0), (7, 6.0), (10, 9.0)] {
+            assert_eq!(p_nom(&store, v), want, "version {v} after a restart");
+        }
+        assert!(store.get("net", 3).is_err());
+        assert_eq!(store.latest()[0].1, 10);
+    }
+
+    #[test]
+    fn unrestored_versions_are_listed_until_the_network_is_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = edited(dir.path(), Retention::default(), 2);
+        drop(store);
+        let conn = Connection::open(dir.path().join("gridtrade.sqlite")).unwrap();
+        conn.execute("UPDATE versions SET edits = '{' WHERE version = 3", [])
+            .unwrap();
+        drop(conn);
+        let mut store = Store::default();
+        store.open_database(dir.path()).unwrap();
+        let u = store.unrestored();
+        assert_eq!(u.len(), 1);
+        assert_eq!((u[0].network.as_str(), u[0].from_version), ("net", 3));
+        assert!(u[0].reason.contains("cannot be read"), "{}", u[0].reason);
+        assert!(store.remove("net").unwrap());
+        assert!(store.unrestored().is_empty());
+    }
+}

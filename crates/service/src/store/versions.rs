@@ -1,0 +1,206 @@
+//! The versions of one network in memory: how each was made, which are held, which are
+//! evicted (rebuilt on demand) and which the retention policy drops.
+
+use gridtrade_engine::network::{Edit, Network};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// How a version was made, which says how it can be made again.
+#[derive(Debug, Clone)]
+pub enum Recipe {
+    /// Loaded from `networks/` at start, or uploaded without a database: it exists only in
+    /// memory and is never evicted.
+    Held,
+    /// Uploaded, its files in the database: read again when asked for.
+    Upload,
+    /// `edits` applied to version `base`: rebuilt from it.
+    Edit { base: u64, edits: Arc<Vec<Edit>> },
+    /// Dropped by the retention policy.
+    Dropped,
+}
+
+/// One version: its recipe and, while it is in memory, the network.
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub recipe: Recipe,
+    pub network: Option<Arc<Network>>,
+}
+
+impl Version {
+    pub fn new(recipe: Recipe, n: Network) -> Version {
+        Version {
+            recipe,
+            network: Some(Arc::new(n)),
+        }
+    }
+
+    pub fn dropped() -> Version {
+        Version {
+            recipe: Recipe::Dropped,
+            network: None,
+        }
+    }
+
+    pub fn is_dropped(&self) -> bool {
+        matches!(self.recipe, Recipe::Dropped)
+    }
+}
+
+/// Let go of the networks of all but the newest `in_memory` versions that can be made
+/// again (uploads in the database, edits). Networks in use elsewhere (a running solve holds
+/// an `Arc`) are freed when that use ends.
+pub fn evict(versions: &mut [Version], in_memory: usize) {
+    let keep_from = versions.len().saturating_sub(in_memory.max(1));
+    for v in &mut versions[..keep_from] {
+        if matches!(v.recipe, Recipe::Upload | Recipe::Edit { .. }) {
+            v.network = None;
+        }
+    }
+}
+
+/// What the retention policy changes: kept edits rebased onto the first version of their
+/// chain (their edits composed), and the versions dropped. Version numbers from 1.
+#[derive(Debug, Default, PartialEq)]
+pub struct Plan {
+    /// (version, new base, edits from that base).
+    pub rebased: Vec<(u64, u64, Arc<Vec<Edit>>)>,
+    pub dropped: Vec<u64>,
+}
+
+impl Plan {
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.rebased.is_empty() && self.dropped.is_empty()
+    }
+}
+
+/// Keep the newest `keep` versions: older ones are dropped unless a kept version is built
+/// on them as the root of its chain (an upload or a loaded version). A kept edit whose base
+/// is dropped is rebased onto that root with the edits of the chain in order.
+pub fn plan_retention(versions: &[Version], keep: usize) -> Plan {
+    let oldest_kept = versions.len().saturating_sub(keep.max(1)) as u64 + 1;
+    let mut plan = Plan::default();
+    let mut roots = BTreeSet::new();
+    for v in oldest_kept..=versions.len() as u64 {
+        let (root, chain) = chain_below(versions, v, oldest_kept);
+        roots.insert(root);
+        if let Some(edits) = chain {
+            plan.rebased.push((v, root, edits));
+        }
+    }
+    plan.dropped = (1..oldest_kept)
+        .filter(|v| !roots.contains(v) && !versions[*v as usize - 1].is_dropped())
+        .collect();
+    plan
+}
+
+/// Follow version `v`'s bases down to a version that stays: a kept one (`>= oldest_kept`)
+/// or a root. Returns it, and — when the chain passes through edits below `oldest_kept` —
+/// the edits from it to `v` in order (the new recipe of `v`).
+fn chain_below(versions: &[Version], v: u64, oldest_kept: u64) -> (u64, Option<Arc<Vec<Edit>>>) {
+    let Recipe::Edit { base, edits } = &versions[v as usize - 1].recipe else {
+        return (v, None);
+    };
+    let base_is_root = !matches!(versions[*base as usize - 1].recipe, Recipe::Edit { .. });
+    if *base >= oldest_kept || base_is_root {
+        return (*base, None);
+    }
+    let mut steps = vec![edits.clone()];
+    let mut at = *base;
+    while let Recipe::Edit { base, edits } = &versions[at as usize - 1].recipe {
+        steps.push(edits.clone());
+        at = *base;
+    }
+    let composed: Vec<Edit> = steps.iter().rev().flat_map(|e| e.iter().cloned()).collect();
+    (at, Some(Arc::new(composed)))
+}
+
+/// Make `plan`'s changes to the versions in memory.
+pub fn apply(versions: &mut [Version], plan: &Plan) {
+    for (v, base, edits) in &plan.rebased {
+        versions[*v as usize - 1].recipe = Recipe::Edit {
+            base: *base,
+            edits: edits.clone(),
+        };
+    }
+    for v in &plan.dropped {
+        versions[*v as usize - 1] = Version::dropped();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(value: f64) -> Arc<Vec<Edit>> {
+        Arc::new(vec![Edit::SetAttribute {
+            element: "ab".into(),
+            attribute: "p_nom".into(),
+            value,
+        }])
+    }
+
+    /// Version 1 an upload, versions 2..=n each an edit of the one before.
+    fn chain(n: u64) -> Vec<Version> {
+        let mut v = vec![Version {
+            recipe: Recipe::Upload,
+            network: None,
+        }];
+        for k in 2..=n {
+            v.push(Version {
+                recipe: Recipe::Edit {
+                    base: k - 1,
+                    edits: set(k as f64),
+                },
+                network: None,
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn retention_drops_the_middle_and_rebases_the_oldest_kept_edit_onto_the_upload() {
+        let versions = chain(6);
+        let plan = plan_retention(&versions, 3);
+        assert_eq!(plan.dropped, vec![2, 3]);
+        assert_eq!(plan.rebased.len(), 1);
+        let (v, base, edits) = &plan.rebased[0];
+        assert_eq!((*v, *base), (4, 1));
+        let values: Vec<f64> = edits
+            .iter()
+            .map(|e| match e {
+                Edit::SetAttribute { value, .. } => *value,
+                _ => f64::NAN,
+            })
+            .collect();
+        assert_eq!(values, [2.0, 3.0, 4.0], "the edits of 2, 3 and 4, in order");
+    }
+
+    #[test]
+    fn nothing_to_do_within_the_limit_and_dropped_versions_stay_dropped() {
+        let mut versions = chain(3);
+        assert!(plan_retention(&versions, 5).is_empty());
+        let plan = plan_retention(&versions, 1);
+        apply(&mut versions, &plan);
+        assert!(versions[1].is_dropped());
+        assert!(plan_retention(&versions, 1).is_empty(), "applied once is enough");
+    }
+
+    #[test]
+    fn eviction_keeps_the_newest_and_what_cannot_be_made_again() {
+        let n = Network::new("x", gridtrade_engine::network::Snapshots::hourly(1));
+        let mut versions = vec![Version::new(Recipe::Held, n.clone())];
+        for k in 2..=5 {
+            versions.push(Version::new(
+                Recipe::Edit {
+                    base: k - 1,
+                    edits: set(1.0),
+                },
+                n.clone(),
+            ));
+        }
+        evict(&mut versions, 2);
+        let held: Vec<bool> = versions.iter().map(|v| v.network.is_some()).collect();
+        assert_eq!(held, [true, false, false, true, true]);
+    }
+}
