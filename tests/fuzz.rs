@@ -16,12 +16,12 @@ use gridtrade_engine::Network;
 use gridtrade_studies::scenario::Scenario;
 use proptest::prelude::*;
 
-/// Cases per property: `FUZZ_CASES`, else 5000.
+/// Cases per property: `FUZZ_CASES`, else 20000.
 fn config() -> ProptestConfig {
     let cases = std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5000);
+        .unwrap_or(20000);
     ProptestConfig {
         cases,
         max_shrink_iters: 2000,

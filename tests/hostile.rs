@@ -252,3 +252,21 @@ fn a_quadratic_cost_on_an_unlimited_generator_is_an_error_not_infinite_chords() 
         "{err}"
     );
 }
+
+/// A time limit that is not a positive number of seconds is a usage error naming the
+/// option, not a solve without a limit (NaN used to pass silently).
+#[test]
+fn a_time_limit_that_is_not_a_positive_number_is_refused() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    for bad in ["nan", "inf", "0", "-5", "1e308"] {
+        let out = gridtrade()
+            .arg("solve")
+            .arg(&example)
+            .arg(format!("--time-limit={bad}"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "--time-limit={bad}: {err}");
+        assert!(err.contains("--time-limit"), "--time-limit={bad}: {err}");
+    }
+}

@@ -365,6 +365,35 @@ async fn update_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally)
     t.record("DeleteNetwork the copy", r);
 }
 
+/// A network with a bus out of service (no price there) solved with its series: the
+/// answer leaves that bus's prices out instead of sending NaN.
+async fn dark_bus(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
+    let mut files = example_files();
+    let buses = files.iter_mut().find(|f| f.name == "buses.csv").unwrap();
+    let text = String::from_utf8(buses.content.clone()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[0].push_str(",active");
+    for (i, l) in lines.iter_mut().enumerate().skip(1) {
+        l.push_str(if i == 1 { ",False" } else { ",True" });
+    }
+    buses.content = (lines.join("\n") + "\n").into_bytes();
+    let up = c.upload_network(proto::UploadNetworkRequest { name: "dark".into(), files }).await;
+    t.record("UploadNetwork with a bus out of service", up.map(|r| r.into_inner()));
+    let req = SolveRequest {
+        network: "dark".into(),
+        snapshot_end: 6,
+        voll: Some(3000.0),
+        include_series: true,
+        ..Default::default()
+    };
+    let r = c.solve(req).await.map(|r| solve_numbers(r.into_inner()));
+    if let Ok(r) = &r {
+        let priced = r.bus_prices.len();
+        t.failures.extend((priced != 3).then(|| format!("{priced} bus price series, 3 buses in service")));
+    }
+    t.record("Solve with a bus out of service, series", r);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rpc_and_field_answers_hostile_values_with_a_documented_status() {
     let (addr, _stop) = start(2, 8).await;
@@ -376,6 +405,7 @@ async fn every_rpc_and_field_answers_hostile_values_with_a_documented_status() {
     upload_variants(&mut c, &mut t).await;
     update_variants(&mut c, &mut t).await;
     t.record("ListNetworks", c.list_networks(proto::ListNetworksRequest {}).await.map(|r| r.into_inner()));
+    dark_bus(&mut c, &mut t).await;
     // Still serving, and still right: the example's first six hours solve as before.
     let again = c
         .solve(SolveRequest { network: "example".into(), snapshot_end: 6, ..Default::default() })

@@ -114,6 +114,11 @@ struct ServeArgs {
     /// --data-dir or rebuilt from their base when a call asks for them.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
     versions_in_memory: u64,
+    /// Versions held in memory across all networks (those loaded from --networks and
+    /// uploads without --data-dir not counted: they always stay); beyond, the oldest made
+    /// are let go and made again when asked for.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    total_versions_in_memory: u64,
     /// Newest versions of each network kept at all (in memory and in --data-dir); older
     /// ones are dropped, except the upload the kept edits are built on. Default: all.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
@@ -390,6 +395,7 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     }
     let mut store = store.with_retention(gridtrade_service::Retention {
         in_memory: usize::try_from(a.versions_in_memory).unwrap_or(usize::MAX),
+        total_in_memory: usize::try_from(a.total_versions_in_memory).unwrap_or(usize::MAX),
         keep: a.keep_versions.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
     });
     if let Some(dir) = &a.data_dir {
@@ -421,7 +427,7 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     let names: Vec<String> = store
         .latest()
         .into_iter()
-        .map(|(name, v, _)| format!("{name} v{v}"))
+        .map(|s| format!("{} v{}", s.name, s.version))
         .collect();
     let concurrency = a.concurrency.unwrap_or_else(|| {
         std::thread::available_parallelism()

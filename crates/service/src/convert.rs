@@ -206,11 +206,14 @@ pub fn solve_response(
 ) -> proto::SolveResponse {
     let r = o.results.as_ref().expect("checked by the caller");
     let summary = gridtrade_engine::report::summary(n, o, &opts.formulation);
+    // A bus out of service has no price (NaN in the engine): its series is left out, as
+    // the proto says, so that no answer carries a NaN.
     let series =
         |names: Vec<&str>, table: &gridtrade_engine::solution::Table| -> Vec<proto::Series> {
             names
                 .into_iter()
                 .zip(table)
+                .filter(|(_, values)| values.iter().all(|v| v.is_finite()))
                 .map(|(name, values)| proto::Series {
                     name: name.to_string(),
                     values: values.clone(),

@@ -297,7 +297,7 @@ impl GridTrade {
             .store
             .latest()
             .iter()
-            .map(|(name, v, n)| convert::summary(name, n, *v))
+            .map(|summary| (**summary).clone())
             .collect();
         let unrestored = self
             .store

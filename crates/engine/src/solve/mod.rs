@@ -27,6 +27,9 @@ use std::ops::Range;
 /// measurable (the error falls as 1/k²).
 pub const MAX_PWL_SEGMENTS: usize = 1000;
 
+/// Longest time limit accepted, seconds (about four months).
+pub const MAX_TIME_LIMIT_S: f64 = 1e7;
+
 /// Everything a solve needs besides the network.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SolveOptions {
@@ -135,6 +138,14 @@ pub fn solve_with(n: &Network, opts: &SolveOptions, control: &Control) -> Result
 /// Check the options and validate `n`: its errors stop here, its warnings are returned.
 fn validated(n: &Network, opts: &SolveOptions) -> Result<Findings, Error> {
     check_options(&opts.formulation)?;
+    if let Some(t) = opts.time_limit {
+        if !(t > 0.0 && t <= MAX_TIME_LIMIT_S) {
+            return Err(Error::option(
+                "--time-limit",
+                format!("{}: must be a number of seconds in (0, {MAX_TIME_LIMIT_S:e}]", show(t)),
+            ));
+        }
+    }
     let mut findings = Findings::default();
     validate::check(
         n,

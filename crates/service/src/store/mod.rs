@@ -44,7 +44,7 @@ pub enum Record<'a> {
     Edit { base: u64, edits: &'a [Edit] },
 }
 
-/// How many versions a server holds in memory and keeps at all, per network.
+/// How many versions a server holds in memory and keeps at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
     /// The newest versions of each network held in memory (at least 1). Older ones are read
@@ -52,6 +52,11 @@ pub struct Retention {
     /// then let go again; versions loaded from `networks/`, and uploads without a database,
     /// always stay.
     pub in_memory: usize,
+    /// Versions held in memory across all networks, the ones above counted, those that
+    /// always stay not: beyond it, the oldest made are let go, even the newest version of a
+    /// network (made again when a call asks for it). Bounds memory however many networks
+    /// are uploaded.
+    pub total_in_memory: usize,
     /// The newest versions of each network kept at all (`None`: every one). Older versions
     /// are dropped from memory and the database, except the first version of a chain of
     /// edits that a kept version is built on; a kept edit whose base is dropped is rewritten
@@ -63,6 +68,7 @@ impl Default for Retention {
     fn default() -> Self {
         Retention {
             in_memory: 8,
+            total_in_memory: 256,
             keep: None,
         }
     }
@@ -88,10 +94,73 @@ impl std::fmt::Display for Unrestored {
 
 #[derive(Default)]
 pub struct Store {
-    networks: RwLock<BTreeMap<String, Vec<Version>>>,
+    inner: RwLock<Inner>,
     db: Option<Mutex<Database>>,
     retention: Retention,
     unrestored: Mutex<Vec<Unrestored>>,
+}
+
+/// The versions of every network, and which of them hold a network that could be let go.
+#[derive(Default)]
+struct Inner {
+    networks: BTreeMap<String, Vec<Version>>,
+    /// Versions whose network is held and could be made again, by `seq` (the order they
+    /// were made): (network, version).
+    held: BTreeMap<u64, (String, u64)>,
+    next_seq: u64,
+}
+
+impl Inner {
+    /// Add `version` as the next version of `name`, after gaps of dropped versions up to
+    /// number `number`.
+    fn push(&mut self, name: &str, number: u64, mut version: Version) {
+        self.next_seq += 1;
+        version.seq = self.next_seq;
+        if version.evictable() && version.network.is_some() {
+            self.held.insert(version.seq, (name.to_string(), number));
+        }
+        let versions = self.networks.entry(name.to_string()).or_default();
+        versions.resize_with(number as usize - 1, Version::dropped);
+        versions.push(version);
+    }
+
+    /// Let go of the network of version `number` of `name`, if it can be made again.
+    fn let_go(&mut self, name: &str, number: u64) {
+        let Some(v) = self
+            .networks
+            .get_mut(name)
+            .and_then(|vs| vs.get_mut((number as usize).wrapping_sub(1)))
+        else {
+            return;
+        };
+        if v.evictable() {
+            v.network = None;
+            self.held.remove(&v.seq);
+        }
+    }
+
+    /// After a version of `name` was added: let go of the one that left the newest
+    /// `r.in_memory`, then of the oldest held anywhere beyond `r.total_in_memory`.
+    fn evict(&mut self, name: &str, r: &Retention) {
+        let len = self.networks.get(name).map_or(0, Vec::len);
+        if len > r.in_memory.max(1) {
+            self.let_go(name, (len - r.in_memory.max(1)) as u64);
+        }
+        while self.held.len() > r.total_in_memory.max(1) {
+            let Some((_, (n, v))) = self.held.pop_first() else { break };
+            self.let_go(&n, v);
+        }
+    }
+
+    /// Make `plan`'s retention changes to `name`'s versions.
+    fn apply(&mut self, name: &str, plan: &versions::Plan) {
+        for v in &plan.dropped {
+            self.let_go(name, *v);
+        }
+        if let Some(vs) = self.networks.get_mut(name) {
+            versions::apply(vs, plan);
+        }
+    }
 }
 
 fn internal(e: Error) -> Status {
@@ -150,9 +219,9 @@ impl Store {
         let rows = db.rows()?;
         self.db = Some(Mutex::new(db));
         {
-            let mut map = self.networks.write().expect("store lock");
+            let mut inner = self.inner.write().expect("store lock");
             for name in deleted {
-                map.remove(&name);
+                inner.networks.remove(&name);
             }
         }
         self.replay(rows);
@@ -178,9 +247,10 @@ impl Store {
                 broken = Some(name);
             }
         }
-        self.networks
+        self.inner
             .write()
             .expect("store lock")
+            .networks
             .retain(|_, v| v.iter().any(|v| !v.is_dropped()));
     }
 
@@ -192,7 +262,7 @@ impl Store {
         base: Option<u64>,
         edits: Option<&str>,
     ) -> Result<(), String> {
-        let held = self.networks.read().expect("store lock").get(name).map_or(0, Vec::len) as u64;
+        let held = self.inner.read().expect("store lock").networks.get(name).map_or(0, Vec::len) as u64;
         if version <= held {
             return Err(format!(
                 "version {version} is recorded but {held} versions are already held (was a \
@@ -213,12 +283,11 @@ impl Store {
             let edits = Arc::new(edits);
             (Recipe::Edit { base, edits }, n)
         };
-        let mut map = self.networks.write().expect("store lock");
-        let versions = map.entry(name.to_string()).or_default();
+        let summary = crate::convert::summary(name, &n, version);
+        let mut inner = self.inner.write().expect("store lock");
         // Versions the retention policy dropped leave gaps in the numbers.
-        versions.resize_with(version as usize - 1, Version::dropped);
-        versions.push(Version::new(recipe, n));
-        versions::evict(versions, self.retention.in_memory);
+        inner.push(name, version, Version::new(recipe, n, summary));
+        inner.evict(name, &self.retention);
         Ok(())
     }
 
@@ -237,19 +306,19 @@ impl Store {
 
     /// Add a new version of network `name`, in memory only (networks loaded at start).
     pub fn insert(&self, name: &str, n: Network) -> u64 {
-        let mut map = self.networks.write().expect("store lock");
-        let versions = map.entry(name.to_string()).or_default();
-        versions.push(Version::new(Recipe::Held, n));
-        versions.len() as u64
+        let mut inner = self.inner.write().expect("store lock");
+        let version = inner.networks.get(name).map_or(0, Vec::len) as u64 + 1;
+        let summary = crate::convert::summary(name, &n, version);
+        inner.push(name, version, Version::new(Recipe::Held, n, summary));
+        version
     }
 
     /// Add a new version of network `name` made as `record` says; with a database, it is
     /// written (and synced) before this returns, with the retention policy's changes.
     /// Returns the version number. Blocking (SQLite and fsync): call it off the runtime.
     pub fn add(&self, name: &str, n: Network, record: Record) -> Result<u64, Status> {
-        let mut map = self.networks.write().expect("store lock");
-        let versions = map.entry(name.to_string()).or_default();
-        let version = versions.len() as u64 + 1;
+        let mut inner = self.inner.write().expect("store lock");
+        let version = inner.networks.get(name).map_or(0, Vec::len) as u64 + 1;
         let recipe = match (&record, &self.db) {
             (Record::Upload(_), Some(_)) => Recipe::Upload,
             (Record::Upload(_), None) => Recipe::Held,
@@ -258,34 +327,47 @@ impl Store {
                 edits: Arc::new(edits.to_vec()),
             },
         };
-        let mut next = versions.clone();
-        next.push(Version::new(recipe, n));
-        let plan = match self.retention.keep {
-            Some(keep) => versions::plan_retention(&next, keep),
-            None => Default::default(),
+        let summary = crate::convert::summary(name, &n, version);
+        inner.push(name, version, Version::new(recipe, n, summary));
+        let plan = match (self.retention.keep, inner.networks.get(name)) {
+            (Some(keep), Some(versions)) => versions::plan_retention(versions, keep),
+            _ => Default::default(),
         };
         if let Some(db) = &self.db {
             let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
-            db.record(name, version, &record, &plan).map_err(internal)?;
+            if let Err(e) = db.record(name, version, &record, &plan) {
+                // Not stored: not a version either.
+                inner.let_go(name, version);
+                if let Some(vs) = inner.networks.get_mut(name) {
+                    vs.pop();
+                    if vs.is_empty() {
+                        inner.networks.remove(name);
+                    }
+                }
+                return Err(internal(e));
+            }
         }
-        versions::apply(&mut next, &plan);
-        versions::evict(&mut next, self.retention.in_memory);
-        *versions = next;
+        inner.apply(name, &plan);
+        inner.evict(name, &self.retention);
         Ok(version)
     }
 
     /// Remove network `name` with all its versions (recorded, with a database); false when
     /// there is none. Blocking (SQLite and fsync).
     pub fn remove(&self, name: &str) -> Result<bool, Status> {
-        let mut map = self.networks.write().expect("store lock");
-        if !map.contains_key(name) {
+        let mut inner = self.inner.write().expect("store lock");
+        if !inner.networks.contains_key(name) {
             return Ok(false);
         }
         if let Some(db) = &self.db {
             let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
             db.remove(name).map_err(internal)?;
         }
-        map.remove(name);
+        if let Some(versions) = inner.networks.remove(name) {
+            for v in versions {
+                inner.held.remove(&v.seq);
+            }
+        }
         self.unrestored
             .lock()
             .expect("unrestored")
@@ -298,8 +380,9 @@ impl Store {
     /// newest, and let go otherwise.
     pub fn get(&self, name: &str, version: u64) -> Result<(u64, Arc<Network>), Status> {
         let v = {
-            let map = self.networks.read().expect("store lock");
-            let versions = map
+            let inner = self.inner.read().expect("store lock");
+            let versions = inner
+                .networks
                 .get(name)
                 .ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
             let v = if version == 0 { versions.len() as u64 } else { version };
@@ -330,8 +413,11 @@ impl Store {
         };
         let (mut steps, mut at) = (Vec::new(), v);
         let start = loop {
-            let map = self.networks.read().expect("store lock");
-            let versions = map.get(name).ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
+            let inner = self.inner.read().expect("store lock");
+            let versions = inner
+                .networks
+                .get(name)
+                .ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
             let this = versions.get(at as usize - 1).ok_or_else(dropped)?;
             if let Some(n) = &this.network {
                 break n.clone();
@@ -342,7 +428,7 @@ impl Store {
                     at = *base;
                 }
                 Recipe::Upload => {
-                    drop(map);
+                    drop(inner);
                     break Arc::new(self.read_upload(name, at).map_err(Status::internal)?);
                 }
                 Recipe::Dropped | Recipe::Held => return Err(dropped()),
@@ -355,14 +441,14 @@ impl Store {
         Ok(Arc::new(n))
     }
 
-    /// The newest version of every network: (name, version, network), by name.
-    pub fn latest(&self) -> Vec<(String, u64, Arc<Network>)> {
-        let map = self.networks.read().expect("store lock");
-        map.iter()
-            .filter_map(|(name, v)| {
-                let n = v.last()?.network.clone()?;
-                Some((name.clone(), v.len() as u64, n))
-            })
+    /// What ListNetworks says of the newest version of every network, by name (held even
+    /// while the network itself is not).
+    pub fn latest(&self) -> Vec<Arc<crate::proto::NetworkSummary>> {
+        let inner = self.inner.read().expect("store lock");
+        inner
+            .networks
+            .values()
+            .filter_map(|v| v.last().map(|v| v.summary.clone()))
             .collect()
     }
 
@@ -373,8 +459,8 @@ impl Store {
 
     /// The versions of `name` whose network is in memory now (for tests and metrics).
     pub fn in_memory(&self, name: &str) -> Vec<u64> {
-        let map = self.networks.read().expect("store lock");
-        map.get(name).map_or_else(Vec::new, |v| {
+        let inner = self.inner.read().expect("store lock");
+        inner.networks.get(name).map_or_else(Vec::new, |v| {
             (1..=v.len() as u64)
                 .filter(|&k| v[k as usize - 1].network.is_some())
                 .collect()
@@ -559,7 +645,7 @@ mod tests {
     #[test]
     fn only_the_newest_versions_stay_in_memory_and_older_ones_are_rebuilt_on_demand() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Retention { in_memory: 3, keep: None };
+        let r = Retention { in_memory: 3, ..Retention::default() };
         let store = edited(dir.path(), r, 20);
         assert_eq!(store.in_memory("net"), vec![19, 20, 21]);
         // The upload read back from the database, an edit rebuilt along its chain.
@@ -578,7 +664,7 @@ mod tests {
     #[test]
     fn retention_drops_old_versions_but_keeps_the_upload_kept_edits_are_built_on() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Retention { in_memory: 2, keep: Some(4) };
+        let r = Retention { in_memory: 2, keep: Some(4), ..Retention::default() };
         let store = edited(dir.path(), r, 9);
         // Versions 7..=10 kept; 7 rebased onto the upload (version 1) with edits 1..=6.
         for (v, want) in [(1, 100.0), (7, 6.0), (8, 7.0), (10, 9.0)] {
@@ -599,7 +685,7 @@ mod tests {
             assert_eq!(p_nom(&store, v), want, "version {v} after a restart");
         }
         assert!(store.get("net", 3).is_err());
-        assert_eq!(store.latest()[0].1, 10);
+        assert_eq!(store.latest()[0].version, 10);
     }
 
     #[test]
@@ -619,5 +705,29 @@ mod tests {
         assert!(u[0].reason.contains("cannot be read"), "{}", u[0].reason);
         assert!(store.remove("net").unwrap());
         assert!(store.unrestored().is_empty());
+    }
+
+    /// Many networks, each within its own limit, stay within the total: the oldest made are
+    /// let go, the newest version of a network included, and answer as before.
+    #[test]
+    fn the_total_in_memory_bounds_memory_however_many_networks_are_uploaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Retention { in_memory: 2, total_in_memory: 5, keep: None };
+        let mut store = Store::default().with_retention(r);
+        store.insert("loaded", two_buses());
+        store.open_database(dir.path()).unwrap();
+        let files = upload_files();
+        for k in 0..12 {
+            let (n, _) = upload::read(&files).unwrap();
+            store.add(&format!("up{k}"), n, Record::Upload(&files)).unwrap();
+        }
+        let held: usize = (0..12).map(|k| store.in_memory(&format!("up{k}")).len()).sum();
+        assert_eq!(held, 5, "five held in all");
+        assert_eq!(store.in_memory("up0"), Vec::<u64>::new(), "the oldest let go");
+        assert_eq!(store.in_memory("up11"), vec![1]);
+        assert_eq!(store.in_memory("loaded"), vec![1], "a network loaded at start always stays");
+        // Listed without being held, and made again when asked for.
+        assert_eq!(store.latest().len(), 13);
+        assert_eq!(store.get("up0", 0).unwrap().1.links[0].p_nom, 100.0);
     }
 }

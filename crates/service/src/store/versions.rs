@@ -1,6 +1,7 @@
 //! The versions of one network in memory: how each was made, which are held, which are
 //! evicted (rebuilt on demand) and which the retention policy drops.
 
+use crate::proto::NetworkSummary;
 use gridtrade_engine::network::{Edit, Network};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -19,42 +20,43 @@ pub enum Recipe {
     Dropped,
 }
 
-/// One version: its recipe and, while it is in memory, the network.
+/// One version: its recipe, what ListNetworks says of it, and, while it is in memory, the
+/// network (`seq` orders the versions held across all networks by when they were made).
 #[derive(Debug, Clone)]
 pub struct Version {
     pub recipe: Recipe,
+    pub summary: Arc<NetworkSummary>,
     pub network: Option<Arc<Network>>,
+    pub seq: u64,
 }
 
 impl Version {
-    pub fn new(recipe: Recipe, n: Network) -> Version {
+    pub fn new(recipe: Recipe, n: Network, summary: NetworkSummary) -> Version {
         Version {
             recipe,
+            summary: Arc::new(summary),
             network: Some(Arc::new(n)),
+            seq: 0,
         }
     }
 
     pub fn dropped() -> Version {
         Version {
             recipe: Recipe::Dropped,
+            summary: Arc::default(),
             network: None,
+            seq: 0,
         }
     }
 
     pub fn is_dropped(&self) -> bool {
         matches!(self.recipe, Recipe::Dropped)
     }
-}
 
-/// Let go of the networks of all but the newest `in_memory` versions that can be made
-/// again (uploads in the database, edits). Networks in use elsewhere (a running solve holds
-/// an `Arc`) are freed when that use ends.
-pub fn evict(versions: &mut [Version], in_memory: usize) {
-    let keep_from = versions.len().saturating_sub(in_memory.max(1));
-    for v in &mut versions[..keep_from] {
-        if matches!(v.recipe, Recipe::Upload | Recipe::Edit { .. }) {
-            v.network = None;
-        }
+    /// Whether its network can be let go and made again (an upload in the database, an
+    /// edit).
+    pub fn evictable(&self) -> bool {
+        matches!(self.recipe, Recipe::Upload | Recipe::Edit { .. })
     }
 }
 
@@ -144,7 +146,7 @@ mod tests {
     fn chain(n: u64) -> Vec<Version> {
         let mut v = vec![Version {
             recipe: Recipe::Upload,
-            network: None,
+            ..Version::dropped()
         }];
         for k in 2..=n {
             v.push(Version {
@@ -152,7 +154,7 @@ mod tests {
                     base: k - 1,
                     edits: set(k as f64),
                 },
-                network: None,
+                ..Version::dropped()
             });
         }
         v
@@ -184,23 +186,5 @@ mod tests {
         apply(&mut versions, &plan);
         assert!(versions[1].is_dropped());
         assert!(plan_retention(&versions, 1).is_empty(), "applied once is enough");
-    }
-
-    #[test]
-    fn eviction_keeps_the_newest_and_what_cannot_be_made_again() {
-        let n = Network::new("x", gridtrade_engine::network::Snapshots::hourly(1));
-        let mut versions = vec![Version::new(Recipe::Held, n.clone())];
-        for k in 2..=5 {
-            versions.push(Version::new(
-                Recipe::Edit {
-                    base: k - 1,
-                    edits: set(1.0),
-                },
-                n.clone(),
-            ));
-        }
-        evict(&mut versions, 2);
-        let held: Vec<bool> = versions.iter().map(|v| v.network.is_some()).collect();
-        assert_eq!(held, [true, false, false, true, true]);
     }
 }
