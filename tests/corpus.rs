@@ -25,8 +25,26 @@ use std::path::Path;
 /// Values every numeric field is set to. `1e400` overflows to inf when parsed; `4.9e-324`
 /// and `1e-320` are subnormal; the quoted comma, unicode minus and hex are not numbers.
 const HOSTILE_NUMBERS: &[&str] = &[
-    "nan", "NaN", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e400", "-1", "-1e-9",
-    "4.9e-324", "1e-320", "0", "", "abc", "0x10", "\"1,5\"", "\u{2212}1", "1e", " 7 ",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e308",
+    "-1e308",
+    "1e400",
+    "-1",
+    "-1e-9",
+    "4.9e-324",
+    "1e-320",
+    "0",
+    "",
+    "abc",
+    "0x10",
+    "\"1,5\"",
+    "\u{2212}1",
+    "1e",
+    " 7 ",
 ];
 
 /// How one input ended.
@@ -159,7 +177,11 @@ fn assert_finite(n: &Network, r: &Results) {
     }
     for (b, row) in r.bus_price.iter().enumerate() {
         if n.buses[b].in_service {
-            assert!(row.iter().all(|v| v.is_finite()), "price of {}: {row:?}", n.buses[b].name);
+            assert!(
+                row.iter().all(|v| v.is_finite()),
+                "price of {}: {row:?}",
+                n.buses[b].name
+            );
         }
     }
 }
@@ -225,7 +247,12 @@ fn pypsa_template() -> Vec<(&'static str, String)> {
 }
 
 /// `files` with the cell of `column` in the first data row of `file` set to `value`.
-fn with_cell(files: &[(&'static str, String)], file: &str, column: &str, value: &str) -> Vec<(&'static str, String)> {
+fn with_cell(
+    files: &[(&'static str, String)],
+    file: &str,
+    column: &str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
     files
         .iter()
         .map(|(f, text)| {
@@ -234,7 +261,10 @@ fn with_cell(files: &[(&'static str, String)], file: &str, column: &str, value: 
             }
             let mut lines: Vec<String> = text.lines().map(String::from).collect();
             let header: Vec<&str> = lines[0].split(',').collect();
-            let at = header.iter().position(|h| *h == column).expect("column in template");
+            let at = header
+                .iter()
+                .position(|h| *h == column)
+                .expect("column in template");
             let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
             cells[at] = value.to_string();
             lines[1] = cells.join(",");
@@ -268,7 +298,9 @@ fn pypsa_numeric_fields() -> Vec<(&'static str, &'static str)> {
 fn every_numeric_field_of_a_pypsa_folder_at_every_hostile_value() {
     let template = pypsa_template();
     let mut tally = Tally::default();
-    let base = run("template", &mut tally, || verdict(write(&template).path(), None));
+    let base = run("template", &mut tally, || {
+        verdict(write(&template).path(), None)
+    });
     assert!(matches!(base, Verdict::Solved(Status::Optimal)), "{base:?}");
     let fields = pypsa_numeric_fields();
     assert!(fields.len() >= 40, "{} fields", fields.len());
@@ -277,11 +309,15 @@ fn every_numeric_field_of_a_pypsa_folder_at_every_hostile_value() {
             let label = format!("{file} {column}={value:?}");
             let dir = write(&with_cell(&template, file, column, value));
             if let Verdict::Refused(msg) = run(&label, &mut tally, || verdict(dir.path(), None)) {
-                tally.check(msg.contains(file), || format!("{label}: the refusal does not name the file: {msg}"));
+                tally.check(msg.contains(file), || {
+                    format!("{label}: the refusal does not name the file: {msg}")
+                });
                 let names_field = msg.contains(column)
                     || file.contains('-') // a series file: the element's column is the field
                     || msg.contains("line 2");
-                tally.check(names_field, || format!("{label}: the refusal does not name the field: {msg}"));
+                tally.check(names_field, || {
+                    format!("{label}: the refusal does not name the field: {msg}")
+                });
             }
         }
     }
@@ -294,7 +330,9 @@ fn every_numeric_field_of_a_pypsa_folder_at_every_hostile_value() {
 fn damaged_pypsa_files_are_refused_by_name_or_read_as_pypsa_reads_them() {
     let template = pypsa_template();
     let mut tally = Tally::default();
-    let base = match run("template", &mut tally, || verdict(write(&template).path(), None)) {
+    let base = match run("template", &mut tally, || {
+        verdict(write(&template).path(), None)
+    }) {
         Verdict::Solved(Status::Optimal) => objective_of(&write(&template)).unwrap(),
         other => panic!("{other:?}"),
     };
@@ -305,18 +343,54 @@ fn damaged_pypsa_files_are_refused_by_name_or_read_as_pypsa_reads_them() {
             ("empty", Vec::new()),
             ("header only", format!("{header}\n").into_bytes()),
             ("binary", (0..=255u8).cycle().take(700).collect()),
-            ("invalid UTF-8", format!("{text}\u{0}").into_bytes().into_iter().chain([0xff, 0xfe, b'\n']).collect()),
-            ("ragged long", format!("{text}{first},extra,cells\n").into_bytes()),
+            (
+                "invalid UTF-8",
+                format!("{text}\u{0}")
+                    .into_bytes()
+                    .into_iter()
+                    .chain([0xff, 0xfe, b'\n'])
+                    .collect(),
+            ),
+            (
+                "ragged long",
+                format!("{text}{first},extra,cells\n").into_bytes(),
+            ),
             ("ragged short", format!("{header}\nonly\n").into_bytes()),
             ("duplicated row", format!("{text}{first}\n").into_bytes()),
-            ("duplicated column", text.replacen(header, &format!("{header},{}", header.split(',').nth(1).unwrap()), 1).into_bytes()),
-            ("no name column", text.replacen(header.split(',').next().unwrap(), "label", 1).into_bytes()),
-            ("unquoted quote", format!("{header}\n\"{first}\n").into_bytes()),
-            ("long name", format!("{header}\n{}{}\n", "n".repeat(100_000), &first[first.find(',').unwrap_or(0)..]).into_bytes()),
+            (
+                "duplicated column",
+                text.replacen(
+                    header,
+                    &format!("{header},{}", header.split(',').nth(1).unwrap()),
+                    1,
+                )
+                .into_bytes(),
+            ),
+            (
+                "no name column",
+                text.replacen(header.split(',').next().unwrap(), "label", 1)
+                    .into_bytes(),
+            ),
+            (
+                "unquoted quote",
+                format!("{header}\n\"{first}\n").into_bytes(),
+            ),
+            (
+                "long name",
+                format!(
+                    "{header}\n{}{}\n",
+                    "n".repeat(100_000),
+                    &first[first.find(',').unwrap_or(0)..]
+                )
+                .into_bytes(),
+            ),
         ];
         for (what, bytes) in damaged {
             let label = format!("{file}: {what}");
-            let mut files: Vec<(&str, Vec<u8>)> = template.iter().map(|(f, t)| (*f, t.clone().into_bytes())).collect();
+            let mut files: Vec<(&str, Vec<u8>)> = template
+                .iter()
+                .map(|(f, t)| (*f, t.clone().into_bytes()))
+                .collect();
             files.iter_mut().find(|(f, _)| f == file).unwrap().1 = bytes;
             let dir = tempfile::tempdir().unwrap();
             for (f, b) in &files {
@@ -330,33 +404,57 @@ fn damaged_pypsa_files_are_refused_by_name_or_read_as_pypsa_reads_them() {
                 let refers = msg.contains(&format!("no {stem} element"))
                     || (*file == "buses.csv" && msg.contains("unknown bus"));
                 let names = msg.contains(file) || refers;
-                tally.check(names, || format!("{label}: the refusal does not name the file: {msg}"));
+                tally.check(names, || {
+                    format!("{label}: the refusal does not name the file: {msg}")
+                });
             }
         }
         // Encodings PyPSA (pandas) reads as the same table: a BOM, CRLF line ends.
         for (what, bytes) in [
-            ("BOM", [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat()),
+            (
+                "BOM",
+                [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat(),
+            ),
             ("CRLF", text.replace('\n', "\r\n").into_bytes()),
         ] {
             let label = format!("{file}: {what}");
             let dir = write(&template);
             std::fs::write(dir.path().join(file), bytes).unwrap();
             let v = run(&label, &mut tally, || verdict(dir.path(), None));
-            tally.check(matches!(v, Verdict::Solved(Status::Optimal)), || format!("{label}: {v:?}"));
-            tally.check(objective_of(&dir) == Some(base), || format!("{label}: read differently"));
+            tally.check(matches!(v, Verdict::Solved(Status::Optimal)), || {
+                format!("{label}: {v:?}")
+            });
+            tally.check(objective_of(&dir) == Some(base), || {
+                format!("{label}: read differently")
+            });
         }
     }
     // Names as users write them: unicode, spaces, commas in quotes, an emoji.
-    for (what, name) in [("cyrillic", "Алматы-500"), ("arabic", "کابل"), ("emoji", "⚡A"), ("quoted comma", "\"A, north\"")] {
+    for (what, name) in [
+        ("cyrillic", "Алматы-500"),
+        ("arabic", "کابل"),
+        ("emoji", "⚡A"),
+        ("quoted comma", "\"A, north\""),
+    ] {
         let label = format!("bus name {what}");
         let files: Vec<(&str, String)> = template
             .iter()
-            .map(|(f, t)| (*f, t.replace("\nA,", &format!("\n{name},")).replace(",A,", &format!(",{name},"))))
+            .map(|(f, t)| {
+                (
+                    *f,
+                    t.replace("\nA,", &format!("\n{name},"))
+                        .replace(",A,", &format!(",{name},")),
+                )
+            })
             .collect();
         let dir = write(&files);
         let v = run(&label, &mut tally, || verdict(dir.path(), None));
-        tally.check(matches!(v, Verdict::Solved(Status::Optimal)), || format!("{label}: {v:?}"));
-        tally.check(objective_of(&dir) == Some(base), || format!("{label}: read differently"));
+        tally.check(matches!(v, Verdict::Solved(Status::Optimal)), || {
+            format!("{label}: {v:?}")
+        });
+        tally.check(objective_of(&dir) == Some(base), || {
+            format!("{label}: read differently")
+        });
     }
     tally.finish("damaged PyPSA files", 150);
 }
@@ -389,12 +487,21 @@ fn with_matrix_cell(text: &str, matrix: &str, column: usize, value: &str) -> Opt
     let body = start + text[start..].find('\n')? + 1;
     let end = body + text[body..].find('\n')?;
     let row = &text[body..end];
-    let mut cells: Vec<&str> = row.trim().trim_end_matches(';').split_whitespace().collect();
+    let mut cells: Vec<&str> = row
+        .trim()
+        .trim_end_matches(';')
+        .split_whitespace()
+        .collect();
     if column >= cells.len() {
         return None;
     }
     cells[column] = value;
-    Some(format!("{}\t{};{}", &text[..body], cells.join("\t"), &text[end..]))
+    Some(format!(
+        "{}\t{};{}",
+        &text[..body],
+        cells.join("\t"),
+        &text[end..]
+    ))
 }
 
 #[test]
@@ -418,8 +525,12 @@ fn every_numeric_column_of_a_matpower_case_at_every_hostile_value() {
                 let path = dir.path().join("case.m");
                 std::fs::write(&path, case).unwrap();
                 if let Verdict::Refused(msg) = run(&label, &mut tally, || verdict(&path, None)) {
-                    tally.check(msg.contains("case.m"), || format!("{label}: the refusal does not name the file: {msg}"));
-                    tally.check(msg.contains("line"), || format!("{label}: the refusal does not name the line: {msg}"));
+                    tally.check(msg.contains("case.m"), || {
+                        format!("{label}: the refusal does not name the file: {msg}")
+                    });
+                    tally.check(msg.contains("line"), || {
+                        format!("{label}: the refusal does not name the line: {msg}")
+                    });
                 }
             }
         }
@@ -432,12 +543,20 @@ fn every_numeric_column_of_a_matpower_case_at_every_hostile_value() {
         let path = dir.path().join("case.m");
         let case = text
             .lines()
-            .map(|l| if l.trim_start().starts_with("mpc.baseMVA") { format!("mpc.baseMVA = {value};") } else { l.to_string() })
+            .map(|l| {
+                if l.trim_start().starts_with("mpc.baseMVA") {
+                    format!("mpc.baseMVA = {value};")
+                } else {
+                    l.to_string()
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n");
         std::fs::write(&path, case).unwrap();
         if let Verdict::Refused(msg) = run(&label, &mut tally, || verdict(&path, None)) {
-            tally.check(msg.contains("case.m") && msg.contains("baseMVA"), || format!("{label}: {msg}"));
+            tally.check(msg.contains("case.m") && msg.contains("baseMVA"), || {
+                format!("{label}: {msg}")
+            });
         }
     }
     tally.finish("MATPOWER numeric columns", 900);
@@ -451,33 +570,90 @@ fn damaged_matpower_files_are_refused_with_file_and_line() {
     let damaged: Vec<(&str, Vec<u8>)> = vec![
         ("empty", Vec::new()),
         ("binary", (0..=255u8).cycle().take(2000).collect()),
-        ("truncated in a matrix", text.as_bytes()[..gen_row + 40].to_vec()),
-        ("no closing bracket", text.replacen("];", "", 1).into_bytes()),
-        ("a row too short", text.replacen("\t1\t 2\t 0.0\t 0.0", "\t1", 1).into_bytes()),
-        ("no function line", text.replacen("function mpc", "x", 1).into_bytes()),
-        ("BOM", [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat()),
+        (
+            "truncated in a matrix",
+            text.as_bytes()[..gen_row + 40].to_vec(),
+        ),
+        (
+            "no closing bracket",
+            text.replacen("];", "", 1).into_bytes(),
+        ),
+        (
+            "a row too short",
+            text.replacen("\t1\t 2\t 0.0\t 0.0", "\t1", 1).into_bytes(),
+        ),
+        (
+            "no function line",
+            text.replacen("function mpc", "x", 1).into_bytes(),
+        ),
+        (
+            "BOM",
+            [b"\xef\xbb\xbf".as_slice(), text.as_bytes()].concat(),
+        ),
         ("CRLF", text.replace('\n', "\r\n").into_bytes()),
         ("invalid UTF-8", [text.as_bytes(), &[0xff, 0xfe]].concat()),
-        ("NUL bytes", text.replace("mpc.branch", "mpc.br\0anch").into_bytes()),
-        ("no generators", without_matrix_rows(&text, "gen").into_bytes()),
+        (
+            "NUL bytes",
+            text.replace("mpc.branch", "mpc.br\0anch").into_bytes(),
+        ),
+        (
+            "no generators",
+            without_matrix_rows(&text, "gen").into_bytes(),
+        ),
         ("no buses", without_matrix_rows(&text, "bus").into_bytes()),
-        ("no branches", without_matrix_rows(&text, "branch").into_bytes()),
-        ("matrix twice", format!("{text}\nmpc.gen = [\n\t1\t0\t0\t0\t0\t1\t100\t1\t10\t0;\n];\n").into_bytes()),
-        ("gencost NCOST 1e300", text.replacen("\t2\t 0.0\t 0.0\t 2\t", "\t2\t 0.0\t 0.0\t 1e300\t", 1).into_bytes()),
-        ("generator on an unknown bus", text.replacen("mpc.gen = [\n\t1\t", "mpc.gen = [\n\t99\t", 1).into_bytes()),
-        ("a branch to itself", text.replacen("mpc.branch = [\n\t1\t 2", "mpc.branch = [\n\t1\t 1", 1).into_bytes()),
-        ("duplicate bus number", text.replacen("mpc.bus = [\n\t1\t", "mpc.bus = [\n\t2\t", 1).into_bytes()),
-        ("nested brackets", text.replacen("mpc.gen = [", "mpc.gen = [[", 1).into_bytes()),
-        ("huge line", format!("{text}\n%{}\n", "x".repeat(1_000_000)).into_bytes()),
+        (
+            "no branches",
+            without_matrix_rows(&text, "branch").into_bytes(),
+        ),
+        (
+            "matrix twice",
+            format!("{text}\nmpc.gen = [\n\t1\t0\t0\t0\t0\t1\t100\t1\t10\t0;\n];\n").into_bytes(),
+        ),
+        (
+            "gencost NCOST 1e300",
+            text.replacen("\t2\t 0.0\t 0.0\t 2\t", "\t2\t 0.0\t 0.0\t 1e300\t", 1)
+                .into_bytes(),
+        ),
+        (
+            "generator on an unknown bus",
+            text.replacen("mpc.gen = [\n\t1\t", "mpc.gen = [\n\t99\t", 1)
+                .into_bytes(),
+        ),
+        (
+            "a branch to itself",
+            text.replacen("mpc.branch = [\n\t1\t 2", "mpc.branch = [\n\t1\t 1", 1)
+                .into_bytes(),
+        ),
+        (
+            "duplicate bus number",
+            text.replacen("mpc.bus = [\n\t1\t", "mpc.bus = [\n\t2\t", 1)
+                .into_bytes(),
+        ),
+        (
+            "nested brackets",
+            text.replacen("mpc.gen = [", "mpc.gen = [[", 1).into_bytes(),
+        ),
+        (
+            "huge line",
+            format!("{text}\n%{}\n", "x".repeat(1_000_000)).into_bytes(),
+        ),
     ];
     for (what, bytes) in damaged {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("case.m");
         std::fs::write(&path, &bytes).unwrap();
         let v = run(what, &mut tally, || verdict(&path, None));
-        println!("{what}: {}", match &v { Verdict::Refused(m) => m.lines().next().unwrap_or(""), _ => "accepted" });
+        println!(
+            "{what}: {}",
+            match &v {
+                Verdict::Refused(m) => m.lines().next().unwrap_or(""),
+                _ => "accepted",
+            }
+        );
         if let Verdict::Refused(msg) = v {
-            tally.check(msg.contains("case.m"), || format!("{what}: the refusal does not name the file: {msg}"));
+            tally.check(msg.contains("case.m"), || {
+                format!("{what}: the refusal does not name the file: {msg}")
+            });
         }
     }
     tally.finish("damaged MATPOWER files", 20);
@@ -508,16 +684,24 @@ fn every_scenario_field_at_every_hostile_value() {
         "[capacity]\nCD = {}",
         "[capacity]\nhydroD = {}",
     ];
-    let values = ["nan", "inf", "-inf", "1e308", "-1e308", "-1", "4.9e-324", "0", "\"abc\"", "1e400", "[]", "{}", "", "0x10", "1_0"];
+    let values = [
+        "nan", "inf", "-inf", "1e308", "-1e308", "-1", "4.9e-324", "0", "\"abc\"", "1e400", "[]",
+        "{}", "", "0x10", "1_0",
+    ];
     for field in fields {
         for value in values {
             let text = field.replace("{}", value);
             let label = format!("scenario {text:?}");
-            if let Verdict::Refused(msg) = run(&label, &mut tally, || verdict(dir.path(), Some(&text))) {
+            if let Verdict::Refused(msg) =
+                run(&label, &mut tally, || verdict(dir.path(), Some(&text)))
+            {
                 // A capacity the scenario makes inconsistent with another field of the element
                 // is reported by the element's own check (file, element, field).
-                let names = msg.contains("scenario.toml") || msg.contains("field `state_of_charge_initial`");
-                tally.check(names, || format!("{label}: the refusal does not name the file: {msg}"));
+                let names = msg.contains("scenario.toml")
+                    || msg.contains("field `state_of_charge_initial`");
+                tally.check(names, || {
+                    format!("{label}: the refusal does not name the file: {msg}")
+                });
             }
         }
     }

@@ -44,9 +44,39 @@ fn token() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 1..8),
         prop::sample::select(vec![
-            ",", ";", "[", "]", "\n", "\r\n", "\"", "'", "%", "=", "-", "+", "e", "E", ".", "0",
-            "9", "1e308", "-1e308", "nan", "inf", "-inf", "1e-320", "\u{feff}", "\0", "\t",
-            " ", "mpc.gen = [", "mpc.bus = [", "];", "function mpc = x", "Алматы", "⚡",
+            ",",
+            ";",
+            "[",
+            "]",
+            "\n",
+            "\r\n",
+            "\"",
+            "'",
+            "%",
+            "=",
+            "-",
+            "+",
+            "e",
+            "E",
+            ".",
+            "0",
+            "9",
+            "1e308",
+            "-1e308",
+            "nan",
+            "inf",
+            "-inf",
+            "1e-320",
+            "\u{feff}",
+            "\0",
+            "\t",
+            " ",
+            "mpc.gen = [",
+            "mpc.bus = [",
+            "];",
+            "function mpc = x",
+            "Алматы",
+            "⚡",
         ])
         .prop_map(|s| s.as_bytes().to_vec()),
     ]
@@ -126,13 +156,25 @@ fn read_matpower(bytes: &[u8]) {
 /// generator with a time series, a load and a storage unit.
 const PYPSA: &[(&str, &str)] = &[
     ("snapshots.csv", "snapshot,objective\nh1,1\nh2,2\n"),
-    ("buses.csv", "name,v_nom,zone\nA,220,Z1\nB,220,Z1\nC,110,Z2\n"),
+    (
+        "buses.csv",
+        "name,v_nom,zone\nA,220,Z1\nB,220,Z1\nC,110,Z2\n",
+    ),
     ("lines.csv", "name,bus0,bus1,x,r,s_nom\nAB,A,B,10,1,100\n"),
-    ("links.csv", "name,bus0,bus1,p_nom,p_min_pu,efficiency\nBC,B,C,50,-1,1\n"),
-    ("generators.csv", "name,bus,p_nom,marginal_cost,marginal_cost_quadratic\ng,A,200,10,0.01\nw,C,40,0,0\n"),
+    (
+        "links.csv",
+        "name,bus0,bus1,p_nom,p_min_pu,efficiency\nBC,B,C,50,-1,1\n",
+    ),
+    (
+        "generators.csv",
+        "name,bus,p_nom,marginal_cost,marginal_cost_quadratic\ng,A,200,10,0.01\nw,C,40,0,0\n",
+    ),
     ("generators-p_max_pu.csv", "snapshot,w\nh1,0.3\nh2,0.8\n"),
     ("loads.csv", "name,bus,p_set\nl,B,80\nm,C,30\n"),
-    ("storage_units.csv", "name,bus,p_nom,max_hours,inflow\ns,C,20,4,2\n"),
+    (
+        "storage_units.csv",
+        "name,bus,p_nom,max_hours,inflow\ns,C,20,4,2\n",
+    ),
 ];
 
 fn read_pypsa(file: usize, bytes: &[u8]) {

@@ -93,8 +93,15 @@ fn non_finite(debug: &str) -> Option<&'static str> {
         for (i, _) in debug.match_indices(token) {
             let before = debug[..i].trim_end_matches('-');
             let after = &debug[i + token.len()..];
-            let number_like = (before.ends_with(": ") || before.ends_with('[') || before.ends_with(", ") || before.ends_with('('))
-                && (after.starts_with(',') || after.starts_with(']') || after.starts_with(' ') || after.starts_with(')') || after.is_empty());
+            let number_like = (before.ends_with(": ")
+                || before.ends_with('[')
+                || before.ends_with(", ")
+                || before.ends_with('('))
+                && (after.starts_with(',')
+                    || after.starts_with(']')
+                    || after.starts_with(' ')
+                    || after.starts_with(')')
+                    || after.is_empty());
             if number_like {
                 return Some(name);
             }
@@ -122,29 +129,102 @@ async fn solve_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) 
     };
     let mut variants: Vec<(String, SolveRequest)> = Vec::new();
     for name in NAMES {
-        variants.push((format!("network {name:?}"), SolveRequest { network: (*name).into(), ..base() }));
+        variants.push((
+            format!("network {name:?}"),
+            SolveRequest {
+                network: (*name).into(),
+                ..base()
+            },
+        ));
     }
-    variants.push(("network of 1 MB".into(), SolveRequest { network: "n".repeat(1 << 20), ..base() }));
+    variants.push((
+        "network of 1 MB".into(),
+        SolveRequest {
+            network: "n".repeat(1 << 20),
+            ..base()
+        },
+    ));
     for &v in INTS {
-        variants.push((format!("version {v}"), SolveRequest { version: v, ..base() }));
+        variants.push((
+            format!("version {v}"),
+            SolveRequest {
+                version: v,
+                ..base()
+            },
+        ));
         let v32 = v.min(u32::MAX as u64) as u32;
-        variants.push((format!("snapshot_start {v32}"), SolveRequest { snapshot_start: v32, ..base() }));
-        variants.push((format!("snapshot_end {v32}"), SolveRequest { snapshot_end: v32, ..base() }));
-        variants.push((format!("pwl_segments {v32}"), SolveRequest { pwl_segments: v32, ..base() }));
+        variants.push((
+            format!("snapshot_start {v32}"),
+            SolveRequest {
+                snapshot_start: v32,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("snapshot_end {v32}"),
+            SolveRequest {
+                snapshot_end: v32,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("pwl_segments {v32}"),
+            SolveRequest {
+                pwl_segments: v32,
+                ..base()
+            },
+        ));
     }
     for &e in ENUMS {
         variants.push((format!("model {e}"), SolveRequest { model: e, ..base() }));
-        variants.push((format!("dc_convention {e}"), SolveRequest { dc_convention: e, ..base() }));
+        variants.push((
+            format!("dc_convention {e}"),
+            SolveRequest {
+                dc_convention: e,
+                ..base()
+            },
+        ));
         variants.push((format!("kvl {e}"), SolveRequest { kvl: e, ..base() }));
     }
     for &d in DOUBLES {
-        variants.push((format!("voll {d}"), SolveRequest { voll: Some(d), ..base() }));
-        variants.push((format!("co2_price {d}"), SolveRequest { co2_price: d, ..base() }));
+        variants.push((
+            format!("voll {d}"),
+            SolveRequest {
+                voll: Some(d),
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("co2_price {d}"),
+            SolveRequest {
+                co2_price: d,
+                ..base()
+            },
+        ));
     }
-    variants.push(("angle limits, transport".into(), SolveRequest { angle_limits: true, model: 2, ..base() }));
-    variants.push(("series of a month of CAREC".into(), SolveRequest { network: "carec".into(), snapshot_end: 744, model: 2, include_series: true, ..base() }));
+    variants.push((
+        "angle limits, transport".into(),
+        SolveRequest {
+            angle_limits: true,
+            model: 2,
+            ..base()
+        },
+    ));
+    variants.push((
+        "series of a month of CAREC".into(),
+        SolveRequest {
+            network: "carec".into(),
+            snapshot_end: 744,
+            model: 2,
+            include_series: true,
+            ..base()
+        },
+    ));
     for (label, req) in variants {
-        let r = c.solve(req.clone()).await.map(|r| solve_numbers(r.into_inner()));
+        let r = c
+            .solve(req.clone())
+            .await
+            .map(|r| solve_numbers(r.into_inner()));
         t.record(&format!("Solve {label}"), r);
         if label.starts_with("voll") || label.starts_with("network \"\"") {
             let r = stream_result(c, req).await;
@@ -179,23 +259,71 @@ async fn trade_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) 
     };
     let mut variants: Vec<(String, TradeRequest)> = Vec::new();
     for name in NAMES.iter().take(4) {
-        variants.push((format!("network {name:?}"), TradeRequest { network: (*name).into(), ..base() }));
+        variants.push((
+            format!("network {name:?}"),
+            TradeRequest {
+                network: (*name).into(),
+                ..base()
+            },
+        ));
     }
     for &v in INTS {
         let v32 = v.min(u32::MAX as u64) as u32;
-        variants.push((format!("version {v}"), TradeRequest { version: v, ..base() }));
-        variants.push((format!("period_start {v32}"), TradeRequest { period_start: v32, ..base() }));
-        variants.push((format!("period_end {v32}"), TradeRequest { period_end: v32, ..base() }));
-        variants.push((format!("snapshot_end {v32}"), TradeRequest { snapshot_end: v32, ..base() }));
+        variants.push((
+            format!("version {v}"),
+            TradeRequest {
+                version: v,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("period_start {v32}"),
+            TradeRequest {
+                period_start: v32,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("period_end {v32}"),
+            TradeRequest {
+                period_end: v32,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("snapshot_end {v32}"),
+            TradeRequest {
+                snapshot_end: v32,
+                ..base()
+            },
+        ));
     }
     for &e in ENUMS.iter().take(3) {
         variants.push((format!("model {e}"), TradeRequest { model: e, ..base() }));
-        variants.push((format!("dc_convention {e}"), TradeRequest { dc_convention: e, ..base() }));
+        variants.push((
+            format!("dc_convention {e}"),
+            TradeRequest {
+                dc_convention: e,
+                ..base()
+            },
+        ));
         variants.push((format!("kvl {e}"), TradeRequest { kvl: e, ..base() }));
     }
     for &d in DOUBLES {
-        variants.push((format!("voll {d}"), TradeRequest { voll: Some(d), ..base() }));
-        variants.push((format!("co2_price {d}"), TradeRequest { co2_price: d, ..base() }));
+        variants.push((
+            format!("voll {d}"),
+            TradeRequest {
+                voll: Some(d),
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("co2_price {d}"),
+            TradeRequest {
+                co2_price: d,
+                ..base()
+            },
+        ));
     }
     let tomls = [
         "co2_price = nan",
@@ -209,11 +337,36 @@ async fn trade_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) 
         "name = \"Алматы ⚡\"",
     ];
     for toml in tomls {
-        variants.push((format!("scenario_toml {toml:?}"), TradeRequest { scenario_toml: toml.into(), ..base() }));
-        variants.push((format!("compare_toml {toml:?}"), TradeRequest { compare_toml: toml.into(), ..base() }));
+        variants.push((
+            format!("scenario_toml {toml:?}"),
+            TradeRequest {
+                scenario_toml: toml.into(),
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("compare_toml {toml:?}"),
+            TradeRequest {
+                compare_toml: toml.into(),
+                ..base()
+            },
+        ));
     }
-    variants.push(("scenario_toml of 2 MB".into(), TradeRequest { scenario_toml: "# x\n".repeat(500_000), ..base() }));
-    variants.push(("compare_base with no_autarky".into(), TradeRequest { compare_base: true, no_autarky: true, ..base() }));
+    variants.push((
+        "scenario_toml of 2 MB".into(),
+        TradeRequest {
+            scenario_toml: "# x\n".repeat(500_000),
+            ..base()
+        },
+    ));
+    variants.push((
+        "compare_base with no_autarky".into(),
+        TradeRequest {
+            compare_base: true,
+            no_autarky: true,
+            ..base()
+        },
+    ));
     for (label, req) in variants {
         let r = c.trade(req).await.map(|r| trade_numbers(r.into_inner()));
         t.record(&format!("Trade {label}"), r);
@@ -227,16 +380,52 @@ async fn get_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
     };
     let mut variants: Vec<(String, proto::GetNetworkRequest)> = Vec::new();
     for name in NAMES {
-        variants.push((format!("name {name:?}"), proto::GetNetworkRequest { name: (*name).into(), ..base() }));
+        variants.push((
+            format!("name {name:?}"),
+            proto::GetNetworkRequest {
+                name: (*name).into(),
+                ..base()
+            },
+        ));
     }
     for &v in INTS {
         let v32 = v.min(u32::MAX as u64) as u32;
-        variants.push((format!("version {v}"), proto::GetNetworkRequest { version: v, ..base() }));
-        variants.push((format!("page_size {v32}"), proto::GetNetworkRequest { page_size: v32, ..base() }));
+        variants.push((
+            format!("version {v}"),
+            proto::GetNetworkRequest {
+                version: v,
+                ..base()
+            },
+        ));
+        variants.push((
+            format!("page_size {v32}"),
+            proto::GetNetworkRequest {
+                page_size: v32,
+                ..base()
+            },
+        ));
     }
-    for token in ["x", "1:18446744073709551615", "18446744073709551615:1", "-1:0", ":", "1:2:3", "99999999999999999999999", "1:", "\u{0}", "0:0"] {
+    for token in [
+        "x",
+        "1:18446744073709551615",
+        "18446744073709551615:1",
+        "-1:0",
+        ":",
+        "1:2:3",
+        "99999999999999999999999",
+        "1:",
+        "\u{0}",
+        "0:0",
+    ] {
         for size in [1, 1000] {
-            variants.push((format!("page_token {token:?} size {size}"), proto::GetNetworkRequest { page_token: token.into(), page_size: size, ..base() }));
+            variants.push((
+                format!("page_token {token:?} size {size}"),
+                proto::GetNetworkRequest {
+                    page_token: token.into(),
+                    page_size: size,
+                    ..base()
+                },
+            ));
         }
     }
     for (label, req) in variants {
@@ -262,14 +451,30 @@ fn example_files() -> Vec<proto::File> {
 
 async fn upload_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
     let files = example_files();
-    let upload = |name: &str, files: Vec<proto::File>| proto::UploadNetworkRequest { name: name.into(), files };
+    let upload = |name: &str, files: Vec<proto::File>| proto::UploadNetworkRequest {
+        name: name.into(),
+        files,
+    };
     let mut variants: Vec<(String, proto::UploadNetworkRequest)> = Vec::new();
     for name in NAMES {
         variants.push((format!("name {name:?}"), upload(name, files.clone())));
     }
     variants.push(("no files".into(), upload("u1", Vec::new())));
-    let file = |name: &str, content: &[u8]| proto::File { name: name.into(), content: content.to_vec() };
-    for bad in ["../buses.csv", "/tmp/buses.csv", "sub/buses.csv", "", ".", "..", "buses.csv\0", "x.exe", "case.m/"] {
+    let file = |name: &str, content: &[u8]| proto::File {
+        name: name.into(),
+        content: content.to_vec(),
+    };
+    for bad in [
+        "../buses.csv",
+        "/tmp/buses.csv",
+        "sub/buses.csv",
+        "",
+        ".",
+        "..",
+        "buses.csv\0",
+        "x.exe",
+        "case.m/",
+    ] {
         let mut fs = files.clone();
         fs.push(file(bad, b"name\n"));
         variants.push((format!("file name {bad:?}"), upload("u2", fs)));
@@ -278,13 +483,34 @@ async fn upload_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally)
     twice.push(files[0].clone());
     variants.push(("a file twice".into(), upload("u3", twice)));
     let binary: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
-    for (what, content) in [("binary", binary.as_slice()), ("empty", b"".as_slice()), ("header only", b"name,bus,p_nom\n".as_slice())] {
+    for (what, content) in [
+        ("binary", binary.as_slice()),
+        ("empty", b"".as_slice()),
+        ("header only", b"name,bus,p_nom\n".as_slice()),
+    ] {
         let mut fs = files.clone();
-        fs.iter_mut().find(|f| f.name == "generators.csv").unwrap().content = content.to_vec();
+        fs.iter_mut()
+            .find(|f| f.name == "generators.csv")
+            .unwrap()
+            .content = content.to_vec();
         variants.push((format!("generators.csv {what}"), upload("u4", fs)));
     }
-    variants.push(("a MATPOWER case with a folder's files".into(), upload("u5", vec![file("case.m", b"function mpc = x\nmpc.baseMVA = nan;\n")])));
-    variants.push(("2000 files".into(), upload("u6", (0..2000).map(|i| file(&format!("f{i}.csv"), b"a\n")).collect())));
+    variants.push((
+        "a MATPOWER case with a folder's files".into(),
+        upload(
+            "u5",
+            vec![file("case.m", b"function mpc = x\nmpc.baseMVA = nan;\n")],
+        ),
+    ));
+    variants.push((
+        "2000 files".into(),
+        upload(
+            "u6",
+            (0..2000)
+                .map(|i| file(&format!("f{i}.csv"), b"a\n"))
+                .collect(),
+        ),
+    ));
     variants.push(("an existing name".into(), upload("example", files.clone())));
     for (label, req) in variants {
         let r = c.upload_network(req).await.map(|r| r.into_inner());
@@ -298,9 +524,18 @@ async fn upload_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally)
     };
     let streams: Vec<(&str, Vec<proto::UploadNetworkStreamRequest>)> = vec![
         ("no chunks", Vec::new()),
-        ("changing name", vec![chunk("s1", "buses.csv", b"name\nA\n"), chunk("s2", "loads.csv", b"name,bus\n")]),
+        (
+            "changing name",
+            vec![
+                chunk("s1", "buses.csv", b"name\nA\n"),
+                chunk("s2", "loads.csv", b"name,bus\n"),
+            ],
+        ),
         ("no file name", vec![chunk("s3", "", b"name\nA\n")]),
-        ("escaping file name", vec![chunk("s4", "../../x.csv", b"name\nA\n")]),
+        (
+            "escaping file name",
+            vec![chunk("s4", "../../x.csv", b"name\nA\n")],
+        ),
         ("empty name", vec![chunk("", "buses.csv", b"name\nA\n")]),
         ("NUL in data", vec![chunk("s5", "buses.csv", b"name\n\0\n")]),
     ];
@@ -315,53 +550,128 @@ async fn upload_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally)
 
 async fn update_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
     // A copy to edit and delete, so the other calls keep their network.
-    let copy = proto::UploadNetworkRequest { name: "victim".into(), files: example_files() };
-    t.record("UploadNetwork a copy", c.upload_network(copy).await.map(|r| r.into_inner()));
+    let copy = proto::UploadNetworkRequest {
+        name: "victim".into(),
+        files: example_files(),
+    };
+    t.record(
+        "UploadNetwork a copy",
+        c.upload_network(copy).await.map(|r| r.into_inner()),
+    );
     let update = |base_version: u64, edits: Vec<Edit>| proto::UpdateNetworkRequest {
         name: "victim".into(),
         base_version,
         edits,
     };
     let set = |element: &str, attribute: &str, value: f64| Edit {
-        edit: Some(E::SetAttribute(proto::SetAttribute { element: element.into(), attribute: attribute.into(), value })),
+        edit: Some(E::SetAttribute(proto::SetAttribute {
+            element: element.into(),
+            attribute: attribute.into(),
+            value,
+        })),
     };
     let mut variants: Vec<(String, proto::UpdateNetworkRequest)> = Vec::new();
     for &v in INTS {
-        variants.push((format!("base_version {v}"), update(v, vec![set("KZ_S-UZ_T", "s_nom", 100.0)])));
+        variants.push((
+            format!("base_version {v}"),
+            update(v, vec![set("KZ_S-UZ_T", "s_nom", 100.0)]),
+        ));
     }
     variants.push(("no edits".into(), update(0, Vec::new())));
     variants.push(("an empty edit".into(), update(0, vec![Edit { edit: None }])));
-    for attribute in ["s_nom", "p_nom", "marginal_cost", "efficiency", "x", "p_set", "nope", "", "v_nom"] {
+    for attribute in [
+        "s_nom",
+        "p_nom",
+        "marginal_cost",
+        "efficiency",
+        "x",
+        "p_set",
+        "nope",
+        "",
+        "v_nom",
+    ] {
         for &d in DOUBLES {
             for element in ["KZ_S-UZ_T", "nowhere", ""] {
-                variants.push((format!("{element:?} {attribute:?} = {d}"), update(0, vec![set(element, attribute, d)])));
+                variants.push((
+                    format!("{element:?} {attribute:?} = {d}"),
+                    update(0, vec![set(element, attribute, d)]),
+                ));
             }
         }
     }
     for name in NAMES.iter().take(6) {
         variants.push((
             format!("switch {name:?}"),
-            update(0, vec![Edit { edit: Some(E::SetInService(proto::SetInService { element: (*name).into(), in_service: false })) }]),
+            update(
+                0,
+                vec![Edit {
+                    edit: Some(E::SetInService(proto::SetInService {
+                        element: (*name).into(),
+                        in_service: false,
+                    })),
+                }],
+            ),
         ));
     }
     for &d in DOUBLES {
         let link = |p_nom: f64, p_min_pu: f64, efficiency: f64, bus1: &str| Edit {
-            edit: Some(E::AddLink(proto::AddLink { name: "new".into(), bus0: "KZ_S".into(), bus1: bus1.into(), p_nom, p_min_pu, efficiency })),
+            edit: Some(E::AddLink(proto::AddLink {
+                name: "new".into(),
+                bus0: "KZ_S".into(),
+                bus1: bus1.into(),
+                p_nom,
+                p_min_pu,
+                efficiency,
+            })),
         };
-        variants.push((format!("AddLink p_nom {d}"), update(0, vec![link(d, 0.0, 1.0, "UZ_S")])));
-        variants.push((format!("AddLink p_min_pu {d}"), update(0, vec![link(100.0, d, 1.0, "UZ_S")])));
-        variants.push((format!("AddLink efficiency {d}"), update(0, vec![link(100.0, 0.0, d, "UZ_S")])));
+        variants.push((
+            format!("AddLink p_nom {d}"),
+            update(0, vec![link(d, 0.0, 1.0, "UZ_S")]),
+        ));
+        variants.push((
+            format!("AddLink p_min_pu {d}"),
+            update(0, vec![link(100.0, d, 1.0, "UZ_S")]),
+        ));
+        variants.push((
+            format!("AddLink efficiency {d}"),
+            update(0, vec![link(100.0, 0.0, d, "UZ_S")]),
+        ));
     }
-    variants.push(("AddLink to itself".into(), update(0, vec![Edit { edit: Some(E::AddLink(proto::AddLink { name: "self".into(), bus0: "KZ_S".into(), bus1: "KZ_S".into(), p_nom: 1.0, p_min_pu: 0.0, efficiency: 1.0 })) }])));
+    variants.push((
+        "AddLink to itself".into(),
+        update(
+            0,
+            vec![Edit {
+                edit: Some(E::AddLink(proto::AddLink {
+                    name: "self".into(),
+                    bus0: "KZ_S".into(),
+                    bus1: "KZ_S".into(),
+                    p_nom: 1.0,
+                    p_min_pu: 0.0,
+                    efficiency: 1.0,
+                })),
+            }],
+        ),
+    ));
     for (label, req) in variants {
         let r = c.update_network(req).await.map(|r| r.into_inner());
         t.record(&format!("UpdateNetwork {label}"), r);
     }
     for name in NAMES {
-        let r = c.delete_network(proto::DeleteNetworkRequest { name: (*name).into() }).await.map(|r| r.into_inner());
+        let r = c
+            .delete_network(proto::DeleteNetworkRequest {
+                name: (*name).into(),
+            })
+            .await
+            .map(|r| r.into_inner());
         t.record(&format!("DeleteNetwork {name:?}"), r);
     }
-    let r = c.delete_network(proto::DeleteNetworkRequest { name: "victim".into() }).await.map(|r| r.into_inner());
+    let r = c
+        .delete_network(proto::DeleteNetworkRequest {
+            name: "victim".into(),
+        })
+        .await
+        .map(|r| r.into_inner());
     t.record("DeleteNetwork the copy", r);
 }
 
@@ -377,8 +687,16 @@ async fn dark_bus(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
         l.push_str(if i == 1 { ",False" } else { ",True" });
     }
     buses.content = (lines.join("\n") + "\n").into_bytes();
-    let up = c.upload_network(proto::UploadNetworkRequest { name: "dark".into(), files }).await;
-    t.record("UploadNetwork with a bus out of service", up.map(|r| r.into_inner()));
+    let up = c
+        .upload_network(proto::UploadNetworkRequest {
+            name: "dark".into(),
+            files,
+        })
+        .await;
+    t.record(
+        "UploadNetwork with a bus out of service",
+        up.map(|r| r.into_inner()),
+    );
     let req = SolveRequest {
         network: "dark".into(),
         snapshot_end: 6,
@@ -389,7 +707,9 @@ async fn dark_bus(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
     let r = c.solve(req).await.map(|r| solve_numbers(r.into_inner()));
     if let Ok(r) = &r {
         let priced = r.bus_prices.len();
-        t.failures.extend((priced != 3).then(|| format!("{priced} bus price series, 3 buses in service")));
+        t.failures.extend(
+            (priced != 3).then(|| format!("{priced} bus price series, 3 buses in service")),
+        );
     }
     t.record("Solve with a bus out of service, series", r);
 }
@@ -404,28 +724,56 @@ async fn every_rpc_and_field_answers_hostile_values_with_a_documented_status() {
     get_variants(&mut c, &mut t).await;
     upload_variants(&mut c, &mut t).await;
     update_variants(&mut c, &mut t).await;
-    t.record("ListNetworks", c.list_networks(proto::ListNetworksRequest {}).await.map(|r| r.into_inner()));
+    t.record(
+        "ListNetworks",
+        c.list_networks(proto::ListNetworksRequest {})
+            .await
+            .map(|r| r.into_inner()),
+    );
     dark_bus(&mut c, &mut t).await;
     // Still serving, and still right: the example's first six hours solve as before.
     let again = c
-        .solve(SolveRequest { network: "example".into(), snapshot_end: 6, ..Default::default() })
+        .solve(SolveRequest {
+            network: "example".into(),
+            snapshot_end: 6,
+            ..Default::default()
+        })
         .await
         .expect("the server still solves");
     assert!(again.into_inner().objective > 0.0);
     println!("{} hostile calls: {:?}", t.calls, t.by_code);
-    assert!(t.failures.is_empty(), "{} of {} calls:\n{}", t.failures.len(), t.calls, t.failures.join("\n"));
+    assert!(
+        t.failures.is_empty(),
+        "{} of {} calls:\n{}",
+        t.failures.len(),
+        t.calls,
+        t.failures.join("\n")
+    );
     assert!(t.calls >= 300, "{} calls", t.calls);
 }
 
 /// The finiteness check sees what it must (so a NaN in an answer fails the test above).
 #[test]
 fn non_finite_numbers_are_seen_in_debug_output() {
-    let r = proto::SolveResponse { objective: f64::NAN, ..Default::default() };
+    let r = proto::SolveResponse {
+        objective: f64::NAN,
+        ..Default::default()
+    };
     assert_eq!(non_finite(&format!("{r:?}")), Some("NaN"));
-    let s = proto::Series { name: "b".into(), values: vec![1.0, f64::NEG_INFINITY] };
+    let s = proto::Series {
+        name: "b".into(),
+        values: vec![1.0, f64::NEG_INFINITY],
+    };
     assert_eq!(non_finite(&format!("{s:?}")), Some("an infinity"));
-    let z = proto::ZonePrice { mean_price: Some(f64::INFINITY), ..Default::default() };
+    let z = proto::ZonePrice {
+        mean_price: Some(f64::INFINITY),
+        ..Default::default()
+    };
     assert_eq!(non_finite(&format!("{z:?}")), Some("an infinity"));
-    let fine = proto::SolveResponse { objective: 1.5, network: "infinite NaN".into(), ..Default::default() };
+    let fine = proto::SolveResponse {
+        objective: 1.5,
+        network: "infinite NaN".into(),
+        ..Default::default()
+    };
     assert_eq!(non_finite(&format!("{fine:?}")), None);
 }

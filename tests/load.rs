@@ -24,13 +24,32 @@ fn sixteen_clients_and_a_kill_9_lose_nothing_and_get_only_documented_errors() {
     };
     let r = run(&config).expect("the server starts");
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
-    assert!(r.undocumented.is_empty(), "{} undocumented: {:#?}", r.undocumented_count, r.undocumented);
-    assert_eq!(r.health_failures, 0, "health checks failed while the server was up");
+    assert!(
+        r.undocumented.is_empty(),
+        "{} undocumented: {:#?}",
+        r.undocumented_count,
+        r.undocumented
+    );
+    assert_eq!(
+        r.health_failures, 0,
+        "health checks failed while the server was up"
+    );
     assert!(r.lost.is_empty(), "accepted and lost: {:#?}", r.lost);
     assert!(r.restart_s.is_some(), "the server was killed and restarted");
-    assert!(r.accepted_uploads > 10 && r.accepted_edits > 10, "{} uploads, {} edits", r.accepted_uploads, r.accepted_edits);
-    for action in ["solve", "stream", "trade", "upload", "edit", "get", "drop", "list"] {
-        let ok = r.by_status.get(&format!("{action} OK")).copied().unwrap_or(0);
+    assert!(
+        r.accepted_uploads > 10 && r.accepted_edits > 10,
+        "{} uploads, {} edits",
+        r.accepted_uploads,
+        r.accepted_edits
+    );
+    for action in [
+        "solve", "stream", "trade", "upload", "edit", "get", "drop", "list",
+    ] {
+        let ok = r
+            .by_status
+            .get(&format!("{action} OK"))
+            .copied()
+            .unwrap_or(0);
         assert!(ok > 0, "no {action} succeeded: {:?}", r.by_status);
     }
     assert!(r.health_checks >= 40, "{} health checks", r.health_checks);

@@ -6,10 +6,10 @@ mod common;
 mod server;
 
 use common::*;
-use server::{client, start, start_with};
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
 use gridtrade_service::Limits;
+use server::{client, start, start_with};
 use std::path::Path;
 use std::time::Duration;
 use tonic::transport::Channel;

@@ -770,7 +770,14 @@ fn price_statistics_mean_the_same_in_solve_and_trade_and_are_absent_not_nan() {
         },
     );
     let summary = gridtrade_engine::report::summary(&n, &out, &o);
-    let solve_prices = |zone: &str| summary.zones.iter().find(|z| z.name == zone).unwrap().prices;
+    let solve_prices = |zone: &str| {
+        summary
+            .zones
+            .iter()
+            .find(|z| z.name == zone)
+            .unwrap()
+            .prices
+    };
     let trade_prices = |zone: &str| trade.zones.iter().find(|z| z.zone == zone).unwrap().prices;
     // h1: 20 MW in A come over BA from b at 10 (BA not binding): A and B at 10.
     // h2: 60 MW in A, BA brings 30, a makes 30 at 40: A at 40, B at 10.
@@ -781,13 +788,25 @@ fn price_statistics_mean_the_same_in_solve_and_trade_and_are_absent_not_nan() {
     assert_eq!((a.min_price, a.max_price), (Some(10.0), Some(40.0)));
     let b = solve_prices("B");
     assert_eq!(b.load_weighted_price, None, "B has no load");
-    assert_eq!((b.mean_price, b.min_price, b.max_price), (Some(10.0), Some(10.0), Some(10.0)));
+    assert_eq!(
+        (b.mean_price, b.min_price, b.max_price),
+        (Some(10.0), Some(10.0), Some(10.0))
+    );
     let d = solve_prices("D");
-    assert_eq!(d, gridtrade_engine::report::PriceStatistics::default(), "D has no price");
+    assert_eq!(
+        d,
+        gridtrade_engine::report::PriceStatistics::default(),
+        "D has no price"
+    );
     for zone in ["A", "B", "D"] {
         assert_eq!(solve_prices(zone), trade_prices(zone), "zone {zone}");
     }
     let json = serde_json::to_value(&trade).unwrap();
-    let d_json = json["zones"].as_array().unwrap().iter().find(|z| z["zone"] == "D").unwrap();
+    let d_json = json["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["zone"] == "D")
+        .unwrap();
     assert!(d_json["mean_price"].is_null() && d_json["load_weighted_price"].is_null());
 }

@@ -52,4 +52,3 @@ pub async fn client(addr: &str) -> GridTradeServiceClient<Channel> {
     }
     panic!("server at {addr} did not come up");
 }
-

@@ -179,9 +179,18 @@ async fn run_async(c: &LoadConfig) -> Result<LoadReport, String> {
     let end = start + c.duration;
     let mut tasks = Vec::new();
     for i in 0..c.clients {
-        tasks.push(tokio::spawn(client_loop(i, end, target.clone(), shared.clone())));
+        tasks.push(tokio::spawn(client_loop(
+            i,
+            end,
+            target.clone(),
+            shared.clone(),
+        )));
     }
-    tasks.push(tokio::spawn(health_loop(end, target.clone(), shared.clone())));
+    tasks.push(tokio::spawn(health_loop(
+        end,
+        target.clone(),
+        shared.clone(),
+    )));
     let mut peaks = Vec::new();
     if let Some(at) = c.kill_at.filter(|at| *at < c.duration) {
         tokio::time::sleep(at).await;
@@ -216,14 +225,22 @@ async fn run_async(c: &LoadConfig) -> Result<LoadReport, String> {
     s.report.lost = lost;
     s.report.accepted_uploads = s.accepted.iter().filter(|a| a.2.is_none()).count();
     s.report.accepted_edits = s.accepted.iter().filter(|a| a.2.is_some()).count();
-    s.report.latency = s.latencies.iter().map(|(k, v)| (k.clone(), percentiles(v))).collect();
+    s.report.latency = s
+        .latencies
+        .iter()
+        .map(|(k, v)| (k.clone(), percentiles(v)))
+        .collect();
     Ok(s.report)
 }
 
 fn percentiles(ms: &[f64]) -> Percentiles {
     let mut v = ms.to_vec();
     v.sort_by(f64::total_cmp);
-    let at = |q: f64| v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    let at = |q: f64| {
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
     Percentiles {
         n: v.len(),
         p50_ms: at(0.5),
@@ -252,7 +269,12 @@ const ACTIONS: &[&str] = &[
     "solve", "upload", "stream", "edit", "trade", "get", "cancel", "edit", "drop", "list",
 ];
 
-async fn client_loop(i: usize, end: Instant, target: Arc<RwLock<Target>>, shared: Arc<Mutex<Shared>>) {
+async fn client_loop(
+    i: usize,
+    end: Instant,
+    target: Arc<RwLock<Target>>,
+    shared: Arc<Mutex<Shared>>,
+) {
     let mut conn: Option<(u64, Channel)> = None;
     let mut mine: Option<String> = None;
     let mut k = 0usize;
@@ -267,7 +289,14 @@ async fn client_loop(i: usize, end: Instant, target: Arc<RwLock<Target>>, shared
         let action = ACTIONS[(i + k) % ACTIONS.len()];
         k += 1;
         let Some((_, ch)) = conn.clone() else {
-            record(&shared, &target, generation, action, Err(tonic::Status::unavailable("no connection")), 0.0);
+            record(
+                &shared,
+                &target,
+                generation,
+                action,
+                Err(tonic::Status::unavailable("no connection")),
+                0.0,
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
         };
@@ -328,10 +357,15 @@ async fn act(
             };
             c.trade(req).await.map(|_| None)
         }
-        "upload" => upload(&mut c, format!("load-c{i}-u{k}"), mine).await.map(Some),
+        "upload" => upload(&mut c, format!("load-c{i}-u{k}"), mine)
+            .await
+            .map(Some),
         "edit" => match mine.clone() {
             Some(name) => edit(&mut c, name, 100.0 + k as f64).await.map(Some),
-            None => c.list_networks(proto::ListNetworksRequest {}).await.map(|_| None),
+            None => c
+                .list_networks(proto::ListNetworksRequest {})
+                .await
+                .map(|_| None),
         },
         "get" => page_through(&mut c, "example").await.map(|_| None),
         "cancel" => {
@@ -348,7 +382,10 @@ async fn act(
             let _ = s.message().await?;
             Ok(None)
         }
-        _ => c.list_networks(proto::ListNetworksRequest {}).await.map(|_| None),
+        _ => c
+            .list_networks(proto::ListNetworksRequest {})
+            .await
+            .map(|_| None),
     }
 }
 
@@ -436,7 +473,10 @@ fn record(
         Ok(()) => "OK".to_string(),
         Err(e) => format!("{:?}", e.code()),
     };
-    *s.report.by_status.entry(format!("{action} {status}")).or_default() += 1;
+    *s.report
+        .by_status
+        .entry(format!("{action} {status}"))
+        .or_default() += 1;
     match result {
         Ok(()) => s.latencies.entry(action.to_string()).or_default().push(ms),
         // The client gave up on purpose.
@@ -446,7 +486,9 @@ fn record(
         Err(e) => {
             s.report.undocumented_count += 1;
             if s.report.undocumented.len() < 50 {
-                s.report.undocumented.push(format!("{action}: {:?} {}", e.code(), e.message()));
+                s.report
+                    .undocumented
+                    .push(format!("{action}: {:?} {}", e.code(), e.message()));
             }
         }
     }
@@ -461,9 +503,15 @@ async fn health_loop(end: Instant, target: Arc<RwLock<Target>>, shared: Arc<Mute
         };
         let check = async {
             let mut h = HealthClient::new(channel(&url).await?);
-            h.check(HealthCheckRequest { service: String::new() }).await
+            h.check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
         };
-        let ok = matches!(tokio::time::timeout(Duration::from_secs(2), check).await, Ok(Ok(_)));
+        let ok = matches!(
+            tokio::time::timeout(Duration::from_secs(2), check).await,
+            Ok(Ok(_))
+        );
         let (down, now) = {
             let t = target.read().expect("target");
             (t.down, t.generation)
@@ -492,7 +540,10 @@ async fn verify(url: &str, shared: &Mutex<Shared>) -> Vec<String> {
     // A version cut short by the kill must not exist half-made: nothing left unrestored.
     match c.list_networks(proto::ListNetworksRequest {}).await {
         Ok(r) => lost.extend(r.into_inner().unrestored.into_iter().map(|u| {
-            format!("{} from version {} not restored: {}", u.network, u.from_version, u.reason)
+            format!(
+                "{} from version {} not restored: {}",
+                u.network, u.from_version, u.reason
+            )
         })),
         Err(e) => lost.push(format!("ListNetworks: {}", e.message())),
     }
@@ -514,7 +565,9 @@ async fn verify(url: &str, shared: &Mutex<Shared>) -> Vec<String> {
                     .map(|b| b.capacity_mw);
                 if let (Some(want), Some(got)) = (capacity, got) {
                     if want != got {
-                        lost.push(format!("{name} v{version}: KG-KZ_S {got} MW, the edit set {want}"));
+                        lost.push(format!(
+                            "{name} v{version}: KG-KZ_S {got} MW, the edit set {want}"
+                        ));
                     }
                 }
             }

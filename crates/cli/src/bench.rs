@@ -297,6 +297,11 @@ pub fn run_loadtest(a: LoadtestArgs) -> Result<ExitCode, Error> {
     if let Some(out) = a.out {
         std::fs::write(&out, format!("{json}\n")).map_err(io(out.clone()))?;
     }
-    let clean = report.lost.is_empty() && report.undocumented_count == 0 && report.health_failures == 0;
-    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let clean =
+        report.lost.is_empty() && report.undocumented_count == 0 && report.health_failures == 0;
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -416,7 +416,9 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     let mut store = store.with_retention(gridtrade_service::Retention {
         in_memory: usize::try_from(a.versions_in_memory).unwrap_or(usize::MAX),
         total_in_memory: usize::try_from(a.total_versions_in_memory).unwrap_or(usize::MAX),
-        keep: a.keep_versions.map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
+        keep: a
+            .keep_versions
+            .map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
     });
     if let Some(dir) = &a.data_dir {
         for p in store.open_database(dir)? {

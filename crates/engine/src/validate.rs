@@ -220,7 +220,13 @@ fn check_links(n: &Network, f: &mut Findings) {
                 format!("{}: must be in (0, 1]", l.efficiency),
             );
         }
-        check_bounds(n, (&l.origin, el.clone(), "links"), &l.p_min_pu, &l.p_max_pu, f);
+        check_bounds(
+            n,
+            (&l.origin, el.clone(), "links"),
+            &l.p_min_pu,
+            &l.p_max_pu,
+            f,
+        );
         if l.efficiency < 1.0 && l.p_min_pu.min() < 0.0 {
             f.warning(&l.origin, el.clone(), Some("efficiency"), "bidirectional link with losses: as in PyPSA, power flowing from bus1 to bus0 gains instead of losing (model each direction as its own link to avoid this)");
         }
@@ -254,7 +260,13 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
                 ),
             );
         }
-        check_bounds(n, (&g.origin, el.clone(), "generators"), &g.p_min_pu, &g.p_max_pu, f);
+        check_bounds(
+            n,
+            (&g.origin, el.clone(), "generators"),
+            &g.p_min_pu,
+            &g.p_max_pu,
+            f,
+        );
         match &g.cost {
             CostCurve::Polynomial {
                 marginal_cost_quadratic: q,
@@ -348,7 +360,10 @@ fn check_storage(n: &Network, f: &mut Findings) {
             } else {
                 String::new()
             };
-            err("inflow", format!("negative inflow {}{at}", show(s.inflow.values()[t])));
+            err(
+                "inflow",
+                format!("negative inflow {}{at}", show(s.inflow.values()[t])),
+            );
         }
         let e_nom = s.p_nom * s.max_hours;
         if !s.cyclic_state_of_charge && !(0.0..=e_nom).contains(&s.state_of_charge_initial) {

@@ -103,7 +103,8 @@ impl Scenario {
                     file,
                     None,
                     Some("co2_price"),
-                    number_problem(p, false).unwrap_or_else(|| format!("{}: must be a non-negative number", show(p))),
+                    number_problem(p, false)
+                        .unwrap_or_else(|| format!("{}: must be a non-negative number", show(p))),
                 );
             }
         }
@@ -195,7 +196,12 @@ impl Scenario {
                 (*mw < 0.0).then(|| format!("{}: must be a non-negative number of MW", show(*mw)))
             });
             if let Some(problem) = problem {
-                f.error(file, Some(format!("element '{name}'")), Some("capacity"), problem);
+                f.error(
+                    file,
+                    Some(format!("element '{name}'")),
+                    Some("capacity"),
+                    problem,
+                );
                 continue;
             }
             let mut found = false;

@@ -20,11 +20,11 @@
 //!   `PMIN <= p0 <= PMAX` and efficiency `1 - LOSS1` (a constant `LOSS0` is reported and
 //!   left out).
 
-use crate::validate::{number_problem, MAX_MAGNITUDE};
 use crate::error::{Error, Findings};
 use crate::network::{
     Branch, BranchKind, Bus, CostCurve, Generator, Link, Load, Network, Origin, Series, Snapshots,
 };
+use crate::validate::{number_problem, MAX_MAGNITUDE};
 use petgraph::graph::EdgeIndex;
 use std::collections::HashMap;
 use std::path::Path;

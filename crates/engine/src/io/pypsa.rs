@@ -50,7 +50,12 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
     };
     read_buses(&mut n, &buses, &mut f);
     if n.buses.is_empty() {
-        f.error("buses.csv", None, None, "no buses: every other element needs one");
+        f.error(
+            "buses.csv",
+            None,
+            None,
+            "no buses: every other element needs one",
+        );
     }
     read_carriers(dir, &mut n, &mut f)?;
     if let Some(t) = Table::read(dir, "lines.csv")? {

@@ -142,7 +142,10 @@ fn validated(n: &Network, opts: &SolveOptions) -> Result<Findings, Error> {
         if !(t > 0.0 && t <= MAX_TIME_LIMIT_S) {
             return Err(Error::option(
                 "--time-limit",
-                format!("{}: must be a number of seconds in (0, {MAX_TIME_LIMIT_S:e}]", show(t)),
+                format!(
+                    "{}: must be a number of seconds in (0, {MAX_TIME_LIMIT_S:e}]",
+                    show(t)
+                ),
             ));
         }
     }

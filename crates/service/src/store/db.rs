@@ -81,7 +81,13 @@ impl Database {
                 s.query_map([], |r| {
                     let version: i64 = r.get(1)?;
                     let base: Option<i64> = r.get(3)?;
-                    Ok((r.get(0)?, unsigned(version), r.get(2)?, base.map(unsigned), r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        unsigned(version),
+                        r.get(2)?,
+                        base.map(unsigned),
+                        r.get(4)?,
+                    ))
                 })?
                 .collect()
             })
@@ -96,15 +102,23 @@ impl Database {
                  ORDER BY name",
             )
             .and_then(|mut s| {
-                s.query_map(params![network, signed(version)], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect()
+                s.query_map(params![network, signed(version)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
             })
             .map_err(|e| self.err(e))
     }
 
     /// Record `version` of `name` as `record` says, and make `plan`'s retention changes, in
     /// one transaction (durable when this returns).
-    pub fn record(&mut self, name: &str, version: u64, record: &Record, plan: &Plan) -> Result<(), Error> {
+    pub fn record(
+        &mut self,
+        name: &str,
+        version: u64,
+        record: &Record,
+        plan: &Plan,
+    ) -> Result<(), Error> {
         let path = self.path.clone();
         let err = |e: rusqlite::Error| database(&path, e);
         let tx = self.conn.transaction().map_err(err)?;

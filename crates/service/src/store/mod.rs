@@ -147,7 +147,9 @@ impl Inner {
             self.let_go(name, (len - r.in_memory.max(1)) as u64);
         }
         while self.held.len() > r.total_in_memory.max(1) {
-            let Some((_, (n, v))) = self.held.pop_first() else { break };
+            let Some((_, (n, v))) = self.held.pop_first() else {
+                break;
+            };
             self.let_go(&n, v);
         }
     }
@@ -239,11 +241,14 @@ impl Store {
             }
             if let Err(reason) = self.replay_one(&name, version, &kind, base, edits.as_deref()) {
                 tracing::warn!(network = %name, version, %reason, "version not restored");
-                self.unrestored.lock().expect("unrestored").push(Unrestored {
-                    network: name.clone(),
-                    from_version: version,
-                    reason,
-                });
+                self.unrestored
+                    .lock()
+                    .expect("unrestored")
+                    .push(Unrestored {
+                        network: name.clone(),
+                        from_version: version,
+                        reason,
+                    });
                 broken = Some(name);
             }
         }
@@ -262,7 +267,13 @@ impl Store {
         base: Option<u64>,
         edits: Option<&str>,
     ) -> Result<(), String> {
-        let held = self.inner.read().expect("store lock").networks.get(name).map_or(0, Vec::len) as u64;
+        let held = self
+            .inner
+            .read()
+            .expect("store lock")
+            .networks
+            .get(name)
+            .map_or(0, Vec::len) as u64;
         if version <= held {
             return Err(format!(
                 "version {version} is recorded but {held} versions are already held (was a \
@@ -274,7 +285,9 @@ impl Store {
         } else {
             let edits: Vec<Edit> = serde_json::from_str(edits.unwrap_or("[]"))
                 .map_err(|e| format!("its edits cannot be read: {e}"))?;
-            let base = base.filter(|b| *b > 0).ok_or("its base version is missing")?;
+            let base = base
+                .filter(|b| *b > 0)
+                .ok_or("its base version is missing")?;
             let (_, b) = self
                 .get(name, base)
                 .map_err(|_| format!("its base version {base} is missing"))?;
@@ -385,7 +398,11 @@ impl Store {
                 .networks
                 .get(name)
                 .ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
-            let v = if version == 0 { versions.len() as u64 } else { version };
+            let v = if version == 0 {
+                versions.len() as u64
+            } else {
+                version
+            };
             let held = versions.get((v as usize).wrapping_sub(1)).ok_or_else(|| {
                 Status::not_found(format!(
                     "network `{name}` has versions 1..={}, not {version}",
@@ -632,7 +649,14 @@ mod tests {
             let mut n = (*n).clone();
             n.apply(&set_ab(k as f64)).unwrap();
             store
-                .add("net", n, Record::Edit { base, edits: &set_ab(k as f64) })
+                .add(
+                    "net",
+                    n,
+                    Record::Edit {
+                        base,
+                        edits: &set_ab(k as f64),
+                    },
+                )
                 .unwrap();
         }
         store
@@ -645,13 +669,20 @@ mod tests {
     #[test]
     fn only_the_newest_versions_stay_in_memory_and_older_ones_are_rebuilt_on_demand() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Retention { in_memory: 3, ..Retention::default() };
+        let r = Retention {
+            in_memory: 3,
+            ..Retention::default()
+        };
         let store = edited(dir.path(), r, 20);
         assert_eq!(store.in_memory("net"), vec![19, 20, 21]);
         // The upload read back from the database, an edit rebuilt along its chain.
         assert_eq!(p_nom(&store, 1), 100.0);
         assert_eq!(p_nom(&store, 6), 5.0);
-        assert_eq!(store.in_memory("net"), vec![19, 20, 21], "rebuilt, not held");
+        assert_eq!(
+            store.in_memory("net"),
+            vec![19, 20, 21],
+            "rebuilt, not held"
+        );
         // The same after a restart, which holds no more than the newest three either.
         drop(store);
         let mut store = Store::default().with_retention(r);
@@ -664,7 +695,11 @@ mod tests {
     #[test]
     fn retention_drops_old_versions_but_keeps_the_upload_kept_edits_are_built_on() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Retention { in_memory: 2, keep: Some(4), ..Retention::default() };
+        let r = Retention {
+            in_memory: 2,
+            keep: Some(4),
+            ..Retention::default()
+        };
         let store = edited(dir.path(), r, 9);
         // Versions 7..=10 kept; 7 rebased onto the upload (version 1) with edits 1..=6.
         for (v, want) in [(1, 100.0), (7, 6.0), (8, 7.0), (10, 9.0)] {
@@ -672,7 +707,11 @@ mod tests {
         }
         let err = store.get("net", 4).unwrap_err();
         assert_eq!(err.code(), tonic::Code::NotFound);
-        assert!(err.message().contains("dropped by the retention policy"), "{}", err.message());
+        assert!(
+            err.message().contains("dropped by the retention policy"),
+            "{}",
+            err.message()
+        );
         let rows: i64 = Connection::open(dir.path().join("gridtrade.sqlite"))
             .unwrap()
             .query_row("SELECT count(*) FROM versions", [], |r| r.get(0))
@@ -712,20 +751,36 @@ mod tests {
     #[test]
     fn the_total_in_memory_bounds_memory_however_many_networks_are_uploaded() {
         let dir = tempfile::tempdir().unwrap();
-        let r = Retention { in_memory: 2, total_in_memory: 5, keep: None };
+        let r = Retention {
+            in_memory: 2,
+            total_in_memory: 5,
+            keep: None,
+        };
         let mut store = Store::default().with_retention(r);
         store.insert("loaded", two_buses());
         store.open_database(dir.path()).unwrap();
         let files = upload_files();
         for k in 0..12 {
             let (n, _) = upload::read(&files).unwrap();
-            store.add(&format!("up{k}"), n, Record::Upload(&files)).unwrap();
+            store
+                .add(&format!("up{k}"), n, Record::Upload(&files))
+                .unwrap();
         }
-        let held: usize = (0..12).map(|k| store.in_memory(&format!("up{k}")).len()).sum();
+        let held: usize = (0..12)
+            .map(|k| store.in_memory(&format!("up{k}")).len())
+            .sum();
         assert_eq!(held, 5, "five held in all");
-        assert_eq!(store.in_memory("up0"), Vec::<u64>::new(), "the oldest let go");
+        assert_eq!(
+            store.in_memory("up0"),
+            Vec::<u64>::new(),
+            "the oldest let go"
+        );
         assert_eq!(store.in_memory("up11"), vec![1]);
-        assert_eq!(store.in_memory("loaded"), vec![1], "a network loaded at start always stays");
+        assert_eq!(
+            store.in_memory("loaded"),
+            vec![1],
+            "a network loaded at start always stays"
+        );
         // Listed without being held, and made again when asked for.
         assert_eq!(store.latest().len(), 13);
         assert_eq!(store.get("up0", 0).unwrap().1.links[0].p_nom, 100.0);

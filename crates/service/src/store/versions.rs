@@ -185,6 +185,9 @@ mod tests {
         let plan = plan_retention(&versions, 1);
         apply(&mut versions, &plan);
         assert!(versions[1].is_dropped());
-        assert!(plan_retention(&versions, 1).is_empty(), "applied once is enough");
+        assert!(
+            plan_retention(&versions, 1).is_empty(),
+            "applied once is enough"
+        );
     }
 }

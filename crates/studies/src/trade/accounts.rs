@@ -1,9 +1,9 @@
 //! Zonal prices and the accounts of consumers, producers and countries.
 
 use super::{CountryAccount, ZoneTrade, Zones};
-use gridtrade_engine::report::PriceStatistics;
 use gridtrade_engine::formulation::FormulationOptions;
 use gridtrade_engine::network::Network;
+use gridtrade_engine::report::PriceStatistics;
 use gridtrade_engine::solution::{Results, LOAD_SHEDDING};
 use std::collections::BTreeMap;
 
