@@ -434,3 +434,65 @@ async fn sigterm_gives_running_solves_the_grace_period_then_cancels_them() {
     let log = server.log.lock().unwrap().clone();
     assert!(log.contains("shutting down"), "{log}");
 }
+
+/// A stored version the server cannot read (here edits garbled on disk) does not stop it
+/// from starting: it serves the versions before it and lists the rest in ListNetworks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_stored_version_is_listed_not_a_reason_not_to_start() {
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let data_arg = data.path().to_str().unwrap().to_string();
+    let server = start(nets.path(), &["--data-dir", &data_arg]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    let upload = proto::UploadNetworkRequest {
+        name: "mine".into(),
+        files: example_files(),
+    };
+    c.upload_network(upload).await.unwrap();
+    for capacity in [300.0, 200.0] {
+        let edit = proto::UpdateNetworkRequest {
+            name: "mine".into(),
+            base_version: 0,
+            edits: vec![proto::Edit {
+                edit: Some(proto::edit::Edit::SetAttribute(proto::SetAttribute {
+                    element: "KG-KZ_S".into(),
+                    attribute: "p_nom".into(),
+                    value: capacity,
+                })),
+            }],
+        };
+        c.update_network(edit).await.unwrap();
+    }
+    drop(c);
+    drop(server);
+    let db = rusqlite::Connection::open(data.path().join("gridtrade.sqlite")).unwrap();
+    db.execute(
+        "UPDATE versions SET edits = '{garbled' WHERE network = 'mine' AND version = 2",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let server = start(nets.path(), &["--data-dir", &data_arg]);
+    let mut c = GridTradeServiceClient::new(connect(&server.url, None).await);
+    let list = c
+        .list_networks(proto::ListNetworksRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let mine: Vec<u64> = list
+        .networks
+        .iter()
+        .filter(|n| n.name == "mine")
+        .map(|n| n.version)
+        .collect();
+    assert_eq!(
+        mine,
+        [1],
+        "the upload is served, the edits after the garbled one are not"
+    );
+    assert_eq!(list.unrestored.len(), 1, "{:?}", list.unrestored);
+    let u = &list.unrestored[0];
+    assert_eq!((u.network.as_str(), u.from_version), ("mine", 2));
+    assert!(u.reason.contains("cannot be read"), "{}", u.reason);
+    assert!(server.log.lock().unwrap().contains("not restored"));
+}
