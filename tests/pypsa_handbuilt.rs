@@ -232,3 +232,29 @@ fn co2_price_raises_the_cost_by_price_times_intensity_over_efficiency() {
     }
     assert_abs(r.link_mu[0][0], 15.0, 1e-6);
 }
+
+/// Progress goes to stderr only on a terminal: piped, `solve` and `trade` print their
+/// answer and nothing else, with or without `--quiet`.
+#[test]
+fn progress_stays_off_pipes_and_quiet_is_accepted() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
+    for args in [
+        vec!["solve"],
+        vec!["solve", "--quiet"],
+        vec!["trade", "-q", "--voll", "3000"],
+    ] {
+        let out = gridtrade().args(&args).arg(&example).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty());
+    }
+}

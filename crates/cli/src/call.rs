@@ -345,26 +345,12 @@ fn solve_with_progress(
     log: bool,
 ) -> Result<proto::SolveResponse, Status> {
     use gridtrade_engine::solver::Progress;
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.enable_steady_tick(Duration::from_millis(120));
-    let mut phase = "queued";
+    let spinner = super::progress::Spinner::new(false);
+    spinner.say("queued");
     let result = c.solve_stream(req, timeout, &mut |p| match p {
-        Progress::Phase(p) => {
-            phase = p.as_str();
-            bar.set_message(phase.to_string());
-        }
-        Progress::Iteration {
-            simplex,
-            ipm,
-            objective,
-            seconds,
-        } => bar.set_message(format!(
-            "{phase}: {} iterations, objective {objective:.6e}, {seconds:.1} s",
-            if ipm > 0 { ipm } else { simplex }
-        )),
-        Progress::Log(line) if log => bar.suspend(|| eprintln!("{line}")),
-        _ => {}
+        Progress::Log(line) if log => spinner.println(&line),
+        p => spinner.show(&p),
     });
-    bar.finish_and_clear();
+    spinner.finish();
     result
 }

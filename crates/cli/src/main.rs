@@ -19,6 +19,7 @@ use std::time::Instant;
 
 mod bench;
 mod call;
+mod progress;
 mod trade;
 
 #[derive(Parser)]
@@ -162,6 +163,9 @@ struct SolveArgs {
     /// Print one JSON object (the summary) on stdout instead of a table.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (it is shown only when stderr is a terminal anyway).
+    #[arg(long, short)]
+    quiet: bool,
     /// Write full results as CSV files (PyPSA naming `<component>_t-<attr>.csv`) into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -324,6 +328,8 @@ pub(crate) fn read(path: &Path) -> Result<(Network, Findings), Error> {
 
 fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
     let clock = Instant::now();
+    let spinner = progress::Spinner::new(a.quiet);
+    spinner.say(format!("reading {}", a.path.display()));
     let (mut n, read_findings) = read(&a.path)?;
     let read_s = clock.elapsed().as_secs_f64();
     if let Some(range) = a.snapshots.clone() {
@@ -343,7 +349,9 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
         time_limit: a.time_limit,
         highs_options: a.highs_options.clone(),
     };
-    let mut outcome = solve::solve(&n, &opts)?;
+    let solved = solve::solve_with(&n, &opts, &spinner.control());
+    spinner.finish();
+    let mut outcome = solved?;
     outcome.timings.read_s = read_s;
     let mut warnings = read_findings;
     warnings.extend(std::mem::take(&mut outcome.warnings));

@@ -7,7 +7,6 @@ use gridtrade_engine::error::Error;
 use gridtrade_engine::formulation::{FormulationOptions, NetworkModel};
 use gridtrade_engine::network::Network;
 use gridtrade_engine::solve;
-use gridtrade_engine::solver::Control;
 use gridtrade_studies::scenario::Scenario;
 use gridtrade_studies::study::{self, Compare, Labelled, NoReport, Study, TradeRequest};
 use gridtrade_studies::trade::{self, TradeReport};
@@ -62,6 +61,9 @@ pub struct TradeArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     json: bool,
+    /// No progress on stderr (it is shown only when stderr is a terminal anyway).
+    #[arg(long, short)]
+    quiet: bool,
     /// Write CSV tables, the JSON report and SVG charts (map, price duration, monthly net
     /// position) into DIR.
     #[arg(long, value_name = "DIR")]
@@ -83,6 +85,8 @@ fn labelled(file: &Path) -> Result<Labelled, Error> {
 }
 
 pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
+    let spinner = super::progress::Spinner::new(a.quiet);
+    spinner.say(format!("reading {}", a.path.display()));
     let (mut base, _) = read(&a.path)?;
     if let Some(range) = a.scope.snapshots.clone() {
         solve::select_snapshots(&mut base, range)?;
@@ -108,7 +112,9 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
         cold: a.cold,
         highs_options: a.highs_options,
     };
-    let out = match study::run(&base, &req, &Control::default())? {
+    let studied = study::run(&base, &req, &spinner.control());
+    spinner.finish();
+    let out = match studied? {
         Ok(out) => out,
         Err(NoReport::NotSolved(e)) => {
             eprintln!("{e}");
