@@ -3,8 +3,8 @@
 
 use super::lp::Terms;
 use super::variables::branch_modelled;
-use super::{DcConvention, FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
-use crate::network::{per_unit_limit, Branch, CostCurve, Network};
+use super::{FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
+use crate::network::{per_unit_limit, CostCurve, Network};
 use crate::topology;
 
 /// Nodal balance at every node n and snapshot t (its dual is `w_t` times the price):
@@ -63,14 +63,6 @@ pub fn constraint_power_balance(m: &mut Model, n: &Network) {
     }
 }
 
-/// Branch susceptance in MW/rad for the chosen convention.
-pub fn susceptance(br: &Branch, convention: DcConvention) -> f64 {
-    match convention {
-        DcConvention::Matpower => 1.0 / (br.x * br.tap_ratio),
-        DcConvention::Powermodels => br.x / (br.r * br.r + br.x * br.x),
-    }
-}
-
 /// Kirchhoff's voltage law through angles (`dc` model only):
 /// `p0[l,t] - b * (theta[bus0,t] - theta[bus1,t]) = -b * phase_shift` (MATPOWER convention;
 /// PowerModels ignores the shift).
@@ -83,8 +75,8 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
         if m.branch_p0[l].is_empty() {
             continue;
         }
-        let b = susceptance(br, o.dc_convention);
-        let shift = dc_shift(br, o.dc_convention);
+        let b = o.dc_convention.susceptance(br);
+        let shift = o.dc_convention.phase_shift(br);
         let mut rows = Vec::with_capacity(m.snapshots);
         for t in 0..m.snapshots {
             let mut e = Terms::with_capacity(3);
@@ -98,14 +90,6 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
             branches: vec![l],
             rows,
         });
-    }
-}
-
-/// Phase shift of a branch in the dc model, radians (0 in the PowerModels convention).
-fn dc_shift(br: &Branch, convention: DcConvention) -> f64 {
-    match convention {
-        DcConvention::Matpower => br.phase_shift.to_radians(),
-        DcConvention::Powermodels => 0.0,
     }
 }
 
@@ -127,12 +111,12 @@ pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions)
         // more time (benches/README.md).
         let coef: Vec<(usize, f64)> = cycle
             .iter()
-            .map(|&(l, s)| (l, s / susceptance(&n.branches[l], o.dc_convention)))
+            .map(|&(l, s)| (l, s / o.dc_convention.susceptance(&n.branches[l])))
             .collect();
         let scale = 1.0 / coef.iter().map(|&(_, c)| c.abs()).fold(0.0, f64::max);
         let rhs: f64 = cycle
             .iter()
-            .map(|&(l, s)| -s * dc_shift(&n.branches[l], o.dc_convention))
+            .map(|&(l, s)| -s * o.dc_convention.phase_shift(&n.branches[l]))
             .sum::<f64>()
             * scale;
         let rows: Vec<usize> = (0..m.snapshots)

@@ -78,6 +78,25 @@ pub enum DcConvention {
     Powermodels,
 }
 
+impl DcConvention {
+    /// Susceptance of an AC branch, MW/rad (per unit on 1 MVA): `1 / (x * tap)` for
+    /// MATPOWER, `x / (r^2 + x^2)` for PowerModels.
+    pub fn susceptance(self, br: &crate::network::Branch) -> f64 {
+        match self {
+            DcConvention::Matpower => 1.0 / (br.x * br.tap_ratio),
+            DcConvention::Powermodels => br.x / (br.r * br.r + br.x * br.x),
+        }
+    }
+
+    /// Phase shift of an AC branch, rad: MATPOWER's shift angle; PowerModels ignores it.
+    pub fn phase_shift(self, br: &crate::network::Branch) -> f64 {
+        match self {
+            DcConvention::Matpower => br.phase_shift.to_radians(),
+            DcConvention::Powermodels => 0.0,
+        }
+    }
+}
+
 /// How the `dc` model states Kirchhoff's voltage law.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]

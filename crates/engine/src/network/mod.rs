@@ -126,6 +126,28 @@ pub struct Branch {
 }
 
 impl Branch {
+    /// An in-service line from `bus0` to `bus1` of reactance `x` (per unit on 1 MVA) and
+    /// rating `s_max` (MW), without resistance, tap or phase shift (for networks built in
+    /// code; [`Network::add_branch`] places it in the graph).
+    pub fn line(name: &str, bus0: usize, bus1: usize, x: f64, s_max: f64) -> Branch {
+        Branch {
+            name: name.into(),
+            kind: BranchKind::Line,
+            bus0,
+            bus1,
+            x,
+            r: 0.0,
+            s_max,
+            tap_ratio: 1.0,
+            phase_shift: 0.0,
+            angle_min: None,
+            angle_max: None,
+            in_service: true,
+            edge: EdgeIndex::new(0),
+            origin: Origin::default(),
+        }
+    }
+
     /// `line` or `transformer`, for messages.
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
@@ -527,22 +549,7 @@ mod tests {
     }
 
     fn line(name: &str, b0: usize, b1: usize) -> Branch {
-        Branch {
-            name: name.into(),
-            kind: BranchKind::Line,
-            bus0: b0,
-            bus1: b1,
-            x: 0.1,
-            r: 0.0,
-            s_max: 100.0,
-            tap_ratio: 1.0,
-            phase_shift: 0.0,
-            angle_min: None,
-            angle_max: None,
-            in_service: true,
-            edge: EdgeIndex::new(0),
-            origin: Origin::default(),
-        }
+        Branch::line(name, b0, b1, 0.1, 100.0)
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Graph work on the network: synchronous areas, the basis of short cycles Kirchhoff's
-//! voltage law is written over, and counting independent cycles (to tell whether cutting
-//! branches out of a built LP leaves a basis of the rest).
+//! voltage law is written over, counting independent cycles (to tell whether cutting
+//! branches out of a built LP leaves a basis of the rest), and shift factors ([`ptdf`]).
 //!
 //! Buses are the network's graph nodes (index = bus index) and AC branches its edges; links
 //! carry no Kirchhoff constraint and take no part here.
+
+pub mod ptdf;
 
 use crate::network::{EdgeRef, Network};
 use petgraph::unionfind::UnionFind;

@@ -1,0 +1,202 @@
+//! Shift factors (PTDF) of the AC branches: the flow on a branch, MW at its bus0, per MW
+//! injected at a bus and taken out at the slack bus of its synchronous area.
+//!
+//! For one synchronous area with buses `1..k`, branches `l` from bus `f(l)` to `t(l)` of
+//! susceptance `b_l` (MW/rad) and phase shift `phi_l` (rad), the DC power flow is
+//!
+//! ```text
+//! B theta = p + sum_l b_l phi_l (e_f(l) - e_t(l)),   B = sum_l b_l (e_f - e_t)(e_f - e_t)^T
+//! p0_l = b_l (theta_f(l) - theta_t(l) - phi_l)
+//! ```
+//!
+//! with the slack bus's angle fixed at 0 (its row and column removed: the reduced `B`). Row
+//! `l` of the PTDF is `b_l (e_f - e_t)^T B^-1`; `B` is symmetric, so it is one solve with
+//! the right-hand side `e_f - e_t`. `B` is factorised once per area with faer's sparse LU
+//! (partial pivoting: series-compensated branches with negative reactance make it
+//! indefinite), and rows are computed only for the branches asked for: no dense inverse.
+//!
+//! The slack of each area is its first bus (the order of `Network::buses`). Shift factors
+//! depend on the slack; flows from balanced injections do not.
+
+use super::synchronous_areas;
+use crate::error::Error;
+use crate::network::Network;
+use faer::linalg::solvers::Solve;
+use faer::sparse::linalg::solvers::Lu;
+use faer::sparse::{SparseColMat, Triplet};
+use faer::Mat;
+use std::collections::BTreeMap;
+
+/// The factorised susceptance matrices of a network's synchronous areas.
+pub struct ShiftFactors {
+    areas: Vec<Area>,
+    /// Synchronous area of each bus, and its position in the area's reduced matrix (`None`
+    /// for the slack).
+    place: Vec<(usize, Option<usize>)>,
+    /// (bus0, bus1, susceptance MW/rad, phase shift rad) of each branch; susceptance 0 for a
+    /// branch that carries no flow (out of service).
+    branches: Vec<(usize, usize, f64, f64)>,
+}
+
+struct Area {
+    slack: usize,
+    /// LU of the reduced susceptance matrix; `None` for an area of one bus.
+    lu: Option<Lu<usize, f64>>,
+    size: usize,
+}
+
+impl ShiftFactors {
+    /// Factorise the reduced susceptance matrix of every synchronous area of `n`, with
+    /// `susceptance[l]` (MW/rad) and `phase_shift[l]` (rad) of each branch as the chosen DC
+    /// convention gives them. Branches out of service, or at a bus out of service, carry
+    /// nothing. An area whose matrix is singular (a zero susceptance inside a cycle-free
+    /// cut, say) is an error naming its slack bus.
+    pub fn new(
+        n: &Network,
+        susceptance: &[f64],
+        phase_shift: &[f64],
+    ) -> Result<ShiftFactors, Error> {
+        let branches: Vec<(usize, usize, f64, f64)> = n
+            .branches
+            .iter()
+            .zip(susceptance.iter().zip(phase_shift))
+            .map(|(br, (&b, &phi))| {
+                let live =
+                    br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service;
+                (br.bus0, br.bus1, if live { b } else { 0.0 }, phi)
+            })
+            .collect();
+        let mut place = vec![(0, None); n.buses.len()];
+        let mut areas = Vec::new();
+        for (a, buses) in synchronous_areas(n).into_iter().enumerate() {
+            for (i, &bus) in buses.iter().enumerate() {
+                place[bus] = (a, i.checked_sub(1));
+            }
+            areas.push(Area {
+                slack: buses[0],
+                lu: None,
+                size: buses.len() - 1,
+            });
+        }
+        let mut sf = ShiftFactors {
+            areas,
+            place,
+            branches,
+        };
+        sf.factorise(n)?;
+        Ok(sf)
+    }
+
+    /// Assemble and factorise each area's reduced matrix.
+    fn factorise(&mut self, n: &Network) -> Result<(), Error> {
+        let mut entries: Vec<BTreeMap<(usize, usize), f64>> =
+            vec![BTreeMap::new(); self.areas.len()];
+        for &(f, t, b, _) in &self.branches {
+            if b == 0.0 || self.place[f].0 != self.place[t].0 {
+                continue;
+            }
+            let (area, pf) = self.place[f];
+            let pt = self.place[t].1;
+            let m = &mut entries[area];
+            for (i, j, v) in [(pf, pf, b), (pt, pt, b), (pf, pt, -b), (pt, pf, -b)] {
+                if let (Some(i), Some(j)) = (i, j) {
+                    *m.entry((i, j)).or_default() += v;
+                }
+            }
+        }
+        for (area, m) in self.areas.iter_mut().zip(entries) {
+            if area.size == 0 {
+                continue;
+            }
+            let triplets: Vec<Triplet<usize, usize, f64>> = m
+                .into_iter()
+                .map(|((i, j), v)| Triplet::new(i, j, v))
+                .collect();
+            let singular = |what: String| {
+                Error::Solver(format!(
+                    "the susceptance matrix of the synchronous area of bus '{}' cannot be \
+                     factorised ({what}): a zero or cancelling susceptance splits it",
+                    n.buses[area.slack].name
+                ))
+            };
+            let b = SparseColMat::try_new_from_triplets(area.size, area.size, &triplets)
+                .map_err(|e| singular(format!("{e:?}")))?;
+            area.lu = Some(b.sp_lu().map_err(|e| singular(format!("{e:?}")))?);
+        }
+        Ok(())
+    }
+
+    /// The slack bus of `bus`'s synchronous area.
+    pub fn slack_of(&self, bus: usize) -> usize {
+        self.areas[self.place[bus].0].slack
+    }
+
+    /// Row `l` of the PTDF: for every bus, MW on branch `l` (at bus0) per MW injected there
+    /// and taken out at the slack of its area; 0 at the slack, at buses of other areas and
+    /// for a branch that carries nothing.
+    pub fn row(&self, l: usize) -> Vec<f64> {
+        let (f, t, b, _) = self.branches[l];
+        let mut row = vec![0.0; self.place.len()];
+        if b == 0.0 {
+            return row;
+        }
+        let (a, pf) = self.place[f];
+        let pt = self.place[t].1;
+        let area = &self.areas[a];
+        let Some(lu) = &area.lu else { return row };
+        let mut rhs = Mat::<f64>::zeros(area.size, 1);
+        if let Some(i) = pf {
+            rhs[(i, 0)] += 1.0;
+        }
+        if let Some(j) = pt {
+            rhs[(j, 0)] -= 1.0;
+        }
+        let y = lu.solve(&rhs);
+        for (bus, &(ab, p)) in self.place.iter().enumerate() {
+            if let (true, Some(i)) = (ab == a, p) {
+                row[bus] = b * y[(i, 0)];
+            }
+        }
+        row
+    }
+
+    /// Flow on every branch (MW at bus0) for net injections `p` (MW per bus, balanced in
+    /// each area: the slack takes the rest), phase shifts included.
+    pub fn flows(&self, p: &[f64]) -> Vec<f64> {
+        let mut theta = vec![0.0; self.place.len()];
+        for (a, area) in self.areas.iter().enumerate() {
+            let Some(lu) = &area.lu else { continue };
+            let mut rhs = Mat::<f64>::zeros(area.size, 1);
+            for (bus, &(ab, pos)) in self.place.iter().enumerate() {
+                if let (true, Some(i)) = (ab == a, pos) {
+                    rhs[(i, 0)] += p[bus];
+                }
+            }
+            for &(f, t, b, phi) in &self.branches {
+                if b != 0.0 && self.place[f].0 == a {
+                    for (bus, sign) in [(f, 1.0), (t, -1.0)] {
+                        if let Some(i) = self.place[bus].1 {
+                            rhs[(i, 0)] += sign * b * phi;
+                        }
+                    }
+                }
+            }
+            let x = lu.solve(&rhs);
+            for (bus, &(ab, pos)) in self.place.iter().enumerate() {
+                if let (true, Some(i)) = (ab == a, pos) {
+                    theta[bus] = x[(i, 0)];
+                }
+            }
+        }
+        self.branches
+            .iter()
+            .map(|&(f, t, b, phi)| {
+                if b == 0.0 {
+                    0.0
+                } else {
+                    b * (theta[f] - theta[t] - phi)
+                }
+            })
+            .collect()
+    }
+}
