@@ -265,3 +265,73 @@ fn shift_factors_reproduce_the_dc_flows_of_reference_cases() {
         }
     }
 }
+
+/// A branch is a bridge exactly when switching it out splits a synchronous area (a double
+/// circuit never is), and for every other outage the LODF gives the flows the shift factors
+/// of the network without it give, from the same injections (DC flows are exact: 1e-6).
+#[test]
+fn bridges_split_areas_and_lodfs_give_the_flows_after_an_outage() {
+    use gridtrade_engine::formulation::DcConvention;
+    use gridtrade_engine::topology::ptdf::{lodf_from_rows, ShiftFactors};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cases");
+    for case in ["pglib_opf_case118_ieee.m", "pglib_opf_case300_ieee.m"] {
+        let (n, _) = gridtrade_engine::io::read(&root.join(case)).unwrap();
+        let bridges = topology::bridges(&n);
+        let areas = topology::synchronous_areas(&n).len();
+        for l in 0..n.branches.len() {
+            let mut without = n.clone();
+            without.branches[l].in_service = false;
+            let split = topology::synchronous_areas(&without).len() > areas;
+            assert_eq!(bridges.contains(&l), split, "{case} branch {l}");
+        }
+        assert!(!bridges.is_empty(), "{case} has radial branches");
+        let b: Vec<f64> = n
+            .branches
+            .iter()
+            .map(|br| DcConvention::Matpower.susceptance(br))
+            .collect();
+        let no_shift = vec![0.0; n.branches.len()];
+        let sf = ShiftFactors::new(&n, &b, &no_shift).unwrap();
+        // Injections: every bus but the slack of its area sends 1 + (index mod 7) MW.
+        let mut p: Vec<f64> = (0..n.buses.len()).map(|i| 1.0 + (i % 7) as f64).collect();
+        for bus in 0..n.buses.len() {
+            let slack = sf.slack_of(bus);
+            if slack != bus {
+                p[slack] -= p[bus];
+            }
+        }
+        let before = sf.flows(&p);
+        for outage in (0..n.branches.len()).step_by(11) {
+            let row_o = sf.row(outage);
+            let (f, t) = (n.branches[outage].bus0, n.branches[outage].bus1);
+            let is_bridge = lodf_from_rows(&row_o, &row_o, f, t).is_none();
+            assert_eq!(
+                is_bridge,
+                bridges.contains(&outage),
+                "{case} branch {outage}"
+            );
+            if is_bridge {
+                continue;
+            }
+            let mut without = n.clone();
+            without.branches[outage].in_service = false;
+            let after = ShiftFactors::new(&without, &b, &no_shift)
+                .unwrap()
+                .flows(&p);
+            for m in (0..n.branches.len()).step_by(5) {
+                let lodf = sf.lodf(m, outage).unwrap();
+                let predicted = if m == outage {
+                    0.0
+                } else {
+                    before[m] + lodf * before[outage]
+                };
+                let scale = before.iter().fold(1.0f64, |a, x| a.max(x.abs()));
+                assert!(
+                    (predicted - after[m]).abs() < 1e-6 * scale,
+                    "{case} outage {outage}, branch {m}: {predicted} vs {}",
+                    after[m]
+                );
+            }
+        }
+    }
+}

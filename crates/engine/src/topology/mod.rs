@@ -8,6 +8,7 @@
 pub mod ptdf;
 
 use crate::network::{EdgeRef, Network};
+use petgraph::graph::NodeIndex;
 use petgraph::unionfind::UnionFind;
 use std::collections::{HashMap, VecDeque};
 
@@ -44,6 +45,37 @@ pub fn synchronous_areas(n: &Network) -> Vec<Vec<usize>> {
         .into_iter()
         .map(|r| groups.remove(&r).unwrap_or_default())
         .collect()
+}
+
+/// AC branches whose outage splits a synchronous area (bridges of the graph of in-service
+/// branches between in-service buses), in branch order. Parallel branches between the same
+/// two buses are never bridges: petgraph's bridge search is run on the simple graph with one
+/// edge per pair of buses, and an edge standing for two or more branches is skipped.
+pub fn bridges(n: &Network) -> Vec<usize> {
+    let mut pairs: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (l, br) in n.branches.iter().enumerate() {
+        let live = br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service;
+        if live && br.bus0 != br.bus1 {
+            let key = (br.bus0.min(br.bus1), br.bus0.max(br.bus1));
+            pairs.entry(key).or_default().push(l);
+        }
+    }
+    let mut simple =
+        petgraph::graph::UnGraph::<(), Vec<usize>>::with_capacity(n.buses.len(), pairs.len());
+    for _ in 0..n.buses.len() {
+        simple.add_node(());
+    }
+    for ((a, b), branches) in pairs {
+        simple.add_edge(NodeIndex::new(a), NodeIndex::new(b), branches);
+    }
+    let mut found: Vec<usize> = petgraph::algo::bridges::bridges(&simple)
+        .filter_map(|e| match e.weight().as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        })
+        .collect();
+    found.sort_unstable();
+    found
 }
 
 /// The number of independent cycles (the cyclomatic number `branches - buses + connected

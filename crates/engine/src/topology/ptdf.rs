@@ -160,6 +160,24 @@ impl ShiftFactors {
         row
     }
 
+    /// Line outage distribution factor: the change of the flow on branch `monitored` per MW
+    /// that flowed on branch `outage` before it went out,
+    /// `(ptdf_m[f] - ptdf_m[t]) / (1 - (ptdf_o[f] - ptdf_o[t]))` over the outage's buses
+    /// `f`, `t`. `None` when the outage splits the area (the denominator vanishes: a
+    /// bridge), or carried nothing; 0 for a monitored branch in another area. For many
+    /// pairs, compute the two rows once with [`ShiftFactors::row`] and use
+    /// [`lodf_from_rows`].
+    pub fn lodf(&self, monitored: usize, outage: usize) -> Option<f64> {
+        if monitored == outage {
+            return Some(-1.0);
+        }
+        let (f, t, b, _) = self.branches[outage];
+        if b == 0.0 {
+            return None;
+        }
+        lodf_from_rows(&self.row(monitored), &self.row(outage), f, t)
+    }
+
     /// Flow on every branch (MW at bus0) for net injections `p` (MW per bus, balanced in
     /// each area: the slack takes the rest), phase shifts included.
     pub fn flows(&self, p: &[f64]) -> Vec<f64> {
@@ -199,4 +217,12 @@ impl ShiftFactors {
             })
             .collect()
     }
+}
+
+/// [`ShiftFactors::lodf`] from the PTDF rows of the monitored and the outaged branch, the
+/// latter from bus `f` to bus `t`. `None` for a bridge (`1 - ptdf_o[f] + ptdf_o[t]` below
+/// 1e-9).
+pub fn lodf_from_rows(monitored: &[f64], outage: &[f64], f: usize, t: usize) -> Option<f64> {
+    let denominator = 1.0 - (outage[f] - outage[t]);
+    (denominator.abs() > 1e-9).then(|| (monitored[f] - monitored[t]) / denominator)
 }
