@@ -16,12 +16,12 @@ use gridtrade_engine::Network;
 use gridtrade_studies::scenario::Scenario;
 use proptest::prelude::*;
 
-/// Cases per property: `FUZZ_CASES`, else 20000.
+/// Cases per property: `FUZZ_CASES`, else 10000.
 fn config() -> ProptestConfig {
     let cases = std::env::var("FUZZ_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20000);
+        .unwrap_or(10000);
     ProptestConfig {
         cases,
         max_shrink_iters: 2000,
