@@ -541,8 +541,8 @@ async fn verify(url: &str, shared: &Mutex<Shared>) -> Vec<String> {
     match c.list_networks(proto::ListNetworksRequest {}).await {
         Ok(r) => lost.extend(r.into_inner().unrestored.into_iter().map(|u| {
             format!(
-                "{} from version {} not restored: {}",
-                u.network, u.from_version, u.reason
+                "{} version {} not restored: {}",
+                u.network, u.version, u.reason
             )
         })),
         Err(e) => lost.push(format!("ListNetworks: {}", e.message())),

@@ -305,7 +305,7 @@ impl GridTrade {
             .into_iter()
             .map(|u| proto::Unrestored {
                 network: u.network,
-                from_version: u.from_version,
+                version: u.version,
                 reason: u.reason,
             })
             .collect();

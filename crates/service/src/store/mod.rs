@@ -9,9 +9,9 @@
 //! and the edits — and a restart replays it: uploads are read again with the same readers,
 //! edits applied again. Networks loaded from `networks/` at start are not copied into it;
 //! edits of them are. Deleting a network loaded from `networks/` is recorded too, so it
-//! does not come back at the next start. A version that cannot be replayed is skipped with
-//! the versions of its network after it, logged and listed by ListNetworks
-//! ([`Store::unrestored`]); it never stops the server from starting.
+//! does not come back at the next start. A version that cannot be replayed (and an edit
+//! made of it) is skipped, logged and listed by ListNetworks ([`Store::unrestored`]), its
+//! number kept taken; it never stops the server from starting.
 //!
 //! Memory ([`Retention`]): a version shares its time series with the one it was made from
 //! (an edit costs kilobytes), only the newest `in_memory` versions of each network are held,
@@ -74,11 +74,11 @@ impl Default for Retention {
     }
 }
 
-/// A network whose recorded versions from `from_version` on could not be restored.
+/// A recorded version of a network that could not be restored at start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unrestored {
     pub network: String,
-    pub from_version: u64,
+    pub version: u64,
     pub reason: String,
 }
 
@@ -86,8 +86,8 @@ impl std::fmt::Display for Unrestored {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "network `{}` from version {} on: {}",
-            self.network, self.from_version, self.reason
+            "network `{}` version {}: {}",
+            self.network, self.version, self.reason
         )
     }
 }
@@ -232,13 +232,10 @@ impl Store {
     }
 
     /// Replay recorded versions in order. A version that cannot be made is recorded as
-    /// unrestored and skipped with the later versions of its network.
+    /// unrestored (its number stays taken, so a new version does not collide with its
+    /// record); edits built on it fail in turn, other versions are restored.
     fn replay(&self, rows: Vec<db::Row>) {
-        let mut broken: Option<String> = None;
         for (name, version, kind, base, edits) in rows {
-            if broken.as_deref() == Some(name.as_str()) {
-                continue;
-            }
             if let Err(reason) = self.replay_one(&name, version, &kind, base, edits.as_deref()) {
                 tracing::warn!(network = %name, version, %reason, "version not restored");
                 self.unrestored
@@ -246,10 +243,15 @@ impl Store {
                     .expect("unrestored")
                     .push(Unrestored {
                         network: name.clone(),
-                        from_version: version,
+                        version,
                         reason,
                     });
-                broken = Some(name);
+                let mut inner = self.inner.write().expect("store lock");
+                let versions = inner.networks.entry(name).or_default();
+                if versions.len() < version as usize {
+                    versions.resize_with(version as usize - 1, Version::dropped);
+                    versions.push(Version::unrestored());
+                }
             }
         }
         self.inner
@@ -399,7 +401,12 @@ impl Store {
                 .get(name)
                 .ok_or_else(|| Status::not_found(format!("no network named `{name}`")))?;
             let v = if version == 0 {
-                versions.len() as u64
+                versions::newest(versions).ok_or_else(|| {
+                    Status::not_found(format!(
+                        "network `{name}` has no version that could be restored at start \
+                         (see ListNetworks)"
+                    ))
+                })?
             } else {
                 version
             };
@@ -448,6 +455,12 @@ impl Store {
                     drop(inner);
                     break Arc::new(self.read_upload(name, at).map_err(Status::internal)?);
                 }
+                Recipe::Unrestored => {
+                    return Err(Status::not_found(format!(
+                        "version {at} of network `{name}` could not be restored at start \
+                         (see ListNetworks)"
+                    )))
+                }
                 Recipe::Dropped | Recipe::Held => return Err(dropped()),
             }
         };
@@ -465,7 +478,10 @@ impl Store {
         inner
             .networks
             .values()
-            .filter_map(|v| v.last().map(|v| v.summary.clone()))
+            .filter_map(|v| {
+                let newest = versions::newest(v)?;
+                Some(v[newest as usize - 1].summary.clone())
+            })
             .collect()
     }
 
@@ -607,7 +623,7 @@ mod tests {
             let (store, problems) = reopen(dir.path());
             assert_eq!(problems.len(), 1, "{problems:?}");
             assert!(
-                problems[0].contains("network `net` from version 3 on")
+                problems[0].contains("network `net` version 3")
                     && problems[0].contains("cannot be read"),
                 "{problems:?}"
             );
@@ -740,8 +756,37 @@ mod tests {
         store.open_database(dir.path()).unwrap();
         let u = store.unrestored();
         assert_eq!(u.len(), 1);
-        assert_eq!((u[0].network.as_str(), u[0].from_version), ("net", 3));
+        assert_eq!((u[0].network.as_str(), u[0].version), ("net", 3));
         assert!(u[0].reason.contains("cannot be read"), "{}", u[0].reason);
+        // The newest version served is 2; 3 is not served, and its number stays taken: an
+        // edit made now is version 4, restored at the next start.
+        assert_eq!(store.get("net", 0).unwrap().0, 2);
+        let err = store.get("net", 3).unwrap_err();
+        assert!(
+            err.message().contains("could not be restored"),
+            "{}",
+            err.message()
+        );
+        assert_eq!(store.latest()[0].version, 2);
+        let (_, n) = store.get("net", 2).unwrap();
+        let mut n = (*n).clone();
+        n.apply(&set_ab(7.0)).unwrap();
+        let four = store
+            .add(
+                "net",
+                n,
+                Record::Edit {
+                    base: 2,
+                    edits: &set_ab(7.0),
+                },
+            )
+            .unwrap();
+        assert_eq!(four, 4);
+        drop(store);
+        let mut store = Store::default();
+        store.open_database(dir.path()).unwrap();
+        assert_eq!(store.unrestored().len(), 1);
+        assert_eq!(p_nom(&store, 0), 7.0);
         assert!(store.remove("net").unwrap());
         assert!(store.unrestored().is_empty());
     }

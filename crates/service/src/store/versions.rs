@@ -18,6 +18,9 @@ pub enum Recipe {
     Edit { base: u64, edits: Arc<Vec<Edit>> },
     /// Dropped by the retention policy.
     Dropped,
+    /// Recorded but not restored at start (listed by ListNetworks); its number stays taken,
+    /// so later versions do not collide with its record.
+    Unrestored,
 }
 
 /// One version: its recipe, what ListNetworks says of it, and, while it is in memory, the
@@ -49,8 +52,20 @@ impl Version {
         }
     }
 
+    pub fn unrestored() -> Version {
+        Version {
+            recipe: Recipe::Unrestored,
+            ..Version::dropped()
+        }
+    }
+
     pub fn is_dropped(&self) -> bool {
         matches!(self.recipe, Recipe::Dropped)
+    }
+
+    /// Whether a call can have it (not dropped, not unrestored).
+    pub fn servable(&self) -> bool {
+        !matches!(self.recipe, Recipe::Dropped | Recipe::Unrestored)
     }
 
     /// Whether its network can be let go and made again (an upload in the database, an
@@ -58,6 +73,14 @@ impl Version {
     pub fn evictable(&self) -> bool {
         matches!(self.recipe, Recipe::Upload | Recipe::Edit { .. })
     }
+}
+
+/// The newest version of a network a call can have, by number.
+pub fn newest(versions: &[Version]) -> Option<u64> {
+    versions
+        .iter()
+        .rposition(Version::servable)
+        .map(|i| i as u64 + 1)
 }
 
 /// What the retention policy changes: kept edits rebased onto the first version of their
