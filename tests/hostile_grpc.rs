@@ -11,7 +11,7 @@ mod server;
 
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, edit::Edit as E, Edit, SolveRequest, TradeRequest};
-use server::{client, start};
+use server::{client, example_files, start};
 use tonic::transport::Channel;
 use tonic::Code;
 
@@ -432,21 +432,6 @@ async fn get_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {
         let r = c.get_network(req).await.map(|r| r.into_inner());
         t.record(&format!("GetNetwork {label}"), r);
     }
-}
-
-fn example_files() -> Vec<proto::File> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
-    let mut files: Vec<proto::File> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .map(|p| proto::File {
-            name: p.file_name().unwrap().to_string_lossy().into(),
-            content: std::fs::read(&p).unwrap(),
-        })
-        .collect();
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    files
 }
 
 async fn upload_variants(c: &mut GridTradeServiceClient<Channel>, t: &mut Tally) {

@@ -3,7 +3,7 @@
 
 use gridtrade_engine::formulation::NetworkModel;
 use gridtrade_engine::network::{
-    Branch, BranchKind, Bus, CostCurve, Generator, Link, Load, Network, Origin, Series, Snapshots,
+    Branch, Bus, CostCurve, Generator, Link, Load, Network, Origin, Series, Snapshots,
 };
 use gridtrade_engine::solution::Status;
 use gridtrade_engine::solve::{self, SolveOptions};
@@ -66,21 +66,8 @@ fn build(s: &Spec) -> Network {
             origin: Origin::default(),
         });
     }
-    let line = |name: String, bus0: usize, bus1: usize, x: f64, s_max: f64| Branch {
-        name,
-        kind: BranchKind::Line,
-        bus0,
-        bus1,
-        x,
-        r: 0.0,
-        s_max,
-        tap_ratio: 1.0,
-        phase_shift: 0.0,
-        angle_min: None,
-        angle_max: None,
-        in_service: true,
-        edge: EdgeIndex::new(0),
-        origin: Origin::default(),
+    let line = |name: String, bus0: usize, bus1: usize, x: f64, s_max: f64| {
+        Branch::line(&name, bus0, bus1, x, s_max)
     };
     for (i, &(x, rating)) in s.tree.iter().enumerate() {
         // Bus i+1 hangs off an earlier bus: a spanning tree.

@@ -3,10 +3,13 @@
 //! 127.0.0.1 (port 0) and talks to it over gRPC.
 
 mod common;
+#[path = "common/server.rs"]
+mod server;
 
 use common::*;
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
+use server::example_files;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -99,21 +102,6 @@ fn with_token<T>(msg: T, token: &str) -> tonic::Request<T> {
     r.metadata_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     r
-}
-
-fn example_files() -> Vec<proto::File> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example");
-    let mut files: Vec<proto::File> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .map(|p| proto::File {
-            name: p.file_name().unwrap().to_string_lossy().into_owned(),
-            content: std::fs::read(&p).unwrap(),
-        })
-        .collect();
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    files
 }
 
 async fn names(c: &mut GridTradeServiceClient<Channel>) -> Vec<(String, u64)> {

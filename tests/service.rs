@@ -9,7 +9,7 @@ use common::*;
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
 use gridtrade_service::Limits;
-use server::{client, start, start_with};
+use server::{client, files_of, start, start_with};
 use std::path::Path;
 use std::time::Duration;
 use tonic::transport::Channel;
@@ -264,20 +264,6 @@ async fn health_and_reflection_are_served() {
         names.contains(&"grpc.health.v1.Health".to_string()),
         "{names:?}"
     );
-}
-
-fn files_of(dir: &Path) -> Vec<proto::File> {
-    let mut files: Vec<proto::File> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-        .map(|p| proto::File {
-            name: p.file_name().unwrap().to_string_lossy().into_owned(),
-            content: std::fs::read(&p).unwrap(),
-        })
-        .collect();
-    files.sort_by(|a, b| a.name.cmp(&b.name));
-    files
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use crate::common::{case, read};
+use gridtrade_service::proto;
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::{serve, GridTrade, Limits, Store};
 use std::path::Path;
@@ -51,4 +52,24 @@ pub async fn client(addr: &str) -> GridTradeServiceClient<Channel> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("server at {addr} did not come up");
+}
+
+/// The `.csv` files of the PyPSA folder `dir`, by name, as an upload sends them.
+pub fn files_of(dir: &Path) -> Vec<proto::File> {
+    let mut files: Vec<proto::File> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .map(|p| proto::File {
+            name: p.file_name().unwrap().to_string_lossy().into_owned(),
+            content: std::fs::read(&p).unwrap(),
+        })
+        .collect();
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    files
+}
+
+/// The files of `networks/example`.
+pub fn example_files() -> Vec<proto::File> {
+    files_of(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/example"))
 }
