@@ -22,14 +22,19 @@ fn pypsa_exported_network_gives_pypsa_objective_and_prices() {
     let n = read(&dir.join("network"));
     assert_eq!(n.snapshots.len(), 12);
     assert_eq!(n.snapshots.objective, vec![2.0; 12]);
-    let r = solve_ok(&n, &SolveOptions::default()).results.unwrap();
-    assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-    let prices = expected["marginal_price"].as_object().unwrap();
-    assert_eq!(prices.len(), n.buses.len());
-    for (bus, series) in prices {
-        let b = n.bus_id(bus).unwrap();
-        for (t, want) in series.as_array().unwrap().iter().enumerate() {
-            assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+    // In each statement of Kirchhoff's voltage law (angles, cycles, PTDF with lazy limits).
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        let prices = expected["marginal_price"].as_object().unwrap();
+        assert_eq!(prices.len(), n.buses.len());
+        for (bus, series) in prices {
+            let b = n.bus_id(bus).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+            }
         }
     }
 }

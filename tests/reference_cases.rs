@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use gridtrade_engine::formulation::{DcConvention, NetworkModel};
+use gridtrade_engine::formulation::{DcConvention, Kvl, NetworkModel};
 use gridtrade_engine::solution::Status;
 use gridtrade_engine::solve::{self, SolveOptions};
 
@@ -22,25 +22,39 @@ const PGLIB: &[(&str, f64, f64)] = &[
     ("pglib_opf_case2869_pegase.m", 2386379.3687, 2386235.3295),
 ];
 
-fn pglib_objective(case_file: &str, convention: DcConvention) -> f64 {
+/// The objective in each statement of Kirchhoff's voltage law (angles, cycles, ptdf).
+fn pglib_objectives(case_file: &str, convention: DcConvention) -> Vec<(Kvl, f64)> {
     let n = read(&case(case_file));
-    let o = solve_ok(&n, &options(NetworkModel::Dc, convention));
-    o.results.unwrap().objective
+    EVERY_KVL
+        .iter()
+        .map(|&kvl| {
+            let o = solve_ok(&n, &options_kvl(NetworkModel::Dc, convention, kvl));
+            (kvl, o.results.unwrap().objective)
+        })
+        .collect()
 }
 
 #[test]
 fn pglib_dc_objectives_match_powermodels_convention_to_1e6() {
     for &(case_file, powermodels, _) in PGLIB {
-        let obj = pglib_objective(case_file, DcConvention::Powermodels);
-        assert_rel(obj, powermodels, 1e-6);
+        for (kvl, obj) in pglib_objectives(case_file, DcConvention::Powermodels) {
+            assert!(
+                (obj / powermodels - 1.0).abs() < 1e-6,
+                "{case_file} {kvl}: {obj}"
+            );
+        }
     }
 }
 
 #[test]
 fn pglib_dc_objectives_match_matpower_convention_to_1e6() {
     for &(case_file, _, matpower) in PGLIB {
-        let obj = pglib_objective(case_file, DcConvention::Matpower);
-        assert_rel(obj, matpower, 1e-6);
+        for (kvl, obj) in pglib_objectives(case_file, DcConvention::Matpower) {
+            assert!(
+                (obj / matpower - 1.0).abs() < 1e-6,
+                "{case_file} {kvl}: {obj}"
+            );
+        }
     }
 }
 
@@ -48,9 +62,12 @@ fn pglib_dc_objectives_match_matpower_convention_to_1e6() {
 fn pglib_case5_dispatch_and_lmps_match_the_reference() {
     // tests/data/REFERENCES.md: Pg = [40, 170, 323.4948, 0, 466.5052] MW;
     // LMP by bus 1..5 = [16.9774, 26.3845, 30.0, 39.9427, 10.0] $/MWh (both conventions).
-    for conv in [DcConvention::Matpower, DcConvention::Powermodels] {
+    for (conv, kvl) in [DcConvention::Matpower, DcConvention::Powermodels]
+        .into_iter()
+        .flat_map(|c| EVERY_KVL.map(|k| (c, k)))
+    {
         let n = read(&case("pglib_opf_case5_pjm.m"));
-        let r = solve_ok(&n, &options(NetworkModel::Dc, conv))
+        let r = solve_ok(&n, &options_kvl(NetworkModel::Dc, conv, kvl))
             .results
             .unwrap();
         for (p, want) in r.gen_p.iter().zip([40.0, 170.0, 323.4948, 0.0, 466.5052]) {
@@ -70,14 +87,23 @@ fn pglib_case5_dispatch_and_lmps_match_the_reference() {
 /// version 1 case t_case9_opf with piecewise-linear costs.
 #[test]
 fn matpower_t_case9_opf_matches_soln9_dcopf() {
+    for kvl in EVERY_KVL {
+        t_case9_opf_in(kvl);
+    }
+}
+
+fn t_case9_opf_in(kvl: Kvl) {
     let n = read(&case("matpower_t_case9_opf.m"));
     assert_eq!(
         n.buses.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
         ["1", "2", "30", "4", "5", "6", "7", "8", "9"]
     );
-    let r = solve_ok(&n, &options(NetworkModel::Dc, DcConvention::Matpower))
-        .results
-        .unwrap();
+    let r = solve_ok(
+        &n,
+        &options_kvl(NetworkModel::Dc, DcConvention::Matpower, kvl),
+    )
+    .results
+    .unwrap();
     // f = 6392.90171 $/h; MATPOWER's test tolerance on f is 1e-3.
     assert_abs(r.objective, 6392.90171, 1e-3);
     for (p, want) in r.gen_p.iter().zip([89.99995, 95.34845, 129.6516]) {
@@ -202,7 +228,6 @@ fn out_of_service_branch_changes_the_answer_and_back() {
 
 #[test]
 fn kvl_by_cycles_and_by_angles_give_the_same_optimum_and_prices() {
-    use gridtrade_engine::formulation::Kvl;
     // case300 has phase-shifting transformers and a series capacitor; case2869 is meshed.
     for file in ["pglib_opf_case300_ieee.m", "pglib_opf_case2869_pegase.m"] {
         let n = read(&case(file));
@@ -219,6 +244,58 @@ fn kvl_by_cycles_and_by_angles_give_the_same_optimum_and_prices() {
             assert_rel(rc.objective, ra.objective, 1e-9);
             for (pa, pc) in ra.bus_price.iter().zip(&rc.bus_price) {
                 assert_abs(pc[0], pa[0], 1e-6 * pa[0].abs().max(1.0));
+            }
+        }
+    }
+}
+
+/// The PTDF form with lazy limits against the angle form: the same optimum (1e-9), bus
+/// prices (1e-6 relative), branch flows (1e-5 MW) and shadow prices of the ratings (1e-5),
+/// on case300 (phase shifters, a series capacitor) and case2869 in both conventions; it adds
+/// a limit row only for branches a round overloaded, far fewer than the branches.
+#[test]
+fn ptdf_with_lazy_limits_gives_the_angle_form_optimum_flows_and_prices() {
+    for file in ["pglib_opf_case300_ieee.m", "pglib_opf_case2869_pegase.m"] {
+        let n = read(&case(file));
+        for convention in [DcConvention::Matpower, DcConvention::Powermodels] {
+            let a = solve_ok(&n, &options_kvl(NetworkModel::Dc, convention, Kvl::Angles));
+            let p = solve_ok(&n, &options_kvl(NetworkModel::Dc, convention, Kvl::Ptdf));
+            assert!(
+                p.size.rounds >= 2,
+                "{file}: a binding limit needs a second round"
+            );
+            assert!(
+                p.size.limit_rows > 0 && p.size.limit_rows < n.branches.len() / 4,
+                "{file}: {} limit rows for {} branches",
+                p.size.limit_rows,
+                n.branches.len()
+            );
+            let (ra, rp) = (a.results.unwrap(), p.results.unwrap());
+            assert_rel(rp.objective, ra.objective, 1e-9);
+            for (b, (pa, pp)) in ra.bus_price.iter().zip(&rp.bus_price).enumerate() {
+                let tol = 1e-6 * pa[0].abs().max(1.0);
+                assert!(
+                    (pp[0] - pa[0]).abs() < tol,
+                    "{file} bus {b}: {} vs {}",
+                    pp[0],
+                    pa[0]
+                );
+            }
+            for (l, (fa, fp)) in ra.branch_p0.iter().zip(&rp.branch_p0).enumerate() {
+                assert!(
+                    (fp[0] - fa[0]).abs() < 1e-5,
+                    "{file} branch {l}: {} vs {}",
+                    fp[0],
+                    fa[0]
+                );
+            }
+            for (l, (ma, mp)) in ra.branch_mu.iter().zip(&rp.branch_mu).enumerate() {
+                assert!(
+                    (mp[0] - ma[0]).abs() < 1e-5,
+                    "{file} mu {l}: {} vs {}",
+                    mp[0],
+                    ma[0]
+                );
             }
         }
     }

@@ -1047,3 +1047,38 @@ async fn limits_refuse_an_lp_too_large_and_bound_the_time_of_a_call() {
     );
     assert_eq!(ok.time_limit_s, 7.0, "no deadline: the server's default");
 }
+
+/// N-1 over gRPC: the PyPSA SCLOPF reference network uploaded and solved with every branch
+/// as a contingency gives PyPSA's objective, the binding post-contingency limits and the
+/// islanding outage by name; an unknown outage is INVALID_ARGUMENT naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn n1_security_over_grpc() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_sclopf");
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "sclopf".into(),
+        files: files_of(&dir.join("network")),
+    })
+    .await
+    .unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut req = solve_request("sclopf");
+    req.all_contingencies = true;
+    let r = c.solve(req.clone()).await.unwrap().into_inner();
+    assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+    assert_eq!(r.formulation, "ptdf");
+    assert!(r.limit_rows > 0 && r.rounds >= 2);
+    assert_eq!(r.islanding_outages, vec!["E-G".to_string()]);
+    assert!(!r.contingency_limits.is_empty());
+    assert!(r
+        .contingency_limits
+        .iter()
+        .all(|l| l.snapshots_binding > 0 && l.mean_shadow_price > 0.0));
+    req.all_contingencies = false;
+    req.contingencies = vec!["A-B".into(), "nowhere".into()];
+    let err = c.solve(req).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("'nowhere'"), "{}", err.message());
+}

@@ -145,8 +145,13 @@ fn presolve_is_off_without_kirchhoff_rows_unless_asked_for() {
     assert!(presolved(&log_on), "the user's option wins: {log_on:?}");
     common::assert_rel(objective, objective_on, 1e-9);
 
-    // A meshed AC grid in the dc model has Kirchhoff rows: presolve stays on.
+    // A meshed AC grid in the cycle form has Kirchhoff rows: presolve stays on.
     let case = common::read(&common::case("pglib_opf_case118_ieee.m"));
-    let (log, _) = logged_solve(&case, &SolveOptions::default());
+    let mut cycles = SolveOptions::default();
+    cycles.formulation.kvl = gridtrade_engine::formulation::Kvl::Cycles;
+    let (log, _) = logged_solve(&case, &cycles);
     assert!(presolved(&log), "{log:?}");
+    // The PTDF form (the default) has none: presolve off.
+    let (log, _) = logged_solve(&case, &SolveOptions::default());
+    assert!(!presolved(&log), "{log:?}");
 }

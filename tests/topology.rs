@@ -32,7 +32,11 @@ fn parts(n: &Network, keep: &[usize]) -> usize {
 /// hold no cross-border branch and are as many as the grid without cross-border
 /// branches has independent cycles.
 fn check_basis(n: &Network) -> Vec<Vec<(usize, f64)>> {
-    let m = formulation::build(n, &FormulationOptions::default());
+    let cycles = FormulationOptions {
+        kvl: gridtrade_engine::formulation::Kvl::Cycles,
+        ..Default::default()
+    };
+    let m = formulation::build(n, &cycles).unwrap();
     let is_modelled: Vec<bool> = m.branch_p0.iter().map(|c| !c.is_empty()).collect();
     let cycles = topology::cycle_basis(n, &is_modelled);
     for c in &cycles {
@@ -122,8 +126,10 @@ fn outages_cut_warm_or_solved_on_their_own_give_the_optimum_without_them() {
     let dir = tempfile::tempdir().unwrap();
     gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(60, 4), dir.path()).unwrap();
     let (n, _) = gridtrade_engine::io::read(dir.path()).unwrap();
-    let opts = SolveOptions::default();
-    let model = formulation::build(&n, &opts.formulation);
+    // The cycle form: the PTDF form is never cut warm (its outages are built anew).
+    let mut opts = SolveOptions::default();
+    opts.formulation.kvl = gridtrade_engine::formulation::Kvl::Cycles;
+    let model = formulation::build(&n, &opts.formulation).unwrap();
     let (mut warm, mut cold) = (0, 0);
     for l in (0..n.branches.len()).step_by(5).take(16) {
         let outage = Outage {

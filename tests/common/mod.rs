@@ -19,6 +19,25 @@ pub fn read(path: &Path) -> Network {
     n
 }
 
+/// The three statements of Kirchhoff's voltage law: every reference test of the dc model
+/// runs in each.
+pub const EVERY_KVL: [gridtrade_engine::formulation::Kvl; 3] = [
+    gridtrade_engine::formulation::Kvl::Angles,
+    gridtrade_engine::formulation::Kvl::Cycles,
+    gridtrade_engine::formulation::Kvl::Ptdf,
+];
+
+/// [`options`] with Kirchhoff's voltage law stated as `kvl`.
+pub fn options_kvl(
+    model: NetworkModel,
+    convention: DcConvention,
+    kvl: gridtrade_engine::formulation::Kvl,
+) -> SolveOptions {
+    let mut o = options(model, convention);
+    o.formulation.kvl = kvl;
+    o
+}
+
 pub fn options(model: NetworkModel, convention: DcConvention) -> SolveOptions {
     SolveOptions {
         formulation: FormulationOptions {

@@ -292,6 +292,13 @@ impl StreamAssembler {
                     seconds: i.seconds,
                 })
             }
+            Event::LazyRound(r) => {
+                return Some(Progress::LazyRound {
+                    round: r.round as usize,
+                    violated: r.violated as usize,
+                    limit_rows: r.limit_rows as usize,
+                })
+            }
         }
         None
     }

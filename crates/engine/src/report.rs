@@ -28,6 +28,66 @@ pub struct Summary<'a> {
     pub storage_units: Vec<StorageSummary<'a>>,
     pub diagnosis: Option<&'a Diagnosis>,
     pub warnings: Vec<String>,
+    /// N-1 (`--contingencies`): binding post-contingency limits and skipped outages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecuritySummary<'a>>,
+}
+
+/// What N-1 security cost: the post-contingency limits that bound and the outages skipped.
+#[derive(Serialize)]
+pub struct SecuritySummary<'a> {
+    /// Outages skipped because they split a synchronous area (names).
+    pub islanding_outages: Vec<&'a str>,
+    pub binding: Vec<BindingContingency<'a>>,
+}
+
+/// A post-contingency limit that bound: after the outage of `outage`, branch `monitored`
+/// at its limit in `snapshots_binding` snapshots, with its shadow prices.
+#[derive(Serialize)]
+pub struct BindingContingency<'a> {
+    pub outage: &'a str,
+    pub monitored: &'a str,
+    pub snapshots_binding: usize,
+    /// Mean shadow price over the snapshots it binds, currency/MWh.
+    pub mean_shadow_price: f64,
+    /// Shadow price in each snapshot, currency/MWh (0 where it did not bind).
+    pub shadow_price: &'a [f64],
+}
+
+/// The N-1 part of a summary, when contingencies were asked for.
+fn security_summary<'a>(
+    n: &'a Network,
+    r: &'a crate::solution::Results,
+    opts: &FormulationOptions,
+) -> Option<SecuritySummary<'a>> {
+    opts.contingencies.as_ref()?;
+    let mut binding: Vec<BindingContingency<'a>> = r
+        .contingency_limits
+        .iter()
+        .map(|c| {
+            let hours: Vec<f64> = c.mu.iter().copied().filter(|&v| v > 0.0).collect();
+            BindingContingency {
+                outage: &n.branches[c.outage].name,
+                monitored: &n.branches[c.monitored].name,
+                snapshots_binding: hours.len(),
+                mean_shadow_price: hours.iter().sum::<f64>() / hours.len().max(1) as f64,
+                shadow_price: &c.mu,
+            }
+        })
+        .filter(|b| b.snapshots_binding > 0)
+        .collect();
+    binding.sort_by(|a, b| {
+        (b.snapshots_binding as f64 * b.mean_shadow_price)
+            .total_cmp(&(a.snapshots_binding as f64 * a.mean_shadow_price))
+    });
+    Some(SecuritySummary {
+        islanding_outages: r
+            .islanding_outages
+            .iter()
+            .map(|&k| n.branches[k].name.as_str())
+            .collect(),
+        binding,
+    })
 }
 
 #[derive(Serialize)]
@@ -104,8 +164,10 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
         storage_units: Vec::new(),
         diagnosis: o.diagnosis.as_ref(),
         warnings: o.warnings.0.iter().map(|w| w.to_string()).collect(),
+        security: None,
     };
     let Some(r) = r else { return s };
+    s.security = security_summary(n, r, opts);
     s.zones = zone_summaries(n, r);
     s.buses = n
         .buses
@@ -280,9 +342,18 @@ pub fn text(s: &Summary) -> String {
         s.snapshots.first().map(String::as_str).unwrap_or(""),
         s.snapshots.last().map(String::as_str).unwrap_or("")
     );
+    let form = s.size.form.map_or(String::new(), |f| format!(" ({f})"));
+    let lazy = if s.size.form == Some(crate::formulation::Form::Ptdf) {
+        format!(
+            " + {} line-limit rows added in {} solves",
+            s.size.limit_rows, s.size.rounds
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "LP         {} columns, {} rows",
+        "LP         {} columns, {} rows{lazy}{form}",
         s.size.columns, s.size.rows
     );
     let t = &s.timings;
@@ -350,5 +421,36 @@ pub fn text(s: &Summary) -> String {
             let _ = writeln!(out, "  ... and {} more", congested.len() - 15);
         }
     }
+    if let Some(sec) = &s.security {
+        write_security(&mut out, sec);
+    }
     out
+}
+
+/// The N-1 section of the text summary.
+fn write_security(out: &mut String, sec: &SecuritySummary) {
+    let _ = writeln!(
+        out,
+        "\nN-1: {} post-contingency limits binding (outage -> monitored branch, snapshots, mean shadow price):",
+        sec.binding.len()
+    );
+    for b in sec.binding.iter().take(15) {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:>5} snapshots  {:>10.4}/MWh",
+            format!("{} -> {}", b.outage, b.monitored),
+            b.snapshots_binding,
+            b.mean_shadow_price
+        );
+    }
+    if sec.binding.len() > 15 {
+        let _ = writeln!(out, "  ... and {} more", sec.binding.len() - 15);
+    }
+    if !sec.islanding_outages.is_empty() {
+        let _ = writeln!(
+            out,
+            "  outages skipped (they island part of the grid): {}",
+            sec.islanding_outages.join(", ")
+        );
+    }
 }

@@ -12,9 +12,10 @@
 //! - storage water value: currency/MWh stored, ≥ 0 in normal operation (minus the dual of
 //!   the state-of-charge balance).
 
-use crate::formulation::{Family, Model};
+use crate::formulation::{Family, Model, PtdfForm};
 use crate::network::{per_unit_limit, CostCurve, Network};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Carrier name of generators that stand for load shedding (PyPSA practice).
 pub const LOAD_SHEDDING: &str = "load_shedding";
@@ -85,11 +86,26 @@ pub struct Results {
     pub su_soc: Table,
     pub su_spill: Table,
     pub su_water_value: Table,
+    /// N-1: each post-contingency limit that bound in some snapshot.
+    pub contingency_limits: Vec<ContingencyLimit>,
+    /// N-1: outages skipped because they split a synchronous area (branch indices).
+    pub islanding_outages: Vec<usize>,
     /// CO2 emitted over the horizon (weighted by snapshot weights), t.
     pub co2_t: f64,
     /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
     /// output of generators with carrier `load_shedding`.
     pub shed_mwh: f64,
+}
+
+/// A post-contingency limit that bound: branch `monitored` at its limit after the outage of
+/// branch `outage` (indices into the network's branches).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContingencyLimit {
+    pub outage: usize,
+    pub monitored: usize,
+    /// Shadow price of the limit in each snapshot, currency/MWh, ≥ 0 (0 where it did not
+    /// bind).
+    pub mu: Vec<f64>,
 }
 
 impl Results {
@@ -115,6 +131,16 @@ impl Results {
             su_soc: cut(&self.su_soc),
             su_spill: cut(&self.su_spill),
             su_water_value: cut(&self.su_water_value),
+            contingency_limits: self
+                .contingency_limits
+                .iter()
+                .map(|c| ContingencyLimit {
+                    mu: c.mu[range.clone()].to_vec(),
+                    ..c.clone()
+                })
+                .filter(|c| c.mu.iter().any(|&v| v > 0.0))
+                .collect(),
+            islanding_outages: self.islanding_outages.clone(),
             co2_t: self.co2_t,
             shed_mwh: self.shed_mwh,
         }
@@ -147,17 +173,33 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         .map(|(d, s)| d.iter().zip(s).map(|(d, s)| d - s).collect())
         .collect();
     let bus_shed = read.values(&m.shed, n.buses.len());
+    let (contingency_limits, islanding_outages) = match &m.ptdf {
+        Some(p) => (read.contingency_shadow(p), p.islanding_outages().to_vec()),
+        None => (Vec::new(), Vec::new()),
+    };
+    let (bus_price, branch_p0, branch_mu) = match &m.ptdf {
+        Some(p) => (
+            read.ptdf_bus_prices(n, p),
+            p.flows(m, n, x),
+            read.limit_shadow(n, p),
+        ),
+        None => (
+            read.bus_prices(n, m),
+            read.values(&m.branch_p0, n.branches.len()),
+            read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+        ),
+    };
     Results {
         objective,
-        bus_price: read.bus_prices(n, m),
+        bus_price,
         shed_mwh: read.shed_mwh(n, &bus_shed, &gen_p),
         co2_t: read.co2_t(m, &gen_p),
         bus_shed,
         gen_curtailment: read.curtailment(n, m, &gen_p),
         gen_cost: read.generator_costs(n, m, costs),
         gen_p,
-        branch_p0: read.values(&m.branch_p0, n.branches.len()),
-        branch_mu: read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+        branch_p0,
+        branch_mu,
         link_p0,
         link_p1,
         link_mu: read.shadow(&m.link_p0, &|k, t| {
@@ -169,6 +211,8 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         su_soc: read.values(&m.su_soc, n.storage_units.len()),
         su_spill: read.spill(m),
         su_water_value: read.water_values(m),
+        contingency_limits,
+        islanding_outages,
     }
 }
 
@@ -241,6 +285,57 @@ impl Reader<'_> {
                         }
                     })
                     .collect()
+            })
+            .collect()
+    }
+
+    /// PTDF form: price at each bus, currency/MWh, its area's balance dual plus the shift
+    /// factors times the duals of the limit rows, over the snapshot weight; NaN at a bus out
+    /// of service.
+    fn ptdf_bus_prices(&self, n: &Network, p: &PtdfForm) -> Table {
+        let mut table = vec![vec![f64::NAN; self.nt]; n.buses.len()];
+        for t in 0..self.nt {
+            let duals = p.bus_duals(t, n.buses.len(), self.dual_row);
+            for (b, d) in duals.into_iter().enumerate() {
+                if n.buses[b].in_service {
+                    table[b][t] = positive_zero(d / self.w[t]);
+                }
+            }
+        }
+        table
+    }
+
+    /// PTDF form: shadow price of each branch's rating, currency/MWh, ≥ 0: the magnitude
+    /// of its limit row's dual over the snapshot weight (0 where no row was needed).
+    fn limit_shadow(&self, n: &Network, p: &PtdfForm) -> Table {
+        let mut table = vec![vec![0.0; self.nt]; n.branches.len()];
+        for (limit, r) in p.limit_rows.iter().filter(|(l, _)| l.outage.is_none()) {
+            table[limit.monitored][limit.t] =
+                positive_zero(self.dual_row[r.row].abs() / self.w[limit.t]);
+        }
+        table
+    }
+
+    /// PTDF form with N-1: the post-contingency limits whose rows have a nonzero dual, with
+    /// their shadow price per snapshot (currency/MWh, ≥ 0), by outage then monitored branch.
+    fn contingency_shadow(&self, p: &PtdfForm) -> Vec<ContingencyLimit> {
+        let mut by_pair: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+        for (limit, r) in &p.limit_rows {
+            let (Some(outage), mu) = (limit.outage, self.dual_row[r.row].abs()) else {
+                continue;
+            };
+            if mu > 0.0 {
+                by_pair
+                    .entry((outage, limit.monitored))
+                    .or_insert_with(|| vec![0.0; self.nt])[limit.t] = mu / self.w[limit.t];
+            }
+        }
+        by_pair
+            .into_iter()
+            .map(|((outage, monitored), mu)| ContingencyLimit {
+                outage,
+                monitored,
+                mu,
             })
             .collect()
     }

@@ -7,6 +7,7 @@
 //! boundary.
 
 use crate::error::Error;
+use crate::formulation::lp::NewRows;
 use crate::formulation::{Change, Lp};
 use crate::solution::Status;
 use highs::{HighsModelStatus, HighsSolutionStatus};
@@ -49,6 +50,13 @@ pub enum Progress {
     Phase(Phase),
     /// One line of HiGHS' log (without the trailing newline).
     Log(String),
+    /// A round of the PTDF form's lazy line limits ended: the solve `round` (1 = without
+    /// limits) left `violated` limits to add, with `limit_rows` rows in the LP before them.
+    LazyRound {
+        round: usize,
+        violated: usize,
+        limit_rows: usize,
+    },
     /// HiGHS' counters, at most every [`ITERATION_INTERVAL_S`] seconds.
     Iteration {
         /// Simplex iterations so far.
@@ -229,6 +237,78 @@ pub fn run_then(
         }
     }
     Ok(runs)
+}
+
+/// Solve the LP in `instance`; then, while `more` gives rows the last optimum violates, add
+/// them and solve again in the same HiGHS instance, from the last optimal basis (the new
+/// rows enter basic; the dual simplex goes on from there). `time_limit` covers all rounds.
+/// A round that is not optimal ends the solve; when it is not the first, its point is that
+/// of a problem without some of the rows and is not returned (status only).
+pub fn run_lazy(
+    instance: Instance,
+    time_limit: Option<f64>,
+    options: &[(String, String)],
+    mut more: impl FnMut(&highs::Solution) -> Result<Option<NewRows>, Error>,
+) -> Result<Run, Error> {
+    let _state = instance.state;
+    let mut model = instance.model;
+    for (name, value) in options {
+        set_option(&mut model, name, value)?;
+    }
+    if let Some(limit) = time_limit {
+        model.set_option(&b"time_limit"[..], limit);
+    }
+    let clock = Instant::now();
+    for round in 1.. {
+        let solved = model
+            .try_solve()
+            .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
+        let (status, solution) = outcome(&solved)?;
+        let seconds = clock.elapsed().as_secs_f64();
+        if status != Status::Optimal {
+            let solution = if round == 1 { solution } else { None };
+            return Ok((status, solution, seconds));
+        }
+        let Some(solution) = solution else {
+            return Ok((status, None, seconds));
+        };
+        let Some(rows) = more(&solution)? else {
+            return Ok((status, Some(solution), seconds));
+        };
+        model = highs::Model::from(solved);
+        add_rows(&mut model, &rows)?;
+    }
+    unreachable!("the rounds end by returning")
+}
+
+/// Append `rows` to the LP HiGHS holds.
+fn add_rows(model: &mut highs::Model, rows: &NewRows) -> Result<(), Error> {
+    if rows.unsound {
+        return Err(Error::Solver(
+            "a new row names a column the LP does not have: refused".into(),
+        ));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: `model` owns a valid Highs object; `lower`, `upper` and `start` have one
+    // entry per new row, `index` and `value` one per nonzero; HiGHS copies them and checks
+    // the column indices.
+    unsafe {
+        check(
+            highs_sys::Highs_addRows(
+                model.as_mut_ptr(),
+                rows.len() as _,
+                rows.lower.as_ptr(),
+                rows.upper.as_ptr(),
+                rows.num_nonzeros() as _,
+                rows.start.as_ptr(),
+                rows.index.as_ptr(),
+                rows.value.as_ptr(),
+            ),
+            "rows added between rounds",
+        )
+    }
 }
 
 /// Make `change` to the LP HiGHS holds.

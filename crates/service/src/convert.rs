@@ -143,6 +143,28 @@ fn full_network(name: &str, n: &Network, version: u64) -> proto::GetNetworkRespo
     }
 }
 
+/// The N-1 contingencies of a solve request: none, every branch, or those named (a name
+/// the network lacks is INVALID_ARGUMENT when the LP is built).
+fn contingencies(
+    r: &proto::SolveRequest,
+) -> Result<Option<gridtrade_engine::formulation::Contingencies>, Status> {
+    use gridtrade_engine::formulation::{Contingencies, Outages};
+    let outages = match (r.all_contingencies, r.contingencies.is_empty()) {
+        (false, true) => return Ok(None),
+        (true, true) => Outages::All,
+        (false, false) => Outages::Branches(r.contingencies.clone()),
+        (true, false) => {
+            return Err(Status::invalid_argument(
+                "contingencies: name branches or set all_contingencies, not both",
+            ))
+        }
+    };
+    Ok(Some(Contingencies {
+        outages,
+        rating: r.contingency_rating.unwrap_or(1.0),
+    }))
+}
+
 /// The formulation options of a solve request; unknown enum values are INVALID_ARGUMENT.
 pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status> {
     let model = match proto::NetworkModel::try_from(r.model) {
@@ -169,8 +191,10 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
         }
     };
     let kvl = match proto::Kvl::try_from(r.kvl) {
-        Ok(proto::Kvl::Unspecified | proto::Kvl::Cycles) => Kvl::Cycles,
+        Ok(proto::Kvl::Unspecified | proto::Kvl::Auto) => Kvl::Auto,
+        Ok(proto::Kvl::Cycles) => Kvl::Cycles,
         Ok(proto::Kvl::Angles) => Kvl::Angles,
+        Ok(proto::Kvl::Ptdf) => Kvl::Ptdf,
         Err(_) => {
             return Err(Status::invalid_argument(format!(
                 "kvl: unknown value {}",
@@ -193,6 +217,7 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
         co2_price: r.co2_price,
         pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
         slack_penalty: None,
+        contingencies: contingencies(r)?,
     })
 }
 
@@ -239,6 +264,28 @@ pub fn solve_response(
         } as i32,
         objective: r.objective,
         time_limit_s: opts.time_limit.unwrap_or(0.0),
+        formulation: o.size.form.map_or(String::new(), |f| f.to_string()),
+        lp_columns: o.size.columns as u64,
+        lp_rows: o.size.rows as u64,
+        limit_rows: o.size.limit_rows as u64,
+        rounds: o.size.rounds as u32,
+        contingency_limits: summary.security.as_ref().map_or(Vec::new(), |sec| {
+            sec.binding
+                .iter()
+                .map(|b| proto::ContingencyLimit {
+                    outage: b.outage.to_string(),
+                    monitored: b.monitored.to_string(),
+                    snapshots_binding: b.snapshots_binding as u32,
+                    mean_shadow_price: b.mean_shadow_price,
+                })
+                .collect()
+        }),
+        islanding_outages: summary.security.as_ref().map_or(Vec::new(), |sec| {
+            sec.islanding_outages
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        }),
         timings: Some(proto::Timings {
             build_s: o.timings.build_s,
             solve_s: o.timings.solve_s,

@@ -132,6 +132,15 @@ pub fn event(p: Progress) -> proto::SolveStreamResponse {
             objective,
             seconds,
         }),
+        Progress::LazyRound {
+            round,
+            violated,
+            limit_rows,
+        } => Event::LazyRound(proto::LazyRound {
+            round: round as u32,
+            violated: violated as u64,
+            limit_rows: limit_rows as u64,
+        }),
     };
     proto::SolveStreamResponse { event: Some(e) }
 }

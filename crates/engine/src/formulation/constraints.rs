@@ -3,7 +3,7 @@
 
 use super::lp::Terms;
 use super::variables::branch_modelled;
-use super::{FormulationOptions, Kvl, KvlRows, Model, NetworkModel};
+use super::{FormulationOptions, KvlRows, Model};
 use crate::network::{per_unit_limit, CostCurve, Network};
 use crate::topology;
 
@@ -15,47 +15,8 @@ use crate::topology;
 ///   - sum_{links from n} p0 + sum_{links to n} efficiency * p0  =  sum_{loads at n} p_set
 /// ```
 pub fn constraint_power_balance(m: &mut Model, n: &Network) {
-    let nodes = m.node_names.len();
     for t in 0..m.snapshots {
-        let mut lhs: Vec<Terms> = (0..nodes).map(|_| Terms::default()).collect();
-        let mut rhs = vec![0.0; nodes];
-        let node = |b: usize| m.balance_node[b];
-        for (g, gen) in n.generators.iter().enumerate() {
-            if let Some(c) = m.gen_p[g].get(t) {
-                lhs[node(gen.bus)].add_mul(1.0, c);
-            }
-        }
-        for (s, su) in n.storage_units.iter().enumerate() {
-            if let (Some(d), Some(st)) = (m.su_dispatch[s].get(t), m.su_store[s].get(t)) {
-                lhs[node(su.bus)].add_mul(1.0, d);
-                lhs[node(su.bus)].add_mul(-1.0, st);
-            }
-        }
-        for b in 0..n.buses.len() {
-            if let Some(c) = m.shed[b].get(t) {
-                lhs[node(b)].add_mul(1.0, c);
-            }
-            if let Some(c) = m.dump[b].get(t) {
-                lhs[node(b)].add_mul(-1.0, c);
-            }
-        }
-        for (l, br) in n.branches.iter().enumerate() {
-            if let Some(c) = m.branch_p0[l].get(t) {
-                lhs[node(br.bus0)].add_mul(-1.0, c);
-                lhs[node(br.bus1)].add_mul(1.0, c);
-            }
-        }
-        for (k, link) in n.links.iter().enumerate() {
-            if let Some(c) = m.link_p0[k].get(t) {
-                lhs[node(link.bus0)].add_mul(-1.0, c);
-                lhs[node(link.bus1)].add_mul(link.efficiency, c);
-            }
-        }
-        for load in n.loads.iter().filter(|l| l.in_service) {
-            if n.buses[load.bus].in_service {
-                rhs[node(load.bus)] += load.p_set.at(t);
-            }
-        }
+        let (lhs, rhs) = node_injections(m, n, t);
         for (i, (e, r)) in lhs.into_iter().zip(rhs).enumerate() {
             let row = m.lp.row_eq(e, r);
             m.balance_rows[i].push(row);
@@ -63,14 +24,58 @@ pub fn constraint_power_balance(m: &mut Model, n: &Network) {
     }
 }
 
-/// Kirchhoff's voltage law through angles (`dc` model only):
+/// The two sides of the balance of every balance node in snapshot t: the power injected
+/// (generators, storage dispatch minus store, shed minus dump, branch and link flows, as LP
+/// terms) and the load to be met, MW. In the PTDF form the nodes are the buses and there
+/// are no branch flows: this is each bus's injection into the grid.
+pub(super) fn node_injections(m: &Model, n: &Network, t: usize) -> (Vec<Terms>, Vec<f64>) {
+    let nodes = m.node_names.len();
+    let mut lhs: Vec<Terms> = (0..nodes).map(|_| Terms::default()).collect();
+    let mut rhs = vec![0.0; nodes];
+    let node = |b: usize| m.balance_node[b];
+    for (g, gen) in n.generators.iter().enumerate() {
+        if let Some(c) = m.gen_p[g].get(t) {
+            lhs[node(gen.bus)].add_mul(1.0, c);
+        }
+    }
+    for (s, su) in n.storage_units.iter().enumerate() {
+        if let (Some(d), Some(st)) = (m.su_dispatch[s].get(t), m.su_store[s].get(t)) {
+            lhs[node(su.bus)].add_mul(1.0, d);
+            lhs[node(su.bus)].add_mul(-1.0, st);
+        }
+    }
+    for b in 0..n.buses.len() {
+        if let Some(c) = m.shed[b].get(t) {
+            lhs[node(b)].add_mul(1.0, c);
+        }
+        if let Some(c) = m.dump[b].get(t) {
+            lhs[node(b)].add_mul(-1.0, c);
+        }
+    }
+    for (l, br) in n.branches.iter().enumerate() {
+        if let Some(c) = m.branch_p0[l].get(t) {
+            lhs[node(br.bus0)].add_mul(-1.0, c);
+            lhs[node(br.bus1)].add_mul(1.0, c);
+        }
+    }
+    for (k, link) in n.links.iter().enumerate() {
+        if let Some(c) = m.link_p0[k].get(t) {
+            lhs[node(link.bus0)].add_mul(-1.0, c);
+            lhs[node(link.bus1)].add_mul(link.efficiency, c);
+        }
+    }
+    for load in n.loads.iter().filter(|l| l.in_service) {
+        if n.buses[load.bus].in_service {
+            rhs[node(load.bus)] += load.p_set.at(t);
+        }
+    }
+    (lhs, rhs)
+}
+
+/// Kirchhoff's voltage law through angles (angle form):
 /// `p0[l,t] - b * (theta[bus0,t] - theta[bus1,t]) = -b * phase_shift` (MATPOWER convention;
 /// PowerModels ignores the shift).
 pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if !o.uses_angles() {
-        return;
-    }
-    m.kvl = Some(Kvl::Angles);
     for (l, br) in n.branches.iter().enumerate() {
         if m.branch_p0[l].is_empty() {
             continue;
@@ -99,10 +104,6 @@ pub fn constraint_ohms_law(m: &mut Model, n: &Network, o: &FormulationOptions) {
 /// whether the cycle runs along the branch (bus0 to bus1) or against it. The basis is one of
 /// short cycles, those closed inside countries first (see [`topology::cycle_basis`]).
 pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if o.model != NetworkModel::Dc || o.uses_angles() {
-        return;
-    }
-    m.kvl = Some(Kvl::Cycles);
     let modelled: Vec<bool> = m.branch_p0.iter().map(|c| !c.is_empty()).collect();
     for cycle in topology::cycle_basis(n, &modelled) {
         // Σ ±x_l p_l with x_l = 1/b_l in p.u.; each row is divided by its largest |x_l| so
@@ -136,12 +137,9 @@ pub fn constraint_kvl_cycles(m: &mut Model, n: &Network, o: &FormulationOptions)
     }
 }
 
-/// `angle_min <= theta[bus0,t] - theta[bus1,t] <= angle_max` where a branch has limits and
-/// `--angle-limits` asks for them (`dc` model only).
-pub fn constraint_angle_difference(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if !o.angle_limits || o.model != NetworkModel::Dc {
-        return;
-    }
+/// `angle_min <= theta[bus0,t] - theta[bus1,t] <= angle_max` where a branch has limits
+/// (angle form, when `--angle-limits` asks for them).
+pub fn constraint_angle_difference(m: &mut Model, n: &Network) {
     for (l, br) in n.branches.iter().enumerate() {
         if !branch_modelled(m, n, l) || (br.angle_min.is_none() && br.angle_max.is_none()) {
             continue;

@@ -54,6 +54,100 @@ impl Terms {
     pub fn add_constant(&mut self, k: f64) {
         self.constant += k;
     }
+
+    /// Add `a` times every term of `other` (and of its constant).
+    pub fn add_scaled(&mut self, a: f64, other: &Terms) {
+        self.entries
+            .extend(other.entries.iter().map(|&(c, v)| (c, a * v)));
+        self.constant += a * other.constant;
+    }
+
+    /// The value of the expression at the column values `x`.
+    pub fn value(&self, x: &[f64]) -> f64 {
+        self.entries
+            .iter()
+            .map(|&(c, a)| a * x[c.index])
+            .sum::<f64>()
+            + self.constant
+    }
+}
+
+/// A row's entries in column order, repeated columns summed and zeros dropped; `None` when
+/// a term names a column at or beyond `columns` (or beyond 32-bit indices).
+fn normalized(e: Vec<(Col, f64)>, columns: usize) -> Option<Vec<(u32, f64)>> {
+    let mut entries: Vec<(u32, f64)> = Vec::with_capacity(e.len());
+    let mut sound = true;
+    for (c, a) in e {
+        match u32::try_from(c.index) {
+            Ok(i) if c.index < columns => entries.push((i, a)),
+            _ => sound = false,
+        }
+    }
+    entries.sort_by_key(|&(c, _)| c);
+    entries.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
+        }
+        same
+    });
+    entries.retain(|&(_, a)| a != 0.0);
+    sound.then_some(entries)
+}
+
+/// Rows to add to an LP that HiGHS already holds and has solved (lazy constraints), over
+/// its `columns` columns, row-wise as `Highs_addRows` takes them.
+#[derive(Debug, Default)]
+pub struct NewRows {
+    columns: usize,
+    pub(crate) lower: Vec<f64>,
+    pub(crate) upper: Vec<f64>,
+    pub(crate) start: Vec<highs_sys::HighsInt>,
+    pub(crate) index: Vec<highs_sys::HighsInt>,
+    pub(crate) value: Vec<f64>,
+    /// A term named a column the LP does not have: refused when added.
+    pub(crate) unsound: bool,
+}
+
+impl NewRows {
+    /// No rows yet, over an LP of `columns` columns.
+    pub fn new(columns: usize) -> NewRows {
+        NewRows {
+            columns,
+            ..Default::default()
+        }
+    }
+
+    /// Add the row `lo <= e <= hi` (a constant inside `e` moves to both bounds); returns its
+    /// position among the new rows.
+    pub fn push(&mut self, e: Terms, lo: f64, hi: f64) -> usize {
+        let k = e.constant;
+        match normalized(e.entries, self.columns) {
+            Some(entries) => {
+                self.start.push(self.index.len() as highs_sys::HighsInt);
+                self.index
+                    .extend(entries.iter().map(|&(c, _)| c as highs_sys::HighsInt));
+                self.value.extend(entries.iter().map(|&(_, a)| a));
+                self.lower.push(lo - k);
+                self.upper.push(hi - k);
+            }
+            None => self.unsound = true,
+        }
+        self.lower.len() - 1
+    }
+
+    pub fn len(&self) -> usize {
+        self.lower.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lower.is_empty()
+    }
+
+    /// Nonzeros of the new rows.
+    pub fn num_nonzeros(&self) -> usize {
+        self.value.len()
+    }
 }
 
 /// The LP: columns with bounds and objective coefficients, rows with bounds, and the
@@ -195,23 +289,10 @@ impl Lp {
     /// Store a row, its entries in column order with repeated columns summed and zeros
     /// dropped (so two builds of one network store the same arrays).
     fn row(&mut self, e: Terms, lo: f64, hi: f64) -> usize {
-        let columns = self.lower.len();
-        let mut entries: Vec<(u32, f64)> = Vec::with_capacity(e.entries.len());
-        for (c, a) in e.entries {
-            match u32::try_from(c.index) {
-                Ok(i) if c.index < columns => entries.push((i, a)),
-                _ => self.unsound = true,
-            }
-        }
-        entries.sort_by_key(|&(c, _)| c);
-        entries.dedup_by(|next, kept| {
-            let same = next.0 == kept.0;
-            if same {
-                kept.1 += next.1;
-            }
-            same
+        let entries = normalized(e.entries, self.lower.len()).unwrap_or_else(|| {
+            self.unsound = true;
+            Vec::new()
         });
-        entries.retain(|&(_, a)| a != 0.0);
         self.col.extend(entries.iter().map(|&(c, _)| c));
         self.value.extend(entries.iter().map(|&(_, a)| a));
         self.row_start.push(self.col.len());

@@ -108,8 +108,36 @@ pub enum Kvl {
     /// `constraints::constraint_kvl_cycles`), `sum ±p0/b = -sum ±shift` (as PyPSA). Fewer
     /// columns and rows, the same optimum and prices; HiGHS solves it faster (200-bus
     /// week: 23 s against 49 s).
-    #[default]
     Cycles,
+    /// No angles and no flow columns: per snapshot and synchronous area one balance row;
+    /// branch flows are shift factors (PTDF) times the nodal injections, and a branch's
+    /// rating enters as a row only once the solution without it violates it (lazy limits,
+    /// solved again warm until no branch exceeds its rating). Same optimum and prices.
+    Ptdf,
+    /// The fastest for the network, by the rule in `formulation::choose` (PTDF; angles with
+    /// angle-difference limits).
+    #[default]
+    Auto,
+}
+
+/// Which branch outages an N-1 (security-constrained) dispatch guards against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outages {
+    /// Every AC branch in service (PyPSA's `branch_outages = n.passive_branches()`).
+    All,
+    /// These branches, by name (lines and transformers).
+    Branches(Vec<String>),
+}
+
+/// N-1 security: after the outage of any one of `outages`, every other AC branch's flow
+/// (the base flow plus the line outage distribution factor times the outaged flow) stays
+/// within `rating` times its rating. Needs the PTDF form.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Contingencies {
+    pub outages: Outages,
+    /// Post-contingency limit as a multiple of the normal rating (PyPSA's SCLOPF: 1).
+    pub rating: f64,
 }
 
 /// What to build.
@@ -130,6 +158,8 @@ pub struct FormulationOptions {
     pub pwl_segments: Option<usize>,
     /// For infeasibility diagnosis: let every bus shed load and dump surplus at this penalty.
     pub slack_penalty: Option<f64>,
+    /// N-1 security (PTDF form only); `None` for the base case alone.
+    pub contingencies: Option<Contingencies>,
 }
 
 impl Default for FormulationOptions {
@@ -138,19 +168,13 @@ impl Default for FormulationOptions {
             model: NetworkModel::Dc,
             dc_convention: DcConvention::Matpower,
             angle_limits: false,
-            kvl: Kvl::Cycles,
+            kvl: Kvl::Auto,
             voll: None,
             co2_price: 0.0,
             pwl_segments: None,
             slack_penalty: None,
+            contingencies: None,
         }
-    }
-}
-
-impl FormulationOptions {
-    /// Whether the `dc` model is built with bus angles (else with cycles).
-    pub fn uses_angles(&self) -> bool {
-        self.model == NetworkModel::Dc && (self.kvl == Kvl::Angles || self.angle_limits)
     }
 }
 
@@ -187,6 +211,8 @@ impl Choice for Kvl {
     const CHOICES: &'static [(Self, &'static str, &'static str)] = &[
         (Kvl::Angles, "angles", "Bus voltage angles: p0 = b (theta0 - theta1 - shift) per branch (as MATPOWER and PowerModels)"),
         (Kvl::Cycles, "cycles", "No angles: for each cycle of a basis of short cycles, sum ±p0/b = -sum ±shift (as PyPSA)"),
+        (Kvl::Ptdf, "ptdf", "Shift factors: one balance per area, flows = PTDF x injections, only violated line limits added (lazily, warm)"),
+        (Kvl::Auto, "auto", "The fastest form (ptdf, measured on every network in benches/README.md; angles with --angle-limits)"),
     ];
 }
 by_name!(Kvl);

@@ -81,7 +81,7 @@ pub(super) fn branch_modelled(m: &Model, n: &Network, l: usize) -> bool {
 }
 
 /// `-s_max <= p0[l,t] <= s_max`, MW (unlimited when the rating is infinite).
-pub fn variable_branch_flow(m: &mut Model, n: &Network, _o: &FormulationOptions) {
+pub fn variable_branch_flow(m: &mut Model, n: &Network) {
     for (l, br) in n.branches.iter().enumerate() {
         if !branch_modelled(m, n, l) {
             continue;
@@ -92,12 +92,9 @@ pub fn variable_branch_flow(m: &mut Model, n: &Network, _o: &FormulationOptions)
     }
 }
 
-/// `theta[b,t]`, radians, free, for buses with a modelled AC branch (`dc` model only); one
+/// `theta[b,t]`, radians, free, for buses with a modelled AC branch (angle form); one
 /// reference bus per synchronous area is fixed at 0.
-pub fn variable_bus_angle(m: &mut Model, n: &Network, o: &FormulationOptions) {
-    if !o.uses_angles() {
-        return;
-    }
+pub fn variable_bus_angle(m: &mut Model, n: &Network) {
     let mut needs = vec![false; n.buses.len()];
     for (l, br) in n.branches.iter().enumerate() {
         if !m.branch_p0[l].is_empty() {
@@ -120,7 +117,7 @@ pub fn variable_bus_angle(m: &mut Model, n: &Network, o: &FormulationOptions) {
 }
 
 /// `p_nom * p_min_pu[t] <= p0[k,t] <= p_nom * p_max_pu[t]`, MW, cost `w_t * marginal_cost`.
-pub fn variable_link_flow(m: &mut Model, n: &Network, _o: &FormulationOptions) {
+pub fn variable_link_flow(m: &mut Model, n: &Network) {
     for (k, link) in n.links.iter().enumerate() {
         let b0 = m.balance_node[link.bus0];
         let b1 = m.balance_node[link.bus1];

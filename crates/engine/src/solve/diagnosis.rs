@@ -2,12 +2,12 @@
 //! dumped surplus at a high penalty) and report where the slack was needed and which limits
 //! bind.
 
-use super::{hand_over, highs_options, SolveOptions};
+use super::{hand_over, highs_options, run_model, SolveOptions};
 use crate::error::Error;
 use crate::formulation::{self, Model};
 use crate::network::{per_unit_limit, Network};
 use crate::solution::{extract, Results, Status};
-use crate::solver::{self, Control};
+use crate::solver::Control;
 use serde::Serialize;
 
 /// Penalty on slack (shed load, dumped surplus) when diagnosing an infeasible problem,
@@ -41,10 +41,12 @@ pub(super) fn diagnose_with(
 ) -> Result<Diagnosis, Error> {
     let mut relaxed = opts.formulation.clone();
     relaxed.slack_penalty = Some(DIAGNOSIS_PENALTY);
-    let mut model = formulation::build(n, &relaxed);
+    let mut model = formulation::build(n, &relaxed)?;
     let (highs, costs) = hand_over(&mut model, control)?;
     let options = highs_options(&model, &opts.highs_options);
-    let (status, solution, _) = solver::run(highs, opts.time_limit, &options)?;
+    let (status, solution, _) = run_model(n, &mut model, highs, opts, &options, &[], control)?
+        .pop()
+        .ok_or_else(|| Error::Solver("HiGHS ran no case".into()))?;
     let Some(sol) = solution.filter(|_| status == Status::Optimal) else {
         return Ok(Diagnosis {
             summary: format!(
@@ -96,7 +98,15 @@ fn binding_branches(n: &Network, model: &Model, r: &Results, duals: &[f64], d: &
             let Some(&p) = r.branch_p0[l].get(t) else {
                 continue;
             };
-            if model.branch_p0[l].is_empty() {
+            let modelled = match &model.ptdf {
+                Some(form) => form.limit_rows.contains_key(&formulation::ptdf::Limit {
+                    t,
+                    monitored: l,
+                    outage: None,
+                }),
+                None => !model.branch_p0[l].is_empty(),
+            };
+            if !modelled {
                 continue;
             }
             if br.s_max.is_finite() && p.abs() >= br.s_max - 1e-6 * br.s_max.max(1.0) {

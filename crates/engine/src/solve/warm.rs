@@ -4,7 +4,8 @@
 //! it on its own, without building or presolving a second LP.
 
 use super::{
-    diagnose_with, hand_over, highs_options, take_lp, validated, LpSize, Outcome, SolveOptions,
+    diagnose_with, hand_over, highs_options, run_model, take_lp, validated, LpSize, Outcome,
+    SolveOptions,
 };
 use crate::error::{Error, Findings};
 use crate::formulation::{self, Change, FormulationOptions, Model};
@@ -53,11 +54,8 @@ pub fn solve_cases(
     }
     control.emit(Progress::Phase(Phase::Building));
     let clock = Instant::now();
-    let mut built = Built::new(n, opts, other);
-    let size = LpSize {
-        columns: built.model.lp.num_cols(),
-        rows: built.model.lp.num_rows(),
-    };
+    let mut built = Built::new(n, opts, other)?;
+    let size = LpSize::of(&built.model);
     let cut = outage.map(|o| built.model.cut(n, o));
     let mut timings = Timings::default();
     if control.is_cancelled() {
@@ -78,7 +76,16 @@ pub fn solve_cases(
 
     control.emit(Progress::Phase(Phase::Solving));
     let options = highs_options(&built.model, &opts.highs_options);
-    let mut runs = solver::run_then(highs, opts.time_limit, &options, &changes)?.into_iter();
+    let mut runs = run_model(
+        n,
+        &mut built.model,
+        highs,
+        opts,
+        &options,
+        &changes,
+        control,
+    )?
+    .into_iter();
     let case = |warnings, timings| Case {
         n,
         model: &built.model,
@@ -92,8 +99,11 @@ pub fn solve_cases(
     let run = runs
         .next()
         .ok_or_else(|| Error::Solver("HiGHS ran no case".into()))?;
-    let main = case(warnings.clone(), timings)
-        .outcome(run, control, || diagnose_with(n, opts, control))?;
+    let main = Case {
+        size: size.solved(&built.model),
+        ..case(warnings.clone(), timings)
+    }
+    .outcome(run, control, || diagnose_with(n, opts, control))?;
     let outage = match (outage, cut_warm) {
         (Some(o), true) => match runs.next() {
             Some(run) => Some(
@@ -130,28 +140,35 @@ impl Built {
     /// Build `n` and, when asked, `other`. The other network warm: only when its LP is
     /// this one with other bounds and costs (both built with the links either has in
     /// service, those out of service fixed at 0), and HiGHS runs it under the same options.
-    fn new(n: &Network, opts: &SolveOptions, other: Option<(&Network, &SolveOptions)>) -> Built {
+    fn new(
+        n: &Network,
+        opts: &SolveOptions,
+        other: Option<(&Network, &SolveOptions)>,
+    ) -> Result<Built, Error> {
         let switched = other.map_or(Vec::new(), |(on, _)| switched_links(n, on));
         let mut built = Built {
-            model: build_with_links(n, &opts.formulation, &switched),
+            model: build_with_links(n, &opts.formulation, &switched)?,
             other_model: None,
             other_build_s: 0.0,
         };
         if let Some((on, oo)) = other {
             let clock = Instant::now();
-            let model = build_with_links(on, &oo.formulation, &switched);
+            let model = build_with_links(on, &oo.formulation, &switched)?;
             built.other_build_s = clock.elapsed().as_secs_f64();
-            if model.lp.same_matrix(&built.model.lp)
+            // The PTDF form adds rows while it solves: the other network's LP would need
+            // its own, so it is solved on its own.
+            if model.ptdf.is_none()
+                && model.lp.same_matrix(&built.model.lp)
                 && oo.highs_options == opts.highs_options
                 && oo.time_limit == opts.time_limit
             {
                 built.other_model = Some(model);
             } else if !switched.is_empty() {
                 // Not warm after all: this network's LP without the other's links.
-                built.model = formulation::build(n, &opts.formulation);
+                built.model = formulation::build(n, &opts.formulation)?;
             }
         }
-        built
+        Ok(built)
     }
 }
 
@@ -273,7 +290,7 @@ fn switched_links(n: &Network, other: &Network) -> Vec<usize> {
 /// out of its results: the same optimum as `n`'s own LP, with columns for the links another
 /// case switches on. A link only adds its flow to the balances of its two buses, so at 0 it
 /// changes nothing else.
-fn build_with_links(n: &Network, o: &FormulationOptions, links: &[usize]) -> Model {
+fn build_with_links(n: &Network, o: &FormulationOptions, links: &[usize]) -> Result<Model, Error> {
     if links.is_empty() {
         return formulation::build(n, o);
     }
@@ -281,11 +298,11 @@ fn build_with_links(n: &Network, o: &FormulationOptions, links: &[usize]) -> Mod
     for &k in links {
         union.links[k].in_service = true;
     }
-    let mut m = formulation::build(&union, o);
+    let mut m = formulation::build(&union, o)?;
     for &k in links.iter().filter(|&&k| !n.links[k].in_service) {
         for c in std::mem::take(&mut m.link_p0[k]) {
             m.lp.fix_at_zero(c.index);
         }
     }
-    m
+    Ok(m)
 }

@@ -179,43 +179,85 @@ impl ShiftFactors {
     }
 
     /// Flow on every branch (MW at bus0) for net injections `p` (MW per bus, balanced in
-    /// each area: the slack takes the rest), phase shifts included.
+    /// each area: the slack takes the rest), phase shifts included: one solve per area.
     pub fn flows(&self, p: &[f64]) -> Vec<f64> {
-        let mut theta = vec![0.0; self.place.len()];
-        for (a, area) in self.areas.iter().enumerate() {
-            let Some(lu) = &area.lu else { continue };
-            let mut rhs = Mat::<f64>::zeros(area.size, 1);
-            for (bus, &(ab, pos)) in self.place.iter().enumerate() {
-                if let (true, Some(i)) = (ab == a, pos) {
-                    rhs[(i, 0)] += p[bus];
-                }
+        self.flows_with(p, true)
+    }
+
+    /// [`ShiftFactors::flows`], with or without the phase shifts.
+    fn flows_with(&self, p: &[f64], shifts: bool) -> Vec<f64> {
+        let phi_of = |phi: f64| if shifts { phi } else { 0.0 };
+        let mut rhs: Vec<Mat<f64>> = self
+            .areas
+            .iter()
+            .map(|a| Mat::<f64>::zeros(a.size, 1))
+            .collect();
+        for (bus, &(a, pos)) in self.place.iter().enumerate() {
+            if let Some(i) = pos {
+                rhs[a][(i, 0)] += p[bus];
             }
-            for &(f, t, b, phi) in &self.branches {
-                if b != 0.0 && self.place[f].0 == a {
-                    for (bus, sign) in [(f, 1.0), (t, -1.0)] {
-                        if let Some(i) = self.place[bus].1 {
-                            rhs[(i, 0)] += sign * b * phi;
-                        }
-                    }
-                }
+        }
+        for &(f, t, b, phi) in &self.branches {
+            let phi = phi_of(phi);
+            if b == 0.0 || phi == 0.0 {
+                continue;
             }
-            let x = lu.solve(&rhs);
-            for (bus, &(ab, pos)) in self.place.iter().enumerate() {
-                if let (true, Some(i)) = (ab == a, pos) {
-                    theta[bus] = x[(i, 0)];
+            for (bus, sign) in [(f, 1.0), (t, -1.0)] {
+                let (a, pos) = self.place[bus];
+                if let Some(i) = pos {
+                    rhs[a][(i, 0)] += sign * b * phi;
                 }
             }
         }
+        let solved: Vec<Option<Mat<f64>>> = self
+            .areas
+            .iter()
+            .zip(&rhs)
+            .map(|(area, r)| area.lu.as_ref().map(|lu| lu.solve(r)))
+            .collect();
+        let theta: Vec<f64> = self
+            .place
+            .iter()
+            .map(|&(a, pos)| match (pos, &solved[a]) {
+                (Some(i), Some(x)) => x[(i, 0)],
+                _ => 0.0,
+            })
+            .collect();
         self.branches
             .iter()
             .map(|&(f, t, b, phi)| {
                 if b == 0.0 {
                     0.0
                 } else {
-                    b * (theta[f] - theta[t] - phi)
+                    b * (theta[f] - theta[t] - phi_of(phi))
                 }
             })
             .collect()
+    }
+
+    /// Flow on every branch (MW at bus0) per MW sent from bus `from` to bus `to` of one area
+    /// (phase shifts left out): `PTDF[.,from] - PTDF[.,to]`, one solve. For a branch `k`
+    /// from `from` to `to`, `1 - transfer[k]` is the denominator of its outage factors.
+    pub fn transfer(&self, from: usize, to: usize) -> Vec<f64> {
+        let mut p = vec![0.0; self.place.len()];
+        p[from] += 1.0;
+        p[to] -= 1.0;
+        self.flows_with(&p, false)
+    }
+
+    /// The ends (bus0, bus1) of branch `l`.
+    pub fn ends(&self, l: usize) -> (usize, usize) {
+        (self.branches[l].0, self.branches[l].1)
+    }
+
+    /// The synchronous area of `bus` (0-based, in the order of [`synchronous_areas`]).
+    pub fn area_of(&self, bus: usize) -> usize {
+        self.place[bus].0
+    }
+
+    /// How many synchronous areas the network has (a bus without branches is one).
+    pub fn area_count(&self) -> usize {
+        self.areas.len()
     }
 }
 

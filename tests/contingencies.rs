@@ -1,0 +1,155 @@
+//! N-1 security-constrained dispatch (`--contingencies`) against PyPSA 1.4's own
+//! `n.optimize.optimize_security_constrained` on the same network, and against an
+//! independent check: each outage's post-contingency flows recomputed from the shift
+//! factors of the network without the branch. How the folder and `expected.json` were
+//! made: `tests/data/pypsa_sclopf/make.py` (figures in tests/data/REFERENCES.md).
+
+mod common;
+
+use common::*;
+use gridtrade_engine::formulation::{Contingencies, DcConvention, Kvl, Outages};
+use gridtrade_engine::network::Outage;
+use gridtrade_engine::solve::{self, SolveOptions};
+use gridtrade_engine::topology::ptdf::ShiftFactors;
+use std::path::Path;
+
+fn sclopf_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_sclopf")
+}
+
+fn expected() -> serde_json::Value {
+    let text = std::fs::read_to_string(sclopf_dir().join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn n1(outages: Outages, rating: f64) -> SolveOptions {
+    let mut o = SolveOptions::default();
+    o.formulation.contingencies = Some(Contingencies { outages, rating });
+    o
+}
+
+#[test]
+fn n1_dispatch_gives_pypsa_sclopf_objective_prices_and_flows() {
+    let want = expected();
+    let n = read(&sclopf_dir().join("network"));
+    // Without contingencies: PyPSA's plain optimum.
+    let base = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    assert_rel(
+        base.objective,
+        want["objective_without_contingencies"].as_f64().unwrap(),
+        1e-6,
+    );
+    let o = solve_ok(&n, &n1(Outages::All, 1.0));
+    let r = o.results.unwrap();
+    assert_rel(r.objective, want["objective"].as_f64().unwrap(), 1e-6);
+    assert!(r.objective > base.objective + 1000.0, "N-1 binds here");
+    for (bus, series) in want["marginal_price"].as_object().unwrap() {
+        let b = n.bus_id(bus).unwrap();
+        for (t, p) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.bus_price[b][t], p.as_f64().unwrap(), 1e-4);
+        }
+    }
+    for (line, series) in want["line_p0"].as_object().unwrap() {
+        let l = n.branches.iter().position(|b| b.name == *line).unwrap();
+        for (t, f) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.branch_p0[l][t], f.as_f64().unwrap(), 1e-4);
+        }
+    }
+    // The radial line to G islands G: reported and skipped, as its LODFs are 0 in PyPSA.
+    let eg = n.branches.iter().position(|b| b.name == "E-G").unwrap();
+    assert_eq!(r.islanding_outages, vec![eg]);
+    assert!(!r.contingency_limits.is_empty());
+    assert!(o.size.limit_rows > 0 && o.size.rounds >= 2);
+}
+
+/// Every post-contingency flow of the N-1 optimum, recomputed without outage factors (the
+/// shift factors of the network without the outaged branch, the same injections), stays
+/// within the rating; the limits reported as binding are at their rating there.
+#[test]
+fn n1_flows_hold_after_every_outage_by_an_independent_power_flow() {
+    let n = read(&sclopf_dir().join("network"));
+    let r = solve_ok(&n, &n1(Outages::All, 1.0)).results.unwrap();
+    let conv = DcConvention::Matpower;
+    let b: Vec<f64> = n.branches.iter().map(|br| conv.susceptance(br)).collect();
+    let phi = vec![0.0; n.branches.len()];
+    let injections = |t: usize| -> Vec<f64> {
+        let mut p = vec![0.0; n.buses.len()];
+        for (g, gen) in n.generators.iter().enumerate() {
+            p[gen.bus] += r.gen_p[g][t];
+        }
+        for load in &n.loads {
+            p[load.bus] -= load.p_set.at(t);
+        }
+        p
+    };
+    let mut binding_seen = 0;
+    for k in 0..n.branches.len() {
+        if r.islanding_outages.contains(&k) {
+            continue;
+        }
+        let rest = n.without(&Outage {
+            branches: vec![k],
+            links: vec![],
+        });
+        let sf = ShiftFactors::new(&rest, &b, &phi).unwrap();
+        for t in 0..n.snapshots.len() {
+            let flows = sf.flows(&injections(t));
+            for (m, f) in flows.iter().enumerate() {
+                let s = n.branches[m].s_max;
+                assert!(
+                    f.abs() <= s * (1.0 + 1e-6),
+                    "outage {k}: branch {m} {f} > {s}"
+                );
+                let binds = r
+                    .contingency_limits
+                    .iter()
+                    .any(|c| c.outage == k && c.monitored == m && c.mu[t] > 1e-6);
+                if binds {
+                    assert_abs(f.abs(), s, 1e-4);
+                    binding_seen += 1;
+                }
+            }
+        }
+    }
+    assert!(binding_seen > 0);
+}
+
+/// A looser post-contingency rating costs less; a named list of outages costs at most what
+/// all of them cost.
+#[test]
+fn contingency_rating_and_lists_order_the_cost() {
+    let n = read(&sclopf_dir().join("network"));
+    let obj = |o: SolveOptions| solve_ok(&n, &o).results.unwrap().objective;
+    let all = obj(n1(Outages::All, 1.0));
+    let loose = obj(n1(Outages::All, 1.2));
+    let two = obj(n1(Outages::Branches(vec!["A-B".into(), "F-A".into()]), 1.0));
+    let base = obj(SolveOptions::default());
+    assert!(
+        loose < all - 1.0 && loose >= base - 1e-6,
+        "{base} {loose} {all}"
+    );
+    assert!(
+        two <= all + 1e-6 && two >= base - 1e-6,
+        "{base} {two} {all}"
+    );
+}
+
+#[test]
+fn contingencies_refuse_what_they_cannot_do() {
+    let n = read(&sclopf_dir().join("network"));
+    let err = |o: SolveOptions| solve::solve(&n, &o).unwrap_err().to_string();
+    let unknown = err(n1(Outages::Branches(vec!["Z-Z".into()]), 1.0));
+    assert!(
+        unknown.contains("'Z-Z'") && unknown.contains("--contingencies"),
+        "{unknown}"
+    );
+    let mut cycles = n1(Outages::All, 1.0);
+    cycles.formulation.kvl = Kvl::Cycles;
+    assert!(err(cycles).contains("--kvl ptdf"));
+    let mut transport = n1(Outages::All, 1.0);
+    transport.formulation.model = gridtrade_engine::formulation::NetworkModel::Transport;
+    assert!(err(transport).contains("dc model"));
+    for bad in [0.0, -1.0, f64::NAN] {
+        assert!(err(n1(Outages::All, bad)).contains("--contingency-rating"));
+    }
+}
