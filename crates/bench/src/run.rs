@@ -7,7 +7,7 @@
 
 use crate::synth::Spec;
 use gridtrade_engine::error::Error;
-use gridtrade_engine::formulation::NetworkModel;
+use gridtrade_engine::formulation::{Kvl, NetworkModel};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -28,6 +28,8 @@ pub struct Case {
     pub model: NetworkModel,
     /// Part of `--quick` (what CI runs on every push).
     pub quick: bool,
+    /// N-1: every line an outage (`--contingencies all`; PyPSA's SCLOPF with every line).
+    pub n1: bool,
 }
 
 /// The cases of issue 5's table (on our synthetic networks), a one-day 200-bus case for
@@ -46,22 +48,36 @@ pub fn cases() -> Vec<Case> {
         synth_case(200, 168),
         synth_case(20, 8760),
         Case {
+            name: "synth-200b-24h-n1".into(),
+            quick: true,
+            n1: true,
+            ..synth_case(200, 24)
+        },
+        Case {
+            name: "synth-200b-24h-c30".into(),
+            quick: true,
+            ..congested_synth_case(200, 24, 0.3)
+        },
+        Case {
             name: "pglib-case2869".into(),
             source: Source::Path("tests/data/cases/pglib_opf_case2869_pegase.m"),
             model: Dc,
             quick: true,
+            n1: false,
         },
         Case {
             name: "pglib-case9241-api".into(),
             source: Source::Path("tests/data/cases/pglib_opf_case9241_pegase__api.m"),
             model: Dc,
             quick: false,
+            n1: false,
         },
         Case {
             name: "carec-year".into(),
             source: Source::Path("networks/carec"),
             model: Transport,
             quick: false,
+            n1: false,
         },
     ]
 }
@@ -69,11 +85,26 @@ pub fn cases() -> Vec<Case> {
 /// A synthetic case of `buses` buses over `hours` hours (dc model), named
 /// `synth-{buses}b-{hours}h`, for `bench --synth`.
 pub fn synth_case(buses: usize, hours: usize) -> Case {
+    congested_synth_case(buses, hours, 0.0)
+}
+
+/// [`synth_case`] with a share `congestion` of tightly rated lines (see
+/// [`Spec::congestion`]), named `synth-{buses}b-{hours}h-c{percent}` when it is not 0.
+pub fn congested_synth_case(buses: usize, hours: usize, congestion: f64) -> Case {
+    let suffix = if congestion > 0.0 {
+        format!("-c{}", (congestion * 100.0).round())
+    } else {
+        String::new()
+    };
     Case {
-        name: format!("synth-{buses}b-{hours}h"),
-        source: Source::Synth(Spec::new(buses, hours)),
+        name: format!("synth-{buses}b-{hours}h{suffix}"),
+        source: Source::Synth(Spec {
+            congestion,
+            ..Spec::new(buses, hours)
+        }),
         model: NetworkModel::Dc,
         quick: false,
+        n1: false,
     }
 }
 
@@ -94,6 +125,14 @@ pub struct Measured {
     pub extract_s: f64,
     /// Peak resident memory of the process (VmHWM), MB.
     pub peak_rss_mb: f64,
+    /// The formulation built (`ptdf`, `cycles`, ...; empty in older records).
+    #[serde(default)]
+    pub form: String,
+    /// PTDF form: line-limit rows added while solving, and HiGHS solves.
+    #[serde(default)]
+    pub limit_rows: usize,
+    #[serde(default)]
+    pub rounds: usize,
 }
 
 /// One case's record, as written to the JSON-lines file.
@@ -102,6 +141,9 @@ pub struct Record {
     pub case: String,
     pub tool: String,
     pub model: String,
+    /// `--kvl` asked of gridtrade (empty for PyPSA and in older records).
+    #[serde(default)]
+    pub kvl: String,
     #[serde(flatten)]
     pub measured: Measured,
     /// The whole process, from start to exit, seconds.
@@ -132,7 +174,12 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 /// Read, solve and measure `path` in this process (the child side of `bench`).
-pub fn measure_here(path: &Path, model: NetworkModel) -> Result<Measured, Error> {
+pub fn measure_here(
+    path: &Path,
+    model: NetworkModel,
+    kvl: Kvl,
+    n1: bool,
+) -> Result<Measured, Error> {
     let clock = Instant::now();
     let (n, findings) = gridtrade_engine::io::read(path)?;
     if findings.has_errors() {
@@ -142,6 +189,11 @@ pub fn measure_here(path: &Path, model: NetworkModel) -> Result<Measured, Error>
     let opts = gridtrade_engine::solve::SolveOptions {
         formulation: gridtrade_engine::formulation::FormulationOptions {
             model,
+            kvl,
+            contingencies: n1.then_some(gridtrade_engine::formulation::Contingencies {
+                outages: gridtrade_engine::formulation::Outages::All,
+                rating: 1.0,
+            }),
             ..Default::default()
         },
         time_limit: None,
@@ -162,6 +214,9 @@ pub fn measure_here(path: &Path, model: NetworkModel) -> Result<Measured, Error>
         highs_s: o.timings.solve_s,
         extract_s: o.timings.extract_s,
         peak_rss_mb: peak_rss_mb(),
+        form: o.size.form.map_or(String::new(), |f| f.to_string()),
+        limit_rows: o.size.limit_rows,
+        rounds: o.size.rounds,
     })
 }
 
@@ -184,6 +239,7 @@ fn record(case: &Case, tool: &str, measured: Measured, wall_s: f64) -> Record {
     Record {
         case: case.name.clone(),
         tool: tool.to_string(),
+        kvl: String::new(),
         model: format!("{:?}", case.model).to_lowercase(),
         overhead_pct: 100.0 * overhead_s / measured.highs_s.max(1e-9),
         overhead_s,
@@ -228,8 +284,9 @@ fn measure_child(case: &Case, tool: &str, mut cmd: std::process::Command) -> Res
     Ok(record(case, tool, measured, wall_s))
 }
 
-/// Solve `path` in a child `gridtrade bench-one` process; returns its record.
-pub fn run_gridtrade(case: &Case, path: &Path) -> Result<Record, Error> {
+/// Solve `path` in a child `gridtrade bench-one` process under `--kvl kvl`; returns its
+/// record.
+pub fn run_gridtrade(case: &Case, path: &Path, kvl: Kvl) -> Result<Record, Error> {
     let exe = std::env::current_exe().map_err(|source| Error::Io {
         path: PathBuf::from("current executable"),
         source,
@@ -238,8 +295,15 @@ pub fn run_gridtrade(case: &Case, path: &Path) -> Result<Record, Error> {
     cmd.arg("bench-one")
         .arg(path)
         .arg("--model")
-        .arg(format!("{:?}", case.model).to_lowercase());
-    measure_child(case, "gridtrade", cmd)
+        .arg(format!("{:?}", case.model).to_lowercase())
+        .arg("--kvl")
+        .arg(kvl.to_string());
+    if case.n1 {
+        cmd.arg("--n1");
+    }
+    let mut r = measure_child(case, "gridtrade", cmd)?;
+    r.kvl = kvl.to_string();
+    Ok(r)
 }
 
 /// Solve a PyPSA folder with PyPSA (`python benches/pypsa_bench.py PATH`); the whole process
@@ -247,6 +311,9 @@ pub fn run_gridtrade(case: &Case, path: &Path) -> Result<Record, Error> {
 pub fn run_pypsa(case: &Case, path: &Path, python: &str, root: &Path) -> Result<Record, Error> {
     let mut cmd = std::process::Command::new(python);
     cmd.arg(root.join("benches/pypsa_bench.py")).arg(path);
+    if case.n1 {
+        cmd.arg("--n1");
+    }
     measure_child(case, "pypsa", cmd)
 }
 
@@ -265,7 +332,7 @@ pub fn regressions(records: &[Record], baseline: &[Record], max_slowdown: f64) -
     for r in records {
         let Some(b) = baseline
             .iter()
-            .find(|b| b.case == r.case && b.tool == r.tool)
+            .find(|b| b.case == r.case && b.tool == r.tool && b.kvl == r.kvl)
         else {
             continue;
         };

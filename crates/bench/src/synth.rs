@@ -33,6 +33,10 @@ pub struct Spec {
     /// Hourly snapshots from 2025-01-01 00:00.
     pub hours: usize,
     pub seed: u64,
+    /// Congestion knob: the share of lines (0 to 1) rated 100–400 MW instead of 600–2000 MW,
+    /// chosen with their own seeded draws (so 0 writes the same network as before the
+    /// knob). More tight lines, more binding limits: the hard end of the PTDF form.
+    pub congestion: f64,
 }
 
 impl Spec {
@@ -43,13 +47,20 @@ impl Spec {
             zones: (buses / 10).clamp(1, 20),
             hours,
             seed: 1,
+            congestion: 0.0,
         }
     }
 
-    /// A folder name for this spec, e.g. `synth-50b-5z-168h-s1`.
+    /// A folder name for this spec, e.g. `synth-50b-5z-168h-s1`, with `-c30` for a
+    /// congestion of 0.3.
     pub fn name(&self) -> String {
+        let congestion = if self.congestion > 0.0 {
+            format!("-c{}", (self.congestion * 100.0).round())
+        } else {
+            String::new()
+        };
         format!(
-            "synth-{}b-{}z-{}h-s{}",
+            "synth-{}b-{}z-{}h-s{}{congestion}",
             self.buses, self.zones, self.hours, self.seed
         )
     }
@@ -83,6 +94,12 @@ fn dist(buses: &[Bus], a: usize, b: usize) -> f64 {
 /// replaced). The random draws come in a fixed order (positions, line ratings, then each
 /// bus's load, plants and storage), so a spec always gives the same bytes.
 pub fn write(spec: &Spec, dir: &Path) -> Result<(), Error> {
+    if !(0.0..=1.0).contains(&spec.congestion) {
+        return Err(Error::option(
+            "--congestion",
+            format!("{}: must be a share from 0 to 1", spec.congestion),
+        ));
+    }
     if spec.buses < 2 || spec.hours == 0 || spec.zones == 0 || spec.zones > spec.buses {
         return Err(Error::option(
             "synth",
@@ -106,7 +123,7 @@ pub fn write(spec: &Spec, dir: &Path) -> Result<(), Error> {
         })
         .collect();
     write_buses(dir, &buses)?;
-    write_lines(dir, &buses, &mut rng)?;
+    write_lines(dir, &buses, &mut rng, spec)?;
     write_links(dir, spec, &buses)?;
     let mut inj = Injections::new();
     for i in 0..spec.buses {
@@ -140,8 +157,10 @@ fn write_buses(dir: &Path, buses: &[Bus]) -> Result<(), Error> {
 }
 
 /// Lines: a chain in (x, y) order (so the grid is connected), then each bus to its two
-/// nearest neighbours; ratings drawn from 600–2000 MW.
-fn write_lines(dir: &Path, buses: &[Bus], rng: &mut ChaCha8Rng) -> Result<(), Error> {
+/// nearest neighbours; ratings drawn from 600–2000 MW, or for a share `spec.congestion` of
+/// them (own draws) from 100–400 MW.
+fn write_lines(dir: &Path, buses: &[Bus], rng: &mut ChaCha8Rng, spec: &Spec) -> Result<(), Error> {
+    let mut tight = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x0C0_4E57);
     let n = buses.len();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| {
@@ -166,7 +185,10 @@ fn write_lines(dir: &Path, buses: &[Bus], rng: &mut ChaCha8Rng) -> Result<(), Er
     let mut out = String::from("name,bus0,bus1,x,r,s_nom,length\n");
     for (k, &(a, b)) in edges.iter().enumerate() {
         let km = dist(buses, a, b).max(5.0);
-        let s_nom = (rng.random_range(600.0..2000.0_f64) / 10.0).round() * 10.0;
+        let mut s_nom = (rng.random_range(600.0..2000.0_f64) / 10.0).round() * 10.0;
+        if spec.congestion > 0.0 && tight.random_range(0.0..1.0) < spec.congestion {
+            s_nom = (tight.random_range(100.0..400.0_f64) / 10.0).round() * 10.0;
+        }
         let _ = writeln!(
             out,
             "L{:05},{},{},{:.3},{:.3},{},{:.1}",

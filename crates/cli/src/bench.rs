@@ -5,7 +5,7 @@ use clap::Args;
 use gridtrade_bench::run::{self as bench, Record};
 use gridtrade_bench::synth::{self, Spec};
 use gridtrade_engine::error::Error;
-use gridtrade_engine::formulation::NetworkModel;
+use gridtrade_engine::formulation::{Kvl, NetworkModel};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,11 +23,16 @@ pub struct SynthArgs {
     hours: usize,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Share of lines (0 to 1) given tight ratings (100–400 MW instead of 600–2000 MW), so
+    /// more line limits bind.
+    #[arg(long, default_value_t = 0.0)]
+    congestion: f64,
 }
 
 pub fn run_synth(a: SynthArgs) -> Result<ExitCode, Error> {
     let mut spec = Spec::new(a.buses, a.hours);
     spec.seed = a.seed;
+    spec.congestion = a.congestion;
     if let Some(z) = a.zones {
         spec.zones = z;
     }
@@ -44,10 +49,15 @@ pub struct BenchArgs {
     /// Only these cases (repeatable); `--list` shows them.
     #[arg(long = "case", value_name = "NAME")]
     cases: Vec<String>,
-    /// A synthetic case of B buses over H hours (repeatable), e.g. `--synth 500x168`; only
-    /// these run, with the `--case`s when given.
-    #[arg(long = "synth", value_name = "BxH", value_parser = parse_size)]
-    synth: Vec<(usize, usize)>,
+    /// A synthetic case of B buses over H hours (repeatable), e.g. `--synth 500x168`, with a
+    /// share C of tightly rated lines as `BxHcC`, e.g. `200x24c0.3` (`synth --congestion`);
+    /// only these run, with the `--case`s when given.
+    #[arg(long = "synth", value_name = "BxH[cC]", value_parser = parse_size)]
+    synth: Vec<(usize, usize, f64)>,
+    /// Solve each dc case by these statements of Kirchhoff's voltage law (repeatable), one
+    /// record each, side by side: e.g. `--kvl cycles --kvl ptdf`. Default: auto.
+    #[arg(long = "kvl", value_parser = crate::choice::<Kvl>())]
+    kvl: Vec<Kvl>,
     /// List the cases and stop.
     #[arg(long)]
     list: bool,
@@ -74,11 +84,16 @@ pub struct BenchOneArgs {
     path: PathBuf,
     #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Dc)]
     model: NetworkModel,
+    #[arg(long, value_parser = crate::choice::<Kvl>(), default_value_t = Kvl::Auto)]
+    kvl: Kvl,
+    /// N-1 with every line an outage.
+    #[arg(long)]
+    n1: bool,
 }
 
 /// The child side of `bench`: one solve, its measurement as JSON on stdout.
 pub fn run_bench_one(a: BenchOneArgs) -> Result<ExitCode, Error> {
-    let m = bench::measure_here(&a.path, a.model)?;
+    let m = bench::measure_here(&a.path, a.model, a.kvl, a.n1)?;
     println!("{}", serde_json::to_string(&m).expect("serialises"));
     Ok(ExitCode::SUCCESS)
 }
@@ -86,9 +101,9 @@ pub fn run_bench_one(a: BenchOneArgs) -> Result<ExitCode, Error> {
 fn row(r: &Record) -> String {
     let m = &r.measured;
     format!(
-        "{:<20} {:<9} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7.1} {:>8.0} {:>18}",
+        "{:<24} {:<16} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7.1} {:>8.0} {:>18}",
         r.case,
-        r.tool,
+        tool_name(r),
         m.buses,
         m.snapshots,
         m.columns,
@@ -106,12 +121,25 @@ fn row(r: &Record) -> String {
     )
 }
 
-/// `BxH`, e.g. `500x168`: buses and hours, both at least 1.
-fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("`{s}`: expected BUSESxHOURS, e.g. 500x168");
-    let (b, h) = s.split_once('x').ok_or_else(bad)?;
-    match (b.parse(), h.parse()) {
-        (Ok(b), Ok(h)) if b > 0 && h > 0 => Ok((b, h)),
+/// The tool of a record with the form gridtrade built and its lazy rounds, e.g.
+/// `gridtrade ptdf 3r`.
+fn tool_name(r: &Record) -> String {
+    match r.measured.form.as_str() {
+        "" => r.tool.clone(),
+        "ptdf" => format!("{} ptdf {}r", r.tool, r.measured.rounds),
+        form => format!("{} {form}", r.tool),
+    }
+}
+
+/// `BxH` or `BxHcC`, e.g. `500x168` or `200x24c0.3`: buses and hours, both at least 1, and
+/// the share of tightly rated lines (0 by default).
+fn parse_size(s: &str) -> Result<(usize, usize, f64), String> {
+    let bad =
+        || format!("`{s}`: expected BUSESxHOURS or BUSESxHOURScSHARE, e.g. 500x168, 200x24c0.3");
+    let (b, rest) = s.split_once('x').ok_or_else(bad)?;
+    let (h, c) = rest.split_once('c').unwrap_or((rest, "0"));
+    match (b.parse(), h.parse(), c.parse::<f64>()) {
+        (Ok(b), Ok(h), Ok(c)) if b > 0 && h > 0 && (0.0..=1.0).contains(&c) => Ok((b, h, c)),
         _ => Err(bad()),
     }
 }
@@ -159,7 +187,11 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
                 a.cases.iter().any(|n| *n == c.name)
             }
         })
-        .chain(a.synth.iter().map(|&(b, h)| bench::synth_case(b, h)))
+        .chain(
+            a.synth
+                .iter()
+                .map(|&(b, h, c)| bench::congested_synth_case(b, h, c)),
+        )
         .collect();
     let baseline = a.baseline.as_deref().map(bench::read_records).transpose()?;
     let mut out = match &a.out {
@@ -176,7 +208,7 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
         ),
     };
     println!(
-        "{:<20} {:<9} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>18}",
+        "{:<24} {:<16} {:>6} {:>6} {:>9} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>7} {:>8} {:>18}",
         "case",
         "tool",
         "buses",
@@ -195,7 +227,15 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
     let mut records = Vec::new();
     for case in &chosen {
         let path = bench::case_path(case, &root, &a.dir)?;
-        let mut these = vec![bench::run_gridtrade(case, &path)?];
+        let kvls = if a.kvl.is_empty() || case.model != NetworkModel::Dc || case.n1 {
+            vec![Kvl::Auto]
+        } else {
+            a.kvl.clone()
+        };
+        let mut these = Vec::new();
+        for &kvl in &kvls {
+            these.push(bench::run_gridtrade(case, &path, kvl)?);
+        }
         let is_folder = path.is_dir();
         if let (Some(py), true) = (&a.pypsa, is_folder) {
             // PyPSA failing on a case (it cannot read every folder we can) is reported and
@@ -217,15 +257,22 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
             }
             records.push(r);
         }
-        if let [ours, theirs] = &records[records.len().saturating_sub(2)..] {
-            if ours.tool == "gridtrade" && theirs.tool == "pypsa" && ours.case == theirs.case {
+        let pypsa = records
+            .last()
+            .filter(|r| r.tool == "pypsa" && r.case == case.name);
+        let ours = records
+            .iter()
+            .filter(|r| r.tool == "gridtrade" && r.case == case.name);
+        for (ours, theirs) in ours.filter_map(|o| pypsa.map(|p| (o, p))) {
+            {
                 let rel = match (ours.measured.objective, theirs.measured.objective) {
                     (Some(x), Some(y)) => format!("{:.1e}", ((x - y) / y.abs().max(1.0)).abs()),
                     _ => "-".into(),
                 };
                 println!(
-                    "{:<20} speed-up {:.1}× whole process, memory {:.2}×, objectives differ by {rel} (relative)",
+                    "{:<24} {}: speed-up {:.1}× whole process, memory {:.2}×, objectives differ by {rel} (relative)",
                     "",
+                    tool_name(ours),
                     theirs.wall_s / ours.wall_s,
                     ours.measured.peak_rss_mb / theirs.measured.peak_rss_mb.max(1e-9),
                 );

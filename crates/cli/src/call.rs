@@ -126,6 +126,8 @@ fn kvl_of(k: gridtrade_engine::formulation::Kvl) -> i32 {
     (match k {
         gridtrade_engine::formulation::Kvl::Cycles => proto::Kvl::Cycles,
         gridtrade_engine::formulation::Kvl::Angles => proto::Kvl::Angles,
+        gridtrade_engine::formulation::Kvl::Ptdf => proto::Kvl::Ptdf,
+        gridtrade_engine::formulation::Kvl::Auto => proto::Kvl::Auto,
     }) as i32
 }
 

@@ -6,7 +6,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use gridtrade_engine::error::{Error, Findings};
-use gridtrade_engine::formulation::{Choice, DcConvention, FormulationOptions, Kvl, NetworkModel};
+use gridtrade_engine::formulation::{
+    Choice, Contingencies, DcConvention, FormulationOptions, Kvl, NetworkModel, Outages,
+};
 use gridtrade_engine::network::Network;
 use gridtrade_engine::solution::Status;
 use gridtrade_engine::solve::{self, SolveOptions};
@@ -177,6 +179,8 @@ struct SolveArgs {
     model: NetworkModel,
     #[command(flatten)]
     common: SolveCommon,
+    #[command(flatten)]
+    security: SecurityArgs,
     /// Enforce branch angle-difference limits (MATPOWER angmin/angmax; dc model).
     #[arg(long)]
     angle_limits: bool,
@@ -210,6 +214,57 @@ fn parse_option(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{s}`: expected NAME=VALUE"))
 }
 
+/// N-1 security options of `solve` and `trade` (dc model, PTDF form).
+#[derive(Args, Clone)]
+pub(crate) struct SecurityArgs {
+    /// N-1 security-constrained dispatch: `all` AC branches, or FILE with one line or
+    /// transformer name per line (a `name` header and `#` comments allowed). After each
+    /// outage every other branch stays within --contingency-rating times its rating
+    /// (outage distribution factors; outages that island the grid are reported and skipped).
+    #[arg(long, value_name = "all|FILE")]
+    pub contingencies: Option<String>,
+    /// Post-contingency limit as a multiple of the normal rating (PyPSA's SCLOPF: 1).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    pub contingency_rating: f64,
+}
+
+impl SecurityArgs {
+    /// The contingencies asked for, the file read (an unreadable file is an error naming it).
+    pub fn contingencies(&self) -> Result<Option<Contingencies>, Error> {
+        let Some(what) = &self.contingencies else {
+            return Ok(None);
+        };
+        let outages = if what == "all" {
+            Outages::All
+        } else {
+            let path = PathBuf::from(what);
+            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let names: Vec<String> = text
+                .lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim())
+                .filter(|l| !l.is_empty())
+                .enumerate()
+                .filter(|&(i, l)| !(i == 0 && l == "name"))
+                .map(|(_, l)| l.to_string())
+                .collect();
+            if names.is_empty() {
+                return Err(Error::option(
+                    "--contingencies",
+                    format!("{}: names no branch", path.display()),
+                ));
+            }
+            Outages::Branches(names)
+        };
+        Ok(Some(Contingencies {
+            outages,
+            rating: self.contingency_rating,
+        }))
+    }
+}
+
 /// Options every solving command shares (`solve`, `trade`, `call solve`).
 #[derive(Args, Clone, Copy)]
 pub(crate) struct SolveCommon {
@@ -222,9 +277,11 @@ pub(crate) struct SolveCommon {
     /// CO2 price, currency per tonne (in `trade`, a scenario's `co2_price` replaces it).
     #[arg(long, value_name = "PRICE", default_value_t = 0.0)]
     pub co2_price: f64,
-    /// Kirchhoff's voltage law in the dc model: by cycles (no angles, fewer rows, faster)
-    /// or by bus angles (--angle-limits always uses angles). Same optimum and prices.
-    #[arg(long, value_parser = crate::choice::<Kvl>(), default_value_t = Kvl::Cycles)]
+    /// Kirchhoff's voltage law in the dc model: by cycles (no angles), by bus angles, or by
+    /// shift factors with lazy line limits (ptdf; auto: it was the fastest on every network
+    /// measured, benches/README.md). --angle-limits always uses angles. Same optimum and
+    /// prices.
+    #[arg(long, value_parser = crate::choice::<Kvl>(), default_value_t = Kvl::Auto)]
     pub kvl: Kvl,
 }
 
@@ -345,6 +402,7 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             co2_price: a.common.co2_price,
             pwl_segments: a.pwl_segments,
             slack_penalty: None,
+            contingencies: a.security.contingencies()?,
         },
         time_limit: a.time_limit,
         highs_options: a.highs_options.clone(),

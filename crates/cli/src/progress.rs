@@ -11,8 +11,9 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Spinner {
     bar: ProgressBar,
-    /// The phase HiGHS' counters belong to (`solving`, `diagnosing`).
-    phase: Arc<Mutex<&'static str>>,
+    /// The phase HiGHS' counters belong to (`solving`, `diagnosing`), with the PTDF form's
+    /// lazy round when there is one.
+    phase: Arc<Mutex<String>>,
 }
 
 impl Spinner {
@@ -29,7 +30,7 @@ impl Spinner {
         bar.enable_steady_tick(Duration::from_millis(120));
         Spinner {
             bar,
-            phase: Arc::new(Mutex::new("starting")),
+            phase: Arc::new(Mutex::new("starting".to_string())),
         }
     }
 
@@ -42,8 +43,20 @@ impl Spinner {
     pub fn show(&self, p: &Progress) {
         match p {
             Progress::Phase(ph) => {
-                *self.phase.lock().unwrap_or_else(|e| e.into_inner()) = ph.as_str();
+                *self.phase.lock().unwrap_or_else(|e| e.into_inner()) = ph.as_str().to_string();
                 self.bar.set_message(ph.as_str());
+            }
+            Progress::LazyRound {
+                round,
+                violated,
+                limit_rows,
+            } => {
+                let text = format!(
+                    "solving, lazy round {}: {limit_rows} line limits in, {violated} more violated",
+                    round + 1
+                );
+                self.bar.set_message(text.clone());
+                *self.phase.lock().unwrap_or_else(|e| e.into_inner()) = text;
             }
             Progress::Iteration {
                 simplex,
@@ -51,7 +64,7 @@ impl Spinner {
                 objective,
                 seconds,
             } => {
-                let phase = *self.phase.lock().unwrap_or_else(|e| e.into_inner());
+                let phase = self.phase.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let (count, kind) = if *ipm > 0 {
                     (ipm, "IPM")
                 } else {

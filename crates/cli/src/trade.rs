@@ -49,6 +49,8 @@ pub struct TradeArgs {
     path: PathBuf,
     #[command(flatten)]
     scope: TradeScope,
+    #[command(flatten)]
+    security: super::SecurityArgs,
     /// Build and solve autarky and the `--compare` case each from scratch instead of
     /// re-solving the coupled LP warm from its optimum (autarky: the borders cut; the
     /// comparison: its bounds, costs and links, when it differs in nothing else). Same
@@ -106,6 +108,7 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
             kvl: a.scope.common.kvl,
             voll: a.scope.common.voll,
             co2_price: a.scope.common.co2_price,
+            contingencies: a.security.contingencies()?,
             ..Default::default()
         },
         time_limit: None,
