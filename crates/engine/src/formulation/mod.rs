@@ -55,7 +55,7 @@ impl std::fmt::Display for Form {
 /// angle-difference limits are enforced, else the `--kvl` asked for. `auto` is the PTDF form:
 /// measured against the cycle form it was faster on every network with AC branches we have
 /// (PGLib case118 to case2869: 2–18× less HiGHS time; synthetic 50–2000 buses × 24–168 h:
-/// 10–360×; with 30–60 % of lines tightly rated, 4–12×; benches/README.md, "PTDF and lazy
+/// 10–280×; with 30–60 % of lines tightly rated, 5–15×; benches/README.md, "PTDF and lazy
 /// limits"). Without AC branches the forms are the same LP.
 pub fn choose(o: &FormulationOptions) -> Form {
     match o.model {
