@@ -153,3 +153,58 @@ fn contingencies_refuse_what_they_cannot_do() {
         assert!(err(n1(Outages::All, bad)).contains("--contingency-rating"));
     }
 }
+
+/// `trade` with N-1: the study's system cost is PyPSA's SCLOPF objective, its zonal prices
+/// are PyPSA's marginal prices weighted by load, and its N-1 section lists the same binding
+/// post-contingency limits as the solve summary; a reported period cuts their shadow prices.
+#[test]
+fn trade_reports_n1_security_with_pypsa_sclopf_prices() {
+    use gridtrade_studies::study::{self, TradeRequest};
+    let want = expected();
+    let mut n = read(&sclopf_dir().join("network"));
+    for b in n.buses.iter_mut() {
+        let west = ["A", "B", "C"].contains(&b.name.as_str());
+        b.zone = if west { "W" } else { "E" }.into();
+        b.country = b.zone.clone();
+    }
+    let o = n1(Outages::All, 1.0);
+    let req = |period| TradeRequest {
+        autarky: true,
+        period,
+        options: o.formulation.clone(),
+        ..Default::default()
+    };
+    let control = gridtrade_engine::solver::Control::default();
+    let out = study::run(&n, &req(None), &control).unwrap().unwrap();
+    let r = &out.study.report;
+    assert_rel(r.welfare.system_cost, want["objective"].as_f64().unwrap(), 1e-6);
+    assert_eq!(r.borders.len(), 1, "W-E");
+    for z in &r.zones {
+        let (mut paid, mut load) = (0.0, 0.0);
+        for t in 0..n.snapshots.len() {
+            for (b, l) in n.bus_load(t).into_iter().enumerate() {
+                if n.buses[b].zone == z.zone {
+                    paid += want["marginal_price"][&n.buses[b].name][t].as_f64().unwrap() * l;
+                    load += l;
+                }
+            }
+        }
+        assert!(load > 0.0);
+        assert_rel(z.prices.load_weighted_price.unwrap(), paid / load, 1e-6);
+    }
+    let solved = solve_ok(&n, &o).results.unwrap();
+    let summary = gridtrade_engine::report::security_summary(&n, &solved, &o.formulation).unwrap();
+    let sec = r.security.as_ref().expect("an N-1 section");
+    assert_eq!(sec.islanding_outages, vec!["E-G".to_string()]);
+    assert!(!sec.binding.is_empty());
+    assert_eq!(sec.binding.len(), summary.binding.len());
+    for (a, b) in sec.binding.iter().zip(&summary.binding) {
+        assert_eq!((&a.outage, &a.monitored), (&b.outage, &b.monitored));
+        assert_eq!(a.snapshots_binding, b.snapshots_binding);
+        assert_rel(a.mean_shadow_price, b.mean_shadow_price, 1e-6);
+    }
+    assert!(out.study.gains.is_some(), "autarky solved with N-1 too");
+    let part = study::run(&n, &req(Some(1..3)), &control).unwrap().unwrap();
+    let psec = part.study.report.security.unwrap();
+    assert!(psec.binding.iter().all(|b| b.shadow_price.len() == 2));
+}

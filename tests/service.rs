@@ -1081,4 +1081,26 @@ async fn n1_security_over_grpc() {
     let err = c.solve(req).await.unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("'nowhere'"), "{}", err.message());
+    // The same in a trade study (one zone here: the N-1 section and the system cost).
+    let mut trade = proto::TradeRequest {
+        network: "sclopf".into(),
+        model: proto::NetworkModel::Dc as i32,
+        all_contingencies: true,
+        ..Default::default()
+    };
+    let t = c.trade(trade.clone()).await.unwrap().into_inner();
+    let study = t.study.unwrap();
+    assert_rel(study.system_cost, expected["objective"].as_f64().unwrap(), 1e-6);
+    assert_eq!(study.islanding_outages, vec!["E-G".to_string()]);
+    let limits = |l: &[proto::ContingencyLimit]| -> Vec<(String, String, u32)> {
+        l.iter()
+            .map(|x| (x.outage.clone(), x.monitored.clone(), x.snapshots_binding))
+            .collect()
+    };
+    assert_eq!(limits(&study.contingency_limits), limits(&r.contingency_limits));
+    // N-1 needs Kirchhoff's laws: the trade default (transport) is refused by name.
+    trade.model = proto::NetworkModel::Unspecified as i32;
+    let err = c.trade(trade).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("dc model"), "{}", err.message());
 }

@@ -68,6 +68,8 @@ struct SolveCall {
     model: NetworkModel,
     #[command(flatten)]
     common: super::SolveCommon,
+    #[command(flatten)]
+    security: super::SecurityArgs,
     /// Include the time series in the response.
     #[arg(long)]
     series: bool,
@@ -206,6 +208,25 @@ fn span(r: Option<Range<usize>>) -> (u32, u32) {
     r.map(|r| (r.start as u32, r.end as u32)).unwrap_or((0, 0))
 }
 
+/// The N-1 fields of a request (the contingency file is read here and its names sent), on
+/// an otherwise default SolveRequest.
+fn security_of(a: &super::SecurityArgs) -> Result<proto::SolveRequest, Error> {
+    use gridtrade_engine::formulation::Outages;
+    let Some(c) = a.contingencies()? else {
+        return Ok(proto::SolveRequest::default());
+    };
+    let (all, names) = match c.outages {
+        Outages::All => (true, Vec::new()),
+        Outages::Branches(names) => (false, names),
+    };
+    Ok(proto::SolveRequest {
+        all_contingencies: all,
+        contingencies: names,
+        contingency_rating: Some(c.rating),
+        ..Default::default()
+    })
+}
+
 /// Seconds as a deadline.
 fn deadline(seconds: Option<f64>) -> Option<Duration> {
     seconds.map(Duration::from_secs_f64)
@@ -225,7 +246,7 @@ fn solve(c: &mut Client, s: SolveCall, as_json: bool) -> Result<ExitCode, Error>
         voll: s.common.voll,
         co2_price: s.common.co2_price,
         include_series: s.series,
-        ..Default::default()
+        ..security_of(&s.security)?
     };
     let r = match solve_with_progress(c, req, deadline(s.timeout), s.log) {
         Ok(r) => r,
@@ -247,6 +268,7 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
     };
     let (start, end) = span(t.scope.snapshots);
     let (pstart, pend) = span(t.scope.period);
+    let security = security_of(&t.scope.security)?;
     let req = proto::TradeRequest {
         network: t.name,
         version: t.version,
@@ -272,6 +294,9 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
             Some(f) => text(std::path::Path::new(f))?,
         },
         no_autarky: t.scope.no_autarky,
+        contingencies: security.contingencies,
+        all_contingencies: security.all_contingencies,
+        contingency_rating: security.contingency_rating,
     };
     let r = match c.trade(req, deadline(t.timeout)) {
         Ok(r) => r,

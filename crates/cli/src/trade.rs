@@ -38,6 +38,8 @@ pub(crate) struct TradeScope {
     pub model: NetworkModel,
     #[command(flatten)]
     pub common: super::SolveCommon,
+    #[command(flatten)]
+    pub security: super::SecurityArgs,
     /// Skip the autarky solve (no gains from trade).
     #[arg(long)]
     pub no_autarky: bool,
@@ -49,8 +51,6 @@ pub struct TradeArgs {
     path: PathBuf,
     #[command(flatten)]
     scope: TradeScope,
-    #[command(flatten)]
-    security: super::SecurityArgs,
     /// Build and solve autarky and the `--compare` case each from scratch instead of
     /// re-solving the coupled LP warm from its optimum (autarky: the borders cut; the
     /// comparison: its bounds, costs and links, when it differs in nothing else). Same
@@ -108,7 +108,7 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
             kvl: a.scope.common.kvl,
             voll: a.scope.common.voll,
             co2_price: a.scope.common.co2_price,
-            contingencies: a.security.contingencies()?,
+            contingencies: a.scope.security.contingencies()?,
             ..Default::default()
         },
         time_limit: None,
@@ -255,6 +255,9 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
         );
     }
     let _ = writeln!(out, "\nwelfare (M): consumer payments {:.2}, producer revenue {:.2}, producer surplus {:.2}, congestion rent {:.2}, system cost {:.2}", w.consumer_payments / MILLION, w.producer_revenue / MILLION, w.producer_surplus / MILLION, w.congestion_rent / MILLION, w.system_cost / MILLION);
+    if let Some(sec) = &r.security {
+        gridtrade_engine::report::write_security(&mut out, sec);
+    }
     if let Some(g) = &s.gains {
         let _ = writeln!(out, "\ngains from trade: autarky {:.2} M - coupled {:.2} M = saving {:.2} M; CO2 {:.3} -> {:.3} Mt; shed {:.3} -> {:.3} TWh", g.autarky_cost / MILLION, g.coupled_cost / MILLION, g.saving / MILLION, g.autarky_co2_t / 1e6, g.coupled_co2_t / 1e6, g.autarky_shed_mwh / TWH, g.coupled_shed_mwh / TWH);
         let _ = writeln!(
@@ -291,6 +294,19 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
 }
 
 /// Key figures of two studies side by side (`this` and `other`, difference this − other).
+/// N-1: one row per binding post-contingency limit (shadow price in currency/MWh, ≥ 0).
+fn contingencies_csv(sec: &gridtrade_engine::report::SecuritySummary) -> String {
+    let mut c = String::from("outage,monitored,snapshots_binding,mean_shadow_price\n");
+    for b in &sec.binding {
+        let _ = writeln!(
+            c,
+            "{},{},{},{}",
+            b.outage, b.monitored, b.snapshots_binding, b.mean_shadow_price
+        );
+    }
+    c
+}
+
 /// A price for the terminal, "-" where there is none (a zone without load or prices).
 fn price_cell(p: Option<f64>) -> String {
     p.map_or_else(|| "-".into(), |p| format!("{p:.2}"))
@@ -506,6 +522,11 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
         mn.push('\n');
     }
     put("monthly_net_position.csv", mn)?;
+    if let Some(sec) = &r.security {
+        put("contingencies.csv", contingencies_csv(sec))?;
+        let skipped: String = sec.islanding_outages.iter().map(|o| format!("{o}\n")).collect();
+        put("islanding_outages.csv", format!("outage\n{skipped}"))?;
+    }
     if let Some(o) = other {
         put("comparison.txt", comparison(s, o))?;
     }

@@ -4,7 +4,7 @@ use crate::formulation::FormulationOptions;
 use crate::network::Network;
 use crate::solution::Timings;
 use crate::solve::{Diagnosis, LpSize, Outcome};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 #[derive(Serialize)]
@@ -30,48 +30,50 @@ pub struct Summary<'a> {
     pub warnings: Vec<String>,
     /// N-1 (`--contingencies`): binding post-contingency limits and skipped outages.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub security: Option<SecuritySummary<'a>>,
+    pub security: Option<SecuritySummary>,
 }
 
-/// What N-1 security cost: the post-contingency limits that bound and the outages skipped.
-#[derive(Serialize)]
-pub struct SecuritySummary<'a> {
+/// What N-1 security cost: the post-contingency limits that bound and the outages skipped
+/// (in `solve`'s summary and in the trade report).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecuritySummary {
     /// Outages skipped because they split a synchronous area (names).
-    pub islanding_outages: Vec<&'a str>,
-    pub binding: Vec<BindingContingency<'a>>,
+    pub islanding_outages: Vec<String>,
+    /// Most costly first (snapshots binding × mean shadow price).
+    pub binding: Vec<BindingContingency>,
 }
 
 /// A post-contingency limit that bound: after the outage of `outage`, branch `monitored`
 /// at its limit in `snapshots_binding` snapshots, with its shadow prices.
-#[derive(Serialize)]
-pub struct BindingContingency<'a> {
-    pub outage: &'a str,
-    pub monitored: &'a str,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BindingContingency {
+    pub outage: String,
+    pub monitored: String,
     pub snapshots_binding: usize,
-    /// Mean shadow price over the snapshots it binds, currency/MWh.
+    /// Mean shadow price over the snapshots it binds, currency/MWh (≥ 0).
     pub mean_shadow_price: f64,
     /// Shadow price in each snapshot, currency/MWh (0 where it did not bind).
-    pub shadow_price: &'a [f64],
+    pub shadow_price: Vec<f64>,
 }
 
-/// The N-1 part of a summary, when contingencies were asked for.
-fn security_summary<'a>(
-    n: &'a Network,
-    r: &'a crate::solution::Results,
+/// The N-1 part of a report of `n` solved as `r`, when contingencies were asked for.
+pub fn security_summary(
+    n: &Network,
+    r: &crate::solution::Results,
     opts: &FormulationOptions,
-) -> Option<SecuritySummary<'a>> {
+) -> Option<SecuritySummary> {
     opts.contingencies.as_ref()?;
-    let mut binding: Vec<BindingContingency<'a>> = r
+    let mut binding: Vec<BindingContingency> = r
         .contingency_limits
         .iter()
         .map(|c| {
             let hours: Vec<f64> = c.mu.iter().copied().filter(|&v| v > 0.0).collect();
             BindingContingency {
-                outage: &n.branches[c.outage].name,
-                monitored: &n.branches[c.monitored].name,
+                outage: n.branches[c.outage].name.clone(),
+                monitored: n.branches[c.monitored].name.clone(),
                 snapshots_binding: hours.len(),
                 mean_shadow_price: hours.iter().sum::<f64>() / hours.len().max(1) as f64,
-                shadow_price: &c.mu,
+                shadow_price: c.mu.clone(),
             }
         })
         .filter(|b| b.snapshots_binding > 0)
@@ -84,7 +86,7 @@ fn security_summary<'a>(
         islanding_outages: r
             .islanding_outages
             .iter()
-            .map(|&k| n.branches[k].name.as_str())
+            .map(|&k| n.branches[k].name.clone())
             .collect(),
         binding,
     })
@@ -427,8 +429,8 @@ pub fn text(s: &Summary) -> String {
     out
 }
 
-/// The N-1 section of the text summary.
-fn write_security(out: &mut String, sec: &SecuritySummary) {
+/// The N-1 section of the text summary (and of the trade report).
+pub fn write_security(out: &mut String, sec: &SecuritySummary) {
     let _ = writeln!(
         out,
         "\nN-1: {} post-contingency limits binding (outage -> monitored branch, snapshots, mean shadow price):",

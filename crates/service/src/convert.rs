@@ -165,6 +165,23 @@ fn contingencies(
     }))
 }
 
+/// The binding post-contingency limits of an N-1 report (none without contingencies).
+fn contingency_limits(
+    security: Option<&gridtrade_engine::report::SecuritySummary>,
+) -> Vec<proto::ContingencyLimit> {
+    security.map_or(Vec::new(), |sec| {
+        sec.binding
+            .iter()
+            .map(|b| proto::ContingencyLimit {
+                outage: b.outage.clone(),
+                monitored: b.monitored.clone(),
+                snapshots_binding: b.snapshots_binding as u32,
+                mean_shadow_price: b.mean_shadow_price,
+            })
+            .collect()
+    })
+}
+
 /// The formulation options of a solve request; unknown enum values are INVALID_ARGUMENT.
 pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status> {
     let model = match proto::NetworkModel::try_from(r.model) {
@@ -269,23 +286,11 @@ pub fn solve_response(
         lp_rows: o.size.rows as u64,
         limit_rows: o.size.limit_rows as u64,
         rounds: o.size.rounds as u32,
-        contingency_limits: summary.security.as_ref().map_or(Vec::new(), |sec| {
-            sec.binding
-                .iter()
-                .map(|b| proto::ContingencyLimit {
-                    outage: b.outage.to_string(),
-                    monitored: b.monitored.to_string(),
-                    snapshots_binding: b.snapshots_binding as u32,
-                    mean_shadow_price: b.mean_shadow_price,
-                })
-                .collect()
-        }),
-        islanding_outages: summary.security.as_ref().map_or(Vec::new(), |sec| {
-            sec.islanding_outages
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        }),
+        contingency_limits: contingency_limits(summary.security.as_ref()),
+        islanding_outages: summary
+            .security
+            .as_ref()
+            .map_or(Vec::new(), |sec| sec.islanding_outages.clone()),
         timings: Some(proto::Timings {
             build_s: o.timings.build_s,
             solve_s: o.timings.solve_s,
@@ -395,6 +400,9 @@ pub fn trade_request(
         co2_price: r.co2_price,
         snapshot_start: r.snapshot_start,
         snapshot_end: r.snapshot_end,
+        contingencies: r.contingencies.clone(),
+        all_contingencies: r.all_contingencies,
+        contingency_rating: r.contingency_rating,
         ..Default::default()
     })?;
     o.model = model;
@@ -482,6 +490,11 @@ fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
                 gain: c.gain,
             })
             .collect(),
+        contingency_limits: contingency_limits(r.security.as_ref()),
+        islanding_outages: r
+            .security
+            .as_ref()
+            .map_or(Vec::new(), |sec| sec.islanding_outages.clone()),
     }
 }
 

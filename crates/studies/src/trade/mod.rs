@@ -29,7 +29,7 @@ pub use gains::{gains, CountryGain, GainsFromTrade};
 
 use gridtrade_engine::formulation::FormulationOptions;
 use gridtrade_engine::network::Network;
-use gridtrade_engine::report::{zone_hourly_prices, PriceStatistics};
+use gridtrade_engine::report::{security_summary, zone_hourly_prices, PriceStatistics, SecuritySummary};
 use gridtrade_engine::solution::Results;
 use serde::{Deserialize, Serialize};
 
@@ -127,6 +127,10 @@ pub struct TradeReport {
     pub shed_mwh: f64,
     /// Net position of each zone per month (`YYYY-MM` from the snapshot names), MWh.
     pub monthly_net_position: Vec<(String, Vec<f64>)>,
+    /// N-1 (`--contingencies`): the post-contingency limits that bound and the outages
+    /// skipped because they island part of the grid; absent without contingencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<SecuritySummary>,
     /// Hourly prices of each zone, currency/MWh (for charts).
     #[serde(skip)]
     pub zone_prices: Vec<Vec<f64>>,
@@ -199,6 +203,7 @@ pub fn analyse(n: &Network, r: &Results, o: &FormulationOptions) -> TradeReport 
         countries,
         losses_mwh: flows.losses,
         monthly_net_position,
+        security: security_summary(n, r, o),
         zone_prices,
     }
 }
