@@ -48,10 +48,8 @@ pub fn cases() -> Vec<Case> {
         synth_case(200, 168),
         synth_case(20, 8760),
         Case {
-            name: "synth-200b-24h-n1".into(),
             quick: true,
-            n1: true,
-            ..synth_case(200, 24)
+            ..with_n1(synth_case(200, 24))
         },
         Case {
             name: "synth-200b-24h-c30".into(),
@@ -108,6 +106,15 @@ pub fn congested_synth_case(buses: usize, hours: usize, congestion: f64) -> Case
     }
 }
 
+/// `case` as N-1 security-constrained dispatch (every line an outage), named `...-n1`.
+pub fn with_n1(case: Case) -> Case {
+    Case {
+        name: format!("{}-n1", case.name),
+        n1: true,
+        ..case
+    }
+}
+
 /// What one solve in its own process measured (printed by `gridtrade bench-one`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Measured {
@@ -133,6 +140,10 @@ pub struct Measured {
     pub limit_rows: usize,
     #[serde(default)]
     pub rounds: usize,
+    /// HiGHS started from the seasonal basis (gridtrade's default for a long horizon with
+    /// storage; false with `--cold-start` and in older records).
+    #[serde(default)]
+    pub seasonal_start: bool,
 }
 
 /// One case's record, as written to the JSON-lines file.
@@ -179,6 +190,7 @@ pub fn measure_here(
     model: NetworkModel,
     kvl: Kvl,
     n1: bool,
+    start: gridtrade_engine::solve::Start,
 ) -> Result<Measured, Error> {
     let clock = Instant::now();
     let (n, findings) = gridtrade_engine::io::read(path)?;
@@ -197,6 +209,7 @@ pub fn measure_here(
             ..Default::default()
         },
         time_limit: None,
+        start,
         ..Default::default()
     };
     let clock = Instant::now();
@@ -217,6 +230,7 @@ pub fn measure_here(
         form: o.size.form.map_or(String::new(), |f| f.to_string()),
         limit_rows: o.size.limit_rows,
         rounds: o.size.rounds,
+        seasonal_start: o.size.seasonal_start,
     })
 }
 
@@ -286,7 +300,7 @@ fn measure_child(case: &Case, tool: &str, mut cmd: std::process::Command) -> Res
 
 /// Solve `path` in a child `gridtrade bench-one` process under `--kvl kvl`; returns its
 /// record.
-pub fn run_gridtrade(case: &Case, path: &Path, kvl: Kvl) -> Result<Record, Error> {
+pub fn run_gridtrade(case: &Case, path: &Path, kvl: Kvl, cold: bool) -> Result<Record, Error> {
     let exe = std::env::current_exe().map_err(|source| Error::Io {
         path: PathBuf::from("current executable"),
         source,
@@ -300,6 +314,9 @@ pub fn run_gridtrade(case: &Case, path: &Path, kvl: Kvl) -> Result<Record, Error
         .arg(kvl.to_string());
     if case.n1 {
         cmd.arg("--n1");
+    }
+    if cold {
+        cmd.arg("--cold-start");
     }
     let mut r = measure_child(case, "gridtrade", cmd)?;
     r.kvl = kvl.to_string();
@@ -332,7 +349,10 @@ pub fn regressions(records: &[Record], baseline: &[Record], max_slowdown: f64) -
     for r in records {
         let Some(b) = baseline
             .iter()
-            .find(|b| b.case == r.case && b.tool == r.tool && b.kvl == r.kvl)
+            .find(|b| {
+                (&b.case, &b.tool, &b.kvl, b.measured.seasonal_start)
+                    == (&r.case, &r.tool, &r.kvl, r.measured.seasonal_start)
+            })
         else {
             continue;
         };

@@ -54,6 +54,14 @@ pub struct BenchArgs {
     /// only these run, with the `--case`s when given.
     #[arg(long = "synth", value_name = "BxH[cC]", value_parser = parse_size)]
     synth: Vec<(usize, usize, f64)>,
+    /// The `--synth` cases as N-1 security-constrained dispatch (every line an outage;
+    /// with `--pypsa`, PyPSA's SCLOPF on the same network), named `...-n1`.
+    #[arg(long)]
+    n1: bool,
+    /// Also solve each case with HiGHS from scratch (`solve --cold-start`), a record beside
+    /// the default one: what the seasonal start saves.
+    #[arg(long)]
+    cold_start: bool,
     /// Solve each dc case by these statements of Kirchhoff's voltage law (repeatable), one
     /// record each, side by side: e.g. `--kvl cycles --kvl ptdf`. Default: auto.
     #[arg(long = "kvl", value_parser = crate::choice::<Kvl>())]
@@ -89,11 +97,19 @@ pub struct BenchOneArgs {
     /// N-1 with every line an outage.
     #[arg(long)]
     n1: bool,
+    /// HiGHS from scratch (no seasonal start).
+    #[arg(long)]
+    cold_start: bool,
 }
 
 /// The child side of `bench`: one solve, its measurement as JSON on stdout.
 pub fn run_bench_one(a: BenchOneArgs) -> Result<ExitCode, Error> {
-    let m = bench::measure_here(&a.path, a.model, a.kvl, a.n1)?;
+    let start = if a.cold_start {
+        gridtrade_engine::solve::Start::Cold
+    } else {
+        gridtrade_engine::solve::Start::Auto
+    };
+    let m = bench::measure_here(&a.path, a.model, a.kvl, a.n1, start)?;
     println!("{}", serde_json::to_string(&m).expect("serialises"));
     Ok(ExitCode::SUCCESS)
 }
@@ -121,13 +137,14 @@ fn row(r: &Record) -> String {
     )
 }
 
-/// The tool of a record with the form gridtrade built and its lazy rounds, e.g.
-/// `gridtrade ptdf 3r`.
+/// The tool of a record with the form gridtrade built, its lazy rounds and ` s` for the
+/// seasonal start, e.g. `gridtrade ptdf 3r s`.
 fn tool_name(r: &Record) -> String {
+    let start = if r.measured.seasonal_start { " s" } else { "" };
     match r.measured.form.as_str() {
         "" => r.tool.clone(),
-        "ptdf" => format!("{} ptdf {}r", r.tool, r.measured.rounds),
-        form => format!("{} {form}", r.tool),
+        "ptdf" => format!("{} ptdf {}r{start}", r.tool, r.measured.rounds),
+        form => format!("{} {form}{start}", r.tool),
     }
 }
 
@@ -190,7 +207,8 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
         .chain(
             a.synth
                 .iter()
-                .map(|&(b, h, c)| bench::congested_synth_case(b, h, c)),
+                .map(|&(b, h, c)| bench::congested_synth_case(b, h, c))
+                .map(|c| if a.n1 { bench::with_n1(c) } else { c }),
         )
         .collect();
     let baseline = a.baseline.as_deref().map(bench::read_records).transpose()?;
@@ -234,7 +252,10 @@ pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
         };
         let mut these = Vec::new();
         for &kvl in &kvls {
-            these.push(bench::run_gridtrade(case, &path, kvl)?);
+            these.push(bench::run_gridtrade(case, &path, kvl, false)?);
+            if a.cold_start {
+                these.push(bench::run_gridtrade(case, &path, kvl, true)?);
+            }
         }
         let is_folder = path.is_dir();
         if let (Some(py), true) = (&a.pypsa, is_folder) {

@@ -195,6 +195,11 @@ struct SolveArgs {
     /// `--highs presolve=on` turns it back on.
     #[arg(long = "highs", value_name = "NAME=VALUE", value_parser = parse_option)]
     highs_options: Vec<(String, String)>,
+    /// Start HiGHS from scratch, not from the basis gridtrade assembles for a long horizon
+    /// with storage (a coarse solve by day, then blocks of three days each solved alone,
+    /// put side by side). Same optimum; for comparisons (benches/README.md).
+    #[arg(long)]
+    cold_start: bool,
 }
 
 /// A clap parser for one of the engine's named choices ([`Choice`]), each offered with its
@@ -406,6 +411,11 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
         },
         time_limit: a.time_limit,
         highs_options: a.highs_options.clone(),
+        start: if a.cold_start {
+            solve::Start::Cold
+        } else {
+            solve::Start::Auto
+        },
     };
     let solved = solve::solve_with(&n, &opts, &spinner.control());
     spinner.finish();

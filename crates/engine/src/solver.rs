@@ -183,6 +183,74 @@ impl Instance {
     pub fn load(&mut self, lp: Lp) -> Result<(), Error> {
         lp.pass_to(&mut self.model)
     }
+
+    /// Start the next run from `basis` (of the LP loaded, one status per column and row).
+    pub fn set_basis(&mut self, basis: &Basis) -> Result<(), Error> {
+        let ptr = self.model.as_mut_ptr();
+        // SAFETY: `ptr` is a valid Highs object; the arrays have one entry per column and
+        // row of its LP (checked first).
+        unsafe {
+            if basis.cols.len() != highs_sys::Highs_getNumCol(ptr) as usize
+                || basis.rows.len() != highs_sys::Highs_getNumRow(ptr) as usize
+            {
+                return Err(Error::Solver(
+                    "a starting basis of another size than the LP".into(),
+                ));
+            }
+            check(
+                highs_sys::Highs_setBasis(ptr, basis.cols.as_ptr(), basis.rows.as_ptr()),
+                "a starting basis",
+            )
+        }
+    }
+}
+
+/// A simplex basis: HiGHS' status (`kHighsBasisStatus*`: lower, basic, upper, zero,
+/// nonbasic) of each column and row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Basis {
+    pub cols: Vec<highs_sys::HighsInt>,
+    pub rows: Vec<highs_sys::HighsInt>,
+}
+
+impl Basis {
+    /// HiGHS' status of a basic variable.
+    pub const BASIC: highs_sys::HighsInt = 1;
+}
+
+/// Solve the LP in `instance` (no callback output) and return its status and, when optimal,
+/// its basis: for assembling the starting basis of a larger LP from small ones.
+pub fn run_for_basis(
+    instance: Instance,
+    options: &[(String, String)],
+) -> Result<(Status, Option<Basis>), Error> {
+    let _state = instance.state;
+    let mut model = instance.model;
+    for (name, value) in options {
+        set_option(&mut model, name, value)?;
+    }
+    let solved = model
+        .try_solve()
+        .map_err(|e| Error::Solver(format!("HiGHS failed to solve: {e:?}")))?;
+    let (status, _) = outcome(&solved)?;
+    if status != Status::Optimal {
+        return Ok((status, None));
+    }
+    let ptr = solved.as_ptr() as *mut c_void;
+    // SAFETY: `ptr` is a valid, solved Highs object; the arrays have one entry per column
+    // and row of its LP.
+    let basis = unsafe {
+        let mut b = Basis {
+            cols: vec![0; highs_sys::Highs_getNumCol(ptr) as usize],
+            rows: vec![0; highs_sys::Highs_getNumRow(ptr) as usize],
+        };
+        check(
+            highs_sys::Highs_getBasis(ptr, b.cols.as_mut_ptr(), b.rows.as_mut_ptr()),
+            "the basis of a solved LP",
+        )?;
+        b
+    };
+    Ok((status, Some(basis)))
 }
 
 /// Solve the LP in `instance` with HiGHS under `time_limit` seconds (reporting to and

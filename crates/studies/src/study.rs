@@ -190,6 +190,7 @@ pub fn run(
         formulation: o.clone(),
         time_limit: req.time_limit,
         highs_options: req.highs_options.clone(),
+        start: Default::default(),
     };
     let main_opts = opts(&o);
     let other = compare.map(|(cn, clabel, co)| (cn, clabel, opts(&co)));

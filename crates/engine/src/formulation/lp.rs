@@ -262,6 +262,16 @@ impl Lp {
         Col { index }
     }
 
+    /// The bounds `(lower, upper)` of column `index`.
+    pub fn col_bounds(&self, index: usize) -> (f64, f64) {
+        (self.lower[index], self.upper[index])
+    }
+
+    /// Set the bounds of column `index`.
+    pub fn set_col_bounds(&mut self, index: usize, lo: f64, hi: f64) {
+        (self.lower[index], self.upper[index]) = (lo, hi);
+    }
+
     /// Fix column `index` at 0 (both bounds).
     pub fn fix_at_zero(&mut self, index: usize) {
         (self.lower[index], self.upper[index]) = (0.0, 0.0);

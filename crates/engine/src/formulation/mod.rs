@@ -121,6 +121,8 @@ pub struct Model {
     pub ptdf: Option<PtdfForm>,
     /// Columns of the LP once it has been moved out to HiGHS (`lp` is then empty).
     pub columns_handed_over: usize,
+    /// Rows of the LP once it has been moved out to HiGHS.
+    pub rows_handed_over: usize,
 }
 
 /// The rows of one Kirchhoff's-voltage-law constraint over the snapshots: a cycle's
@@ -274,6 +276,7 @@ impl Model {
             form,
             ptdf: None,
             columns_handed_over: 0,
+            rows_handed_over: 0,
         }
     }
 }

@@ -476,6 +476,38 @@ impl Network {
         }
     }
 
+    /// This network on a coarser clock: each run of `hours` snapshots (the last may be
+    /// shorter) becomes one snapshot named after its first, standing for the sum of their
+    /// objective and storage weights, with every time series averaged over the run (a
+    /// plain mean, exact for snapshots of equal weight). For a cheap first look at a long
+    /// horizon, e.g. storage levels of a year solved by day.
+    pub fn aggregate_snapshots(&self, hours: usize) -> Network {
+        let hours = hours.max(1);
+        let mut n = self.clone();
+        let s = std::sync::Arc::make_mut(&mut n.snapshots);
+        s.names = s.names.iter().step_by(hours).cloned().collect();
+        s.objective = s.objective.chunks(hours).map(|c| c.iter().sum()).collect();
+        s.stores = s.stores.chunks(hours).map(|c| c.iter().sum()).collect();
+        for l in &mut n.links {
+            l.p_min_pu.aggregate(hours);
+            l.p_max_pu.aggregate(hours);
+        }
+        for g in &mut n.generators {
+            g.p_min_pu.aggregate(hours);
+            g.p_max_pu.aggregate(hours);
+            if let CostCurve::Polynomial { marginal_cost, .. } = &mut g.cost {
+                marginal_cost.aggregate(hours);
+            }
+        }
+        for l in &mut n.loads {
+            l.p_set.aggregate(hours);
+        }
+        for s in &mut n.storage_units {
+            s.inflow.aggregate(hours);
+        }
+        n
+    }
+
     /// This network with the elements of `outage` out of service.
     pub fn without(&self, outage: &Outage) -> Network {
         let mut rest = self.clone();

@@ -71,6 +71,18 @@ impl Series {
         }
     }
 
+    /// Replace each run of `hours` snapshots (the last run may be shorter) by its mean (a
+    /// static series is unchanged).
+    pub fn aggregate(&mut self, hours: usize) {
+        if let Series::Hourly(v) = self {
+            let means = v
+                .chunks(hours.max(1))
+                .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                .collect();
+            *v = Arc::new(means);
+        }
+    }
+
     /// Multiply every value by `factor`.
     pub fn scale(&mut self, factor: f64) {
         match self {

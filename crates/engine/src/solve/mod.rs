@@ -6,6 +6,7 @@
 //! [`warm`], the diagnosis of an infeasible problem in [`diagnosis`].
 
 mod diagnosis;
+pub mod seasonal;
 mod warm;
 
 use crate::validate::{number_problem, show};
@@ -40,6 +41,22 @@ pub struct SolveOptions {
     /// HiGHS options by name, e.g. `("solver", "ipm")`, `("threads", "2")`; values are
     /// parsed as bool, integer, number or text, in that order.
     pub highs_options: Vec<(String, String)>,
+    /// Where HiGHS starts: by default from a basis assembled from a coarse solve and blocks
+    /// of the horizon when that helps ([`seasonal`]).
+    pub start: Start,
+}
+
+/// Where HiGHS' simplex starts. The optimum is the same either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Start {
+    /// From a basis assembled from a coarse solve and blocks of the horizon
+    /// ([`seasonal::Seasonal::AUTO`]) when the LP has storage levels over at least two
+    /// blocks and is not the PTDF form; otherwise as `Cold`.
+    #[default]
+    Auto,
+    /// From HiGHS' own start (the slack basis), as before.
+    Cold,
 }
 
 /// Size of the LP handed to HiGHS.
@@ -55,6 +72,9 @@ pub struct LpSize {
     pub limit_rows: usize,
     /// PTDF form: HiGHS solves, the first without line limits; 1 otherwise.
     pub rounds: usize,
+    /// HiGHS started from a basis assembled from a coarse solve and blocks of the horizon
+    /// ([`seasonal`]).
+    pub seasonal_start: bool,
 }
 
 impl LpSize {
@@ -65,6 +85,7 @@ impl LpSize {
             form: Some(model.form),
             limit_rows: 0,
             rounds: 1,
+            seasonal_start: false,
         }
     }
 
@@ -304,5 +325,6 @@ fn take_lp(model: &mut Model) -> Lp {
     let lp = std::mem::take(&mut model.lp);
     model.lp.constant = lp.constant;
     model.columns_handed_over = lp.num_cols();
+    model.rows_handed_over = lp.num_rows();
     lp
 }

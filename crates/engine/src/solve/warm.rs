@@ -71,12 +71,20 @@ pub fn solve_cases(
         _ => None,
     };
     // Passing the LP to HiGHS is part of building it.
-    let (highs, costs) = hand_over(&mut built.model, control)?;
+    let (mut highs, costs) = hand_over(&mut built.model, control)?;
     timings.build_s = clock.elapsed().as_secs_f64() - built.other_build_s;
 
     control.emit(Progress::Phase(Phase::Solving));
+    let start = Instant::now();
+    let started = seasonal_start(n, opts, &built.model, &mut highs, control)?;
+    let start_s = start.elapsed().as_secs_f64();
+    // The time limit covers the start and HiGHS' runs.
+    let opts = &SolveOptions {
+        time_limit: opts.time_limit.map(|l| (l - start_s).max(1e-3)),
+        ..opts.clone()
+    };
     let options = highs_options(&built.model, &opts.highs_options);
-    let mut runs = run_model(
+    let mut runs: Vec<solver::Run> = run_model(
         n,
         &mut built.model,
         highs,
@@ -84,8 +92,11 @@ pub fn solve_cases(
         &options,
         &changes,
         control,
-    )?
-    .into_iter();
+    )?;
+    if let Some(first) = runs.first_mut() {
+        first.2 += start_s; // the start is part of solving the main case
+    }
+    let mut runs = runs.into_iter();
     let case = |warnings, timings| Case {
         n,
         model: &built.model,
@@ -100,7 +111,10 @@ pub fn solve_cases(
         .next()
         .ok_or_else(|| Error::Solver("HiGHS ran no case".into()))?;
     let main = Case {
-        size: size.solved(&built.model),
+        size: LpSize {
+            seasonal_start: started,
+            ..size.solved(&built.model)
+        },
         ..case(warnings.clone(), timings)
     }
     .outcome(run, control, || diagnose_with(n, opts, control))?;
@@ -126,6 +140,24 @@ pub fn solve_cases(
         outage,
         other,
     })
+}
+
+/// Give `highs` the starting basis of [`super::seasonal`] when `opts` ask for one and the
+/// model can have one ([`super::seasonal::Seasonal::choose`]). Whether it was given.
+fn seasonal_start(
+    n: &Network,
+    opts: &SolveOptions,
+    model: &Model,
+    highs: &mut solver::Instance,
+    control: &Control,
+) -> Result<bool, Error> {
+    let Some(s) = super::seasonal::Seasonal::choose(opts.start, n, model) else {
+        return Ok(false);
+    };
+    match super::seasonal::start_basis(n, opts, model, s, control)? {
+        Some(basis) => highs.set_basis(&basis).map(|()| true),
+        None => Ok(false),
+    }
 }
 
 /// The main network's LP and, when the other network can be solved warm, the other's.
