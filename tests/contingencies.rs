@@ -69,9 +69,7 @@ fn n1_dispatch_gives_pypsa_sclopf_objective_prices_and_flows() {
 fn n1_flows_hold_after_every_outage_by_an_independent_power_flow() {
     let n = read(&sclopf_dir().join("network"));
     let r = solve_ok(&n, &n1(Outages::All, 1.0)).results.unwrap();
-    let conv = DcConvention::Matpower;
-    let b: Vec<f64> = n.branches.iter().map(|br| conv.susceptance(br)).collect();
-    let phi = vec![0.0; n.branches.len()];
+    let (b, phi) = DcConvention::Matpower.branch_parameters(&n);
     let injections = |t: usize| -> Vec<f64> {
         let mut p = vec![0.0; n.buses.len()];
         for (g, gen) in n.generators.iter().enumerate() {
@@ -177,14 +175,21 @@ fn trade_reports_n1_security_with_pypsa_sclopf_prices() {
     let control = gridtrade_engine::solver::Control::default();
     let out = study::run(&n, &req(None), &control).unwrap().unwrap();
     let r = &out.study.report;
-    assert_rel(r.welfare.system_cost, want["objective"].as_f64().unwrap(), 1e-6);
+    assert_rel(
+        r.welfare.system_cost,
+        want["objective"].as_f64().unwrap(),
+        1e-6,
+    );
     assert_eq!(r.borders.len(), 1, "W-E");
     for z in &r.zones {
         let (mut paid, mut load) = (0.0, 0.0);
         for t in 0..n.snapshots.len() {
             for (b, l) in n.bus_load(t).into_iter().enumerate() {
                 if n.buses[b].zone == z.zone {
-                    paid += want["marginal_price"][&n.buses[b].name][t].as_f64().unwrap() * l;
+                    paid += want["marginal_price"][&n.buses[b].name][t]
+                        .as_f64()
+                        .unwrap()
+                        * l;
                     load += l;
                 }
             }

@@ -30,8 +30,14 @@ fn same_optimum_both_ways(n: &Network, f: FormulationOptions) {
     let cold = solve_ok(n, &opts(f.clone(), Start::Cold));
     let warm = solve_ok(n, &opts(f, Start::Auto));
     assert!(!cold.size.seasonal_start);
-    assert!(warm.size.seasonal_start, "the default start is seasonal here");
-    let (c, w) = (cold.results.as_ref().unwrap(), warm.results.as_ref().unwrap());
+    assert!(
+        warm.size.seasonal_start,
+        "the default start is seasonal here"
+    );
+    let (c, w) = (
+        cold.results.as_ref().unwrap(),
+        warm.results.as_ref().unwrap(),
+    );
     assert_rel(w.objective, c.objective, 1e-9);
     for r in [c, w] {
         assert!(prices_are_duals_of_the_dispatch(n, r) > 100);
@@ -45,12 +51,19 @@ fn prices_are_duals_of_the_dispatch(n: &Network, r: &gridtrade_engine::solution:
     use gridtrade_engine::network::CostCurve;
     let mut checked = 0;
     for (g, gen) in n.generators.iter().enumerate() {
-        let CostCurve::Polynomial { marginal_cost, marginal_cost_quadratic: 0.0, .. } = &gen.cost
+        let CostCurve::Polynomial {
+            marginal_cost,
+            marginal_cost_quadratic: 0.0,
+            ..
+        } = &gen.cost
         else {
             continue;
         };
         for t in 0..n.snapshots.len() {
-            let (lo, hi) = (gen.p_nom * gen.p_min_pu.at(t), gen.p_nom * gen.p_max_pu.at(t));
+            let (lo, hi) = (
+                gen.p_nom * gen.p_min_pu.at(t),
+                gen.p_nom * gen.p_max_pu.at(t),
+            );
             let p = r.gen_p[g][t];
             let slack = 1e-6 * gen.p_nom.max(1.0);
             if p > lo + slack && p < hi - slack {
@@ -95,8 +108,7 @@ fn every_dc_form_with_batteries_from_the_seasonal_start_has_the_cold_optimum() {
 #[test]
 fn the_seasonal_start_is_not_used_where_it_does_not_apply() {
     let dir = tempfile::tempdir().unwrap();
-    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(50, 168), dir.path())
-        .unwrap();
+    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(50, 168), dir.path()).unwrap();
     let n = read(dir.path());
     // Cold when asked.
     let cold = solve_ok(&n, &opts(FormulationOptions::default(), Start::Cold));

@@ -1090,14 +1090,21 @@ async fn n1_security_over_grpc() {
     };
     let t = c.trade(trade.clone()).await.unwrap().into_inner();
     let study = t.study.unwrap();
-    assert_rel(study.system_cost, expected["objective"].as_f64().unwrap(), 1e-6);
+    assert_rel(
+        study.system_cost,
+        expected["objective"].as_f64().unwrap(),
+        1e-6,
+    );
     assert_eq!(study.islanding_outages, vec!["E-G".to_string()]);
     let limits = |l: &[proto::ContingencyLimit]| -> Vec<(String, String, u32)> {
         l.iter()
             .map(|x| (x.outage.clone(), x.monitored.clone(), x.snapshots_binding))
             .collect()
     };
-    assert_eq!(limits(&study.contingency_limits), limits(&r.contingency_limits));
+    assert_eq!(
+        limits(&study.contingency_limits),
+        limits(&r.contingency_limits)
+    );
     // N-1 needs Kirchhoff's laws: the trade default (transport) is refused by name.
     trade.model = proto::NetworkModel::Unspecified as i32;
     let err = c.trade(trade).await.unwrap_err();

@@ -236,16 +236,7 @@ fn shift_factors_reproduce_the_dc_flows_of_reference_cases() {
                 p[br.bus0] += f;
                 p[br.bus1] -= f;
             }
-            let b: Vec<f64> = n
-                .branches
-                .iter()
-                .map(|br| convention.susceptance(br))
-                .collect();
-            let phi: Vec<f64> = n
-                .branches
-                .iter()
-                .map(|br| convention.phase_shift(br))
-                .collect();
+            let (b, phi) = convention.branch_parameters(&n);
             let sf = topology::ptdf::ShiftFactors::new(&n, &b, &phi).unwrap();
             let scale = flow.iter().fold(1.0f64, |m, f| m.max(f.abs()));
             let worst = sf

@@ -347,13 +347,10 @@ pub struct Regression {
 pub fn regressions(records: &[Record], baseline: &[Record], max_slowdown: f64) -> Vec<Regression> {
     let mut out = Vec::new();
     for r in records {
-        let Some(b) = baseline
-            .iter()
-            .find(|b| {
-                (&b.case, &b.tool, &b.kvl, b.measured.seasonal_start)
-                    == (&r.case, &r.tool, &r.kvl, r.measured.seasonal_start)
-            })
-        else {
+        let Some(b) = baseline.iter().find(|b| {
+            (&b.case, &b.tool, &b.kvl, b.measured.seasonal_start)
+                == (&r.case, &r.tool, &r.kvl, r.measured.seasonal_start)
+        }) else {
             continue;
         };
         let mut say = |m: String| {

@@ -524,7 +524,11 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
     put("monthly_net_position.csv", mn)?;
     if let Some(sec) = &r.security {
         put("contingencies.csv", contingencies_csv(sec))?;
-        let skipped: String = sec.islanding_outages.iter().map(|o| format!("{o}\n")).collect();
+        let skipped: String = sec
+            .islanding_outages
+            .iter()
+            .map(|o| format!("{o}\n"))
+            .collect();
         put("islanding_outages.csv", format!("outage\n{skipped}"))?;
     }
     if let Some(o) = other {

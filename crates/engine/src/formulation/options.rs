@@ -95,6 +95,15 @@ impl DcConvention {
             DcConvention::Powermodels => 0.0,
         }
     }
+
+    /// Susceptance (MW/rad) and phase shift (rad) of every branch of `n`, in branch order:
+    /// what [`crate::topology::ptdf::ShiftFactors::new`] takes.
+    pub fn branch_parameters(self, n: &crate::network::Network) -> (Vec<f64>, Vec<f64>) {
+        n.branches
+            .iter()
+            .map(|br| (self.susceptance(br), self.phase_shift(br)))
+            .unzip()
+    }
 }
 
 /// How the `dc` model states Kirchhoff's voltage law.

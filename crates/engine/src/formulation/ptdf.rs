@@ -35,7 +35,7 @@ use super::{Contingencies, DcConvention, Model, Outages};
 use crate::error::Error;
 use crate::network::Network;
 use crate::topology::{self, ptdf::ShiftFactors};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A limit row: the flow of branch `monitored` in snapshot `t`, in the base case
 /// (`outage: None`) or after the outage of branch `outage`. Ordered by snapshot first.
@@ -59,7 +59,7 @@ struct Security {
     /// Post-contingency limit as a multiple of the rating.
     rating: f64,
     /// Each outage studied, with its column of outage distribution factors (MW on every
-    /// branch per MW that flowed on the outage; -1 on itself).
+    /// branch per MW that flowed on the outage; -1 on itself), in branch order.
     outages: Vec<(usize, Vec<f64>)>,
     /// Outages skipped because they split an area.
     islanding: Vec<usize>,
@@ -104,27 +104,13 @@ impl PtdfForm {
         convention: DcConvention,
         contingencies: Option<&Contingencies>,
     ) -> Result<PtdfForm, Error> {
-        let b: Vec<f64> = n
-            .branches
-            .iter()
-            .map(|br| convention.susceptance(br))
-            .collect();
-        let phi: Vec<f64> = n
-            .branches
-            .iter()
-            .map(|br| convention.phase_shift(br))
-            .collect();
+        let (b, phi) = convention.branch_parameters(n);
         let shift = ShiftFactors::new(n, &b, &phi)?;
         let shift_flow = shift.flows(&vec![0.0; n.buses.len()]);
         let limited = (0..n.branches.len())
             .filter(|&l| {
                 let br = &n.branches[l];
-                br.in_service
-                    && n.buses[br.bus0].in_service
-                    && n.buses[br.bus1].in_service
-                    && br.s_max.is_finite()
-                    && b[l].is_finite()
-                    && b[l] != 0.0
+                n.branch_live(l) && br.s_max.is_finite() && b[l].is_finite() && b[l] != 0.0
             })
             .collect();
         let security = contingencies.map(|c| security(n, &shift, c)).transpose()?;
@@ -342,39 +328,40 @@ impl PtdfForm {
 /// The outage distribution factor of `monitored` for `outage`.
 fn lookup_lodf(sec: &Security, outage: usize, monitored: usize) -> f64 {
     sec.outages
-        .iter()
-        .find(|(k, _)| *k == outage)
-        .map_or(0.0, |(_, col)| col[monitored])
+        .binary_search_by_key(&outage, |(k, _)| *k)
+        .map_or(0.0, |i| sec.outages[i].1[monitored])
 }
 
 /// The outages of `c` with their outage distribution factors; those that split an area set
 /// aside. An outage named that is not an AC branch of `n` is an error.
 fn security(n: &Network, shift: &ShiftFactors, c: &Contingencies) -> Result<Security, Error> {
-    let live = |l: usize| {
-        let br = &n.branches[l];
-        br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service
-    };
-    let chosen: Vec<usize> = match &c.outages {
-        Outages::All => (0..n.branches.len()).filter(|&l| live(l)).collect(),
-        Outages::Branches(names) => names
-            .iter()
-            .map(|name| {
-                n.branches
-                    .iter()
-                    .position(|b| b.name == *name)
-                    .ok_or_else(|| {
+    let mut chosen: Vec<usize> = match &c.outages {
+        Outages::All => (0..n.branches.len()).collect(),
+        Outages::Branches(names) => {
+            let index: HashMap<&str, usize> = n
+                .branches
+                .iter()
+                .enumerate()
+                .map(|(l, b)| (b.name.as_str(), l))
+                .collect();
+            names
+                .iter()
+                .map(|name| {
+                    index.get(name.as_str()).copied().ok_or_else(|| {
                         Error::option(
                             "--contingencies",
                             format!("'{name}' is not a line or transformer of the network"),
                         )
                     })
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .filter(|&l| live(l))
-            .collect(),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
     };
-    let bridges = topology::bridges(n);
+    chosen.retain(|&l| n.branch_live(l));
+    // Sorted and once each: `lookup_lodf` searches by branch.
+    chosen.sort_unstable();
+    chosen.dedup();
+    let bridges: HashSet<usize> = topology::bridges(n).into_iter().collect();
     let mut sec = Security {
         rating: c.rating,
         outages: Vec::new(),

@@ -74,10 +74,7 @@ pub fn variable_generator_cost(m: &mut Model, n: &Network, o: &FormulationOption
 /// `copperplate`, between two zones.
 pub(super) fn branch_modelled(m: &Model, n: &Network, l: usize) -> bool {
     let br = &n.branches[l];
-    br.in_service
-        && n.buses[br.bus0].in_service
-        && n.buses[br.bus1].in_service
-        && m.balance_node[br.bus0] != m.balance_node[br.bus1]
+    n.branch_live(l) && m.balance_node[br.bus0] != m.balance_node[br.bus1]
 }
 
 /// `-s_max <= p0[l,t] <= s_max`, MW (unlimited when the rating is infinite).

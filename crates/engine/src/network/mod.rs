@@ -520,6 +520,13 @@ impl Network {
         rest
     }
 
+    /// Whether branch `l` is in service between two buses in service (the branches the
+    /// topology and the dc model see).
+    pub fn branch_live(&self, l: usize) -> bool {
+        let b = &self.branches[l];
+        b.in_service && self.buses[b.bus0].in_service && self.buses[b.bus1].in_service
+    }
+
     /// Whether branch `l` joins buses of two countries.
     pub fn branch_crosses_border(&self, l: usize) -> bool {
         let b = &self.branches[l];

@@ -86,7 +86,8 @@ pub fn start_basis(
         for _ in 0..workers.min(blocks.len()) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= blocks.len() || control.is_cancelled() {
+                let given_up = assembled.lock().map_or(true, |a| a.is_none());
+                if i >= blocks.len() || control.is_cancelled() || given_up {
                     return;
                 }
                 let placed = solve_block(n, opts, &levels, s.coarse, blocks[i].clone());
@@ -156,11 +157,23 @@ fn solve_block(
         if levels[su].is_empty() || (range.start == 0 && !unit.cyclic_state_of_charge) {
             continue;
         }
-        let start = if range.start == 0 { nt } else { range.start };
-        unit.state_of_charge_initial = level(levels, su, coarse, start);
+        // Cyclic: the first block starts where the coarse plan's horizon ends.
+        unit.state_of_charge_initial = match range.start {
+            0 => levels[su]
+                .last()
+                .copied()
+                .unwrap_or(unit.state_of_charge_initial),
+            start => level(levels, su, coarse, start),
+        };
         unit.cyclic_state_of_charge = false;
     }
-    let mut model = formulation::build(&part, &opts.formulation)?;
+    // The blocks solve the LP of the first round: N-1 only adds rows in later rounds, so
+    // its outage factors are not computed for each block.
+    let base = formulation::FormulationOptions {
+        contingencies: None,
+        ..opts.formulation.clone()
+    };
+    let mut model = formulation::build(&part, &base)?;
     let fix_end = range.end < nt || n.storage_units.iter().any(|u| u.cyclic_state_of_charge);
     for (su, cols) in model.su_soc.iter().enumerate() {
         if let (Some(last), true) = (cols.last(), fix_end && range.end % coarse == 0) {
@@ -211,7 +224,12 @@ impl Assembly {
     fn finish(self) -> Option<Basis> {
         let b = self.basis;
         let filled = b.cols.iter().chain(&b.rows).all(|&s| s >= 0);
-        let basic = b.cols.iter().chain(&b.rows).filter(|&&s| s == Basis::BASIC).count();
+        let basic = b
+            .cols
+            .iter()
+            .chain(&b.rows)
+            .filter(|&&s| s == Basis::BASIC)
+            .count();
         (filled && basic == b.rows.len()).then_some(b)
     }
 }
@@ -250,7 +268,9 @@ type Positions = Vec<Vec<Option<usize>>>;
 /// Every family of columns of `m`, as positions per element and snapshot.
 fn column_families(m: &Model) -> Vec<Positions> {
     let positions = |f: &formulation::Family| -> Positions {
-        f.iter().map(|e| e.iter().map(|c| Some(c.index)).collect()).collect()
+        f.iter()
+            .map(|e| e.iter().map(|c| Some(c.index)).collect())
+            .collect()
     };
     let spill = m
         .su_spill

@@ -24,7 +24,7 @@ pub fn synchronous_areas(n: &Network) -> Vec<Vec<usize>> {
     for e in n.graph().edge_indices() {
         if let EdgeRef::Branch(i) = n.graph()[e] {
             let br = &n.branches[i];
-            if br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service {
+            if n.branch_live(i) {
                 uf.union(br.bus0, br.bus1);
             }
         }
@@ -54,8 +54,7 @@ pub fn synchronous_areas(n: &Network) -> Vec<Vec<usize>> {
 pub fn bridges(n: &Network) -> Vec<usize> {
     let mut pairs: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
     for (l, br) in n.branches.iter().enumerate() {
-        let live = br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service;
-        if live && br.bus0 != br.bus1 {
+        if n.branch_live(l) && br.bus0 != br.bus1 {
             let key = (br.bus0.min(br.bus1), br.bus0.max(br.bus1));
             pairs.entry(key).or_default().push(l);
         }

@@ -60,10 +60,14 @@ impl ShiftFactors {
             .branches
             .iter()
             .zip(susceptance.iter().zip(phase_shift))
-            .map(|(br, (&b, &phi))| {
-                let live =
-                    br.in_service && n.buses[br.bus0].in_service && n.buses[br.bus1].in_service;
-                (br.bus0, br.bus1, if live { b } else { 0.0 }, phi)
+            .enumerate()
+            .map(|(l, (br, (&b, &phi)))| {
+                (
+                    br.bus0,
+                    br.bus1,
+                    if n.branch_live(l) { b } else { 0.0 },
+                    phi,
+                )
             })
             .collect();
         let mut place = vec![(0, None); n.buses.len()];

@@ -29,7 +29,9 @@ pub use gains::{gains, CountryGain, GainsFromTrade};
 
 use gridtrade_engine::formulation::FormulationOptions;
 use gridtrade_engine::network::Network;
-use gridtrade_engine::report::{security_summary, zone_hourly_prices, PriceStatistics, SecuritySummary};
+use gridtrade_engine::report::{
+    security_summary, zone_hourly_prices, PriceStatistics, SecuritySummary,
+};
 use gridtrade_engine::solution::Results;
 use serde::{Deserialize, Serialize};
 
