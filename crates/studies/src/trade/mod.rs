@@ -23,6 +23,7 @@
 mod accounts;
 mod flows;
 mod gains;
+pub mod map;
 pub mod svg;
 
 pub use gains::{gains, CountryGain, GainsFromTrade};

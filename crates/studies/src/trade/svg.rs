@@ -1,28 +1,15 @@
-//! Charts of a trade report as standalone SVG files: a map (zones at their coordinates
-//! coloured by price, borders as arrows sized by net flow and coloured by congestion), a
+//! Charts of a trade report as standalone SVG files: the map ([`super::map`]), a
 //! price-duration chart and a monthly net-position chart.
 
 use super::TradeReport;
-use gridtrade_engine::network::Network;
 use std::fmt::Write as _;
 
 const FONT: &str = "font-family=\"DejaVu Sans, Arial, sans-serif\"";
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// Green (cheap) to yellow to red (dear), for `x` in [0, 1].
-fn ramp(x: f64) -> String {
-    let x = x.clamp(0.0, 1.0);
-    let (r, g) = if x < 0.5 {
-        (510.0 * x, 200.0)
-    } else {
-        (255.0, 200.0 * (2.0 - 2.0 * x))
-    };
-    format!("rgb({},{},60)", r as u8, g as u8)
 }
 
 /// A palette for lines of several series.
@@ -34,147 +21,7 @@ fn palette(i: usize) -> &'static str {
     C[i % C.len()]
 }
 
-/// The map: zones at their bus coordinates (x = longitude, y = latitude).
-pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
-    let (w, h, pad) = (1300.0, 880.0, 70.0);
-    let coords: Vec<(f64, f64)> = r
-        .zones
-        .iter()
-        .map(|z| {
-            let buses: Vec<_> = n.buses.iter().filter(|b| b.zone == z.zone).collect();
-            let k = buses.len().max(1) as f64;
-            (
-                buses.iter().map(|b| b.x).sum::<f64>() / k,
-                buses.iter().map(|b| b.y).sum::<f64>() / k,
-            )
-        })
-        .collect();
-    let (minx, maxx) = coords
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, c| {
-            (a.0.min(c.0), a.1.max(c.0))
-        });
-    let (miny, maxy) = coords
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, c| {
-            (a.0.min(c.1), a.1.max(c.1))
-        });
-    let midlat = (0.5 * (miny + maxy)).to_radians().cos().max(0.2);
-    let sx = (w - 2.0 * pad) / ((maxx - minx) * midlat).max(1e-9);
-    let sy = (h - 2.0 * pad - 60.0) / (maxy - miny).max(1e-9);
-    let s = sx.min(sy);
-    let px = |c: (f64, f64)| (pad + (c.0 - minx) * midlat * s, h - pad - (c.1 - miny) * s);
-    let prices: Vec<f64> = r
-        .zones
-        .iter()
-        .filter_map(|z| z.prices.load_weighted_price)
-        .collect();
-    let pmin = prices.iter().copied().fold(f64::INFINITY, f64::min);
-    let pmax = prices.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let max_flow = r
-        .borders
-        .iter()
-        .map(|b| (b.flow_ab_mwh - b.flow_ba_mwh).abs())
-        .fold(1.0, f64::max);
-    let max_load = r.zones.iter().map(|z| z.load_mwh).fold(1.0, f64::max);
-
-    let mut out = String::new();
-    let _ = writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" {FONT}>");
-    let _ = writeln!(out, "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"5\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"16\" markerHeight=\"16\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"context-stroke\"/></marker></defs>");
-    let _ = writeln!(
-        out,
-        "<rect width=\"100%\" height=\"100%\" fill=\"#f7f9fb\"/>"
-    );
-    let _ = writeln!(
-        out,
-        "<text x=\"20\" y=\"32\" font-size=\"20\" font-weight=\"bold\">{}</text>",
-        esc(title)
-    );
-    let _ = writeln!(out, "<text x=\"20\" y=\"54\" font-size=\"13\" fill=\"#444\">{} snapshots, {} .. {}. Zones: load-weighted price (colour, value inside), demand (size).</text>", r.snapshots, esc(&r.first_snapshot), esc(&r.last_snapshot));
-    let _ = writeln!(out, "<text x=\"20\" y=\"72\" font-size=\"13\" fill=\"#444\">Arrows: net flow over the horizon (width, TWh), share of hours at the capacity limit (grey: never, red: always).</text>");
-    let hours = r.snapshots.max(1) as f64;
-    for b in &r.borders {
-        let (Some(ia), Some(ib)) = (
-            r.zones.iter().position(|z| z.zone == b.zone_a),
-            r.zones.iter().position(|z| z.zone == b.zone_b),
-        ) else {
-            continue;
-        };
-        let net = b.flow_ab_mwh - b.flow_ba_mwh;
-        if b.flow_ab_mwh + b.flow_ba_mwh == 0.0 {
-            continue; // switched off or unused
-        }
-        let (from, to, congested) = if net >= 0.0 {
-            (ia, ib, b.hours_congested_ab)
-        } else {
-            (ib, ia, b.hours_congested_ba)
-        };
-        let (x0, y0) = px(coords[from]);
-        let (x1, y1) = px(coords[to]);
-        // Stop short of the circles.
-        let (dx, dy) = (x1 - x0, y1 - y0);
-        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
-        let (ux, uy) = (dx / len, dy / len);
-        let share = congested as f64 / hours;
-        let colour = if share > 0.0 {
-            format!(
-                "rgb({},{},{})",
-                120 + (135.0 * share) as u8,
-                (120.0 * (1.0 - share)) as u8,
-                (120.0 * (1.0 - share)) as u8
-            )
-        } else {
-            "#8a99a8".into()
-        };
-        let width = 1.5 + 9.0 * (net.abs() / max_flow).sqrt();
-        let _ = writeln!(
-            out,
-            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{colour}\" stroke-width=\"{width:.1}\" stroke-opacity=\"0.85\" marker-end=\"url(#arrow)\"><title>{} - {}: net {:.2} TWh, congested {:.0} % of hours, rent {:.1} M</title></line>",
-            x0 + 18.0 * ux, y0 + 18.0 * uy, x1 - 22.0 * ux, y1 - 22.0 * uy,
-            esc(&b.zone_a), esc(&b.zone_b), net / 1e6, 100.0 * share, b.congestion_rent / 1e6
-        );
-        if net.abs() > 0.02 * max_flow {
-            let _ = writeln!(out, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#333\" text-anchor=\"middle\">{:.1} TWh</text>", 0.5 * (x0 + x1), 0.5 * (y0 + y1) - 4.0, net.abs() / 1e6);
-        }
-    }
-    for (i, z) in r.zones.iter().enumerate() {
-        let (x, y) = px(coords[i]);
-        let radius = 6.0 + 16.0 * (z.load_mwh / max_load).sqrt();
-        let price = z.prices.load_weighted_price;
-        let fill = match price {
-            Some(p) if pmax > pmin => ramp((p - pmin) / (pmax - pmin)),
-            _ => "#cccccc".into(),
-        };
-        // A zone without load has no load-weighted price: "-" on the map.
-        let label = price.map_or_else(|| "-".to_string(), |p| format!("{p:.0}"));
-        let title_price = price.map_or_else(|| "no load".to_string(), |p| format!("{p:.2}/MWh"));
-        let dash = if z.load_mwh == 0.0 {
-            " stroke-dasharray=\"3,2\""
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{radius:.1}\" fill=\"{fill}\" stroke=\"#333\" stroke-width=\"1\"{dash}><title>{}: {title_price}, load {:.2} TWh, net position {:.2} TWh</title></circle>", esc(&z.zone), z.load_mwh / 1e6, z.net_position_mwh / 1e6);
-        let _ = writeln!(out, "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">{}</text>", y - radius - 4.0, esc(&z.zone));
-        let _ = writeln!(
-            out,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"middle\">{label}</text>",
-            y + 4.0
-        );
-    }
-    // Legend.
-    let (lx, ly) = (20.0, h - 40.0);
-    for i in 0..=10 {
-        let _ = writeln!(
-            out,
-            "<rect x=\"{:.1}\" y=\"{ly}\" width=\"20\" height=\"12\" fill=\"{}\"/>",
-            lx + 20.0 * i as f64,
-            ramp(i as f64 / 10.0)
-        );
-    }
-    let _ = writeln!(out, "<text x=\"{lx}\" y=\"{:.1}\" font-size=\"11\">{:.1}</text><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{:.1} per MWh (load-weighted price)</text>", ly + 26.0, pmin, lx + 220.0 + 180.0, ly + 26.0, pmax);
-    out.push_str("</svg>\n");
-    out
-}
+pub use super::map::map;
 
 /// Frame of a chart: axes, title and y ticks; returns the plotting box.
 fn frame(
