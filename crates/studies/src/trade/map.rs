@@ -75,6 +75,19 @@ fn text_box(chars: usize, size: f64) -> (f64, f64) {
     (0.62 * size * chars as f64 + 4.0, size + 4.0)
 }
 
+/// Where a box of `size` starts along one axis, relative to its anchor, so that its edge
+/// nearest the circle sits at the anchor: for direction component `d` > 0 the box starts
+/// there, < 0 it ends there, 0 it is centred.
+fn edge_offset(d: f64, size: f64) -> f64 {
+    if d > 0.1 {
+        0.0
+    } else if d < -0.1 {
+        -size
+    } else {
+        -size / 2.0
+    }
+}
+
 /// Place a label of size `(w, h)` next to the circle `(x, y, r)`: the first of eight
 /// positions around it, at growing distances, whose box is inside `bounds` and overlaps no
 /// placed box and no circle. The box and whether it is away from its circle (draw a
@@ -100,22 +113,8 @@ pub fn place_label(
         for (dx, dy) in DIRECTIONS {
             let (cx, cy) = (x + dx * (r + gap), y + dy * (r + gap));
             // The box's nearest edge sits at the anchor point.
-            let left = cx
-                + if dx > 0.1 {
-                    0.0
-                } else if dx < -0.1 {
-                    -w
-                } else {
-                    -w / 2.0
-                };
-            let top = cy
-                + if dy > 0.1 {
-                    0.0
-                } else if dy < -0.1 {
-                    -h
-                } else {
-                    -h / 2.0
-                };
+            let left = cx + edge_offset(dx, w);
+            let top = cy + edge_offset(dy, h);
             let b = Rect(left, top, left + w, top + h);
             if b.inside(bounds)
                 && !placed.iter().any(|p| p.overlaps(&b))
