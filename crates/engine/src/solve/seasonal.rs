@@ -135,9 +135,10 @@ fn coarse_levels(
     })
 }
 
-/// The level of unit `su` at the end of snapshot `end - 1` (`end` a multiple of `coarse`).
-fn level(levels: &Levels, su: usize, coarse: usize, end: usize) -> f64 {
-    levels[su][end / coarse - 1]
+/// The level of unit `su` at the end of snapshot `end - 1` (`end` a multiple of `coarse`);
+/// none when the coarse plan has no level there.
+fn level(levels: &Levels, su: usize, coarse: usize, end: usize) -> Option<f64> {
+    levels.get(su)?.get((end / coarse).checked_sub(1)?).copied()
 }
 
 /// Solve snapshots `range` of `n` on their own, each storage level fixed at both ends to
@@ -154,18 +155,18 @@ fn solve_block(
     let mut part = n.clone();
     part.restrict_snapshots(range.clone());
     for (su, unit) in part.storage_units.iter_mut().enumerate() {
-        if levels[su].is_empty() || (range.start == 0 && !unit.cyclic_state_of_charge) {
+        if range.start == 0 && !unit.cyclic_state_of_charge {
             continue;
         }
         // Cyclic: the first block starts where the coarse plan's horizon ends.
-        unit.state_of_charge_initial = match range.start {
-            0 => levels[su]
-                .last()
-                .copied()
-                .unwrap_or(unit.state_of_charge_initial),
+        let start = match range.start {
+            0 => levels.get(su).and_then(|l| l.last().copied()),
             start => level(levels, su, coarse, start),
         };
-        unit.cyclic_state_of_charge = false;
+        if let Some(start) = start {
+            unit.state_of_charge_initial = start;
+            unit.cyclic_state_of_charge = false;
+        }
     }
     // The blocks solve the LP of the first round: N-1 only adds rows in later rounds, so
     // its outage factors are not computed for each block.
@@ -176,9 +177,10 @@ fn solve_block(
     let mut model = formulation::build(&part, &base)?;
     let fix_end = range.end < nt || n.storage_units.iter().any(|u| u.cyclic_state_of_charge);
     for (su, cols) in model.su_soc.iter().enumerate() {
-        if let (Some(last), true) = (cols.last(), fix_end && range.end % coarse == 0) {
+        let end = level(levels, su, coarse, range.end).filter(|_| fix_end);
+        if let (Some(last), Some(v), 0) = (cols.last(), end, range.end % coarse) {
             let (lo, hi) = model.lp.col_bounds(last.index);
-            let v = level(levels, su, coarse, range.end).clamp(lo, hi);
+            let v = v.max(lo).min(hi);
             model.lp.set_col_bounds(last.index, v, v);
         }
     }
