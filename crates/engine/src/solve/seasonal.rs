@@ -40,6 +40,16 @@ impl Seasonal {
         block: 72,
     };
 
+    /// Whether `start` gives `n` the seasonal start: storage in service over at least two
+    /// blocks ([`Seasonal::choose`] checks the same on the built model).
+    pub fn applies(start: Start, n: &Network) -> bool {
+        start == Start::Auto
+            && n.snapshots.len() >= 2 * Seasonal::AUTO.block
+            && n.storage_units
+                .iter()
+                .any(|u| u.in_service && n.buses[u.bus].in_service)
+    }
+
     /// The start `start` asks for on `model` (of `n`): none when cold, without storage
     /// levels, or over fewer than two blocks. In the PTDF form it is the start of the first
     /// round (the LP without line limits, which the blocks also solve); later rounds go on
