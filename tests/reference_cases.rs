@@ -281,21 +281,18 @@ fn ptdf_with_lazy_limits_gives_the_angle_form_optimum_flows_and_prices() {
                     pa[0]
                 );
             }
-            for (l, (fa, fp)) in ra.branch_p0.iter().zip(&rp.branch_p0).enumerate() {
-                assert!(
-                    (fp[0] - fa[0]).abs() < 1e-5,
-                    "{file} branch {l}: {} vs {}",
-                    fp[0],
-                    fa[0]
-                );
-            }
-            for (l, (ma, mp)) in ra.branch_mu.iter().zip(&rp.branch_mu).enumerate() {
-                assert!(
-                    (mp[0] - ma[0]).abs() < 1e-5,
-                    "{file} mu {l}: {} vs {}",
-                    mp[0],
-                    ma[0]
-                );
+            for (what, a, p) in [
+                ("branch", &ra.branch_p0, &rp.branch_p0),
+                ("mu", &ra.branch_mu, &rp.branch_mu),
+            ] {
+                for (l, (xa, xp)) in a.iter().zip(p).enumerate() {
+                    assert!(
+                        (xp[0] - xa[0]).abs() < 1e-5,
+                        "{file} {what} {l}: {} vs {}",
+                        xp[0],
+                        xa[0]
+                    );
+                }
             }
         }
     }

@@ -91,10 +91,7 @@ fn carec_month_from_the_seasonal_start_has_the_cold_optimum() {
 
 #[test]
 fn every_dc_form_with_batteries_from_the_seasonal_start_has_the_cold_optimum() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = gridtrade_bench::synth::Spec::new(50, 168);
-    gridtrade_bench::synth::write(&spec, dir.path()).unwrap();
-    let n = read(dir.path());
+    let n = synthetic(50, 168);
     assert!(!n.storage_units.is_empty());
     for kvl in [Kvl::Cycles, Kvl::Angles, Kvl::Ptdf] {
         let dc = FormulationOptions {
@@ -107,9 +104,7 @@ fn every_dc_form_with_batteries_from_the_seasonal_start_has_the_cold_optimum() {
 
 #[test]
 fn the_seasonal_start_is_not_used_where_it_does_not_apply() {
-    let dir = tempfile::tempdir().unwrap();
-    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(50, 168), dir.path()).unwrap();
-    let n = read(dir.path());
+    let n = synthetic(50, 168);
     // Cold when asked.
     let cold = solve_ok(&n, &opts(FormulationOptions::default(), Start::Cold));
     assert!(!cold.size.seasonal_start);

@@ -420,9 +420,7 @@ fn warm_autarky_equals_cold_autarky() {
     let mut carec = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
     // Under 144 snapshots: the seasonal start does not apply, autarky is re-solved warm.
     solve::select_snapshots(&mut carec, 0..120).unwrap();
-    let grid = tempfile::tempdir().unwrap();
-    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(60, 24), grid.path()).unwrap();
-    let grid = read(grid.path());
+    let grid = synthetic(60, 24);
     let transport = FormulationOptions {
         model: NetworkModel::Transport,
         ..Default::default()
@@ -485,9 +483,7 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         },
         ..Default::default()
     };
-    let grid = tempfile::tempdir().unwrap();
-    gridtrade_bench::synth::write(&gridtrade_bench::synth::Spec::new(60, 24), grid.path()).unwrap();
-    let grid = read(grid.path());
+    let grid = synthetic(60, 24);
     let scenario = |n: &Network, opts: &SolveOptions, file: &str| {
         let s = Scenario::read(&dir.join("networks/scenarios").join(file)).unwrap();
         let (mut n, mut opts) = (n.clone(), opts.clone());

@@ -13,6 +13,15 @@ pub fn case(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// A seeded synthetic network of `buses` buses over `hours` hours (`gridtrade synth`), read
+/// back.
+pub fn synthetic(buses: usize, hours: usize) -> Network {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = gridtrade_bench::synth::Spec::new(buses, hours);
+    gridtrade_bench::synth::write(&spec, dir.path()).unwrap();
+    read(dir.path())
+}
+
 pub fn read(path: &Path) -> Network {
     let (n, findings) = gridtrade_engine::io::read(path).expect("readable");
     assert!(!findings.has_errors(), "{findings}");

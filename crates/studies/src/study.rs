@@ -200,7 +200,7 @@ pub fn run(
     // seasonal start applies, each is solved on its own too: from its own seasonal start
     // it is faster than warm from the coupled optimum (the CAREC year's study 24.9 s against
     // 41.5 s, benches/README.md "Seasonal start").
-    let seasonal = solve::seasonal::Seasonal::applies(main_opts.start, &n);
+    let seasonal = solve::seasonal::Seasonal::choose(main_opts.start, &n).is_some();
     let cases = if req.cold || seasonal {
         solve::Cases {
             main: solve::solve_with(&n, &main_opts, control)?,

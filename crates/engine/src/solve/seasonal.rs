@@ -40,26 +40,19 @@ impl Seasonal {
         block: 72,
     };
 
-    /// Whether `start` gives `n` the seasonal start: storage in service over at least two
-    /// blocks ([`Seasonal::choose`] checks the same on the built model).
-    pub fn applies(start: Start, n: &Network) -> bool {
-        start == Start::Auto
-            && n.snapshots.len() >= 2 * Seasonal::AUTO.block
-            && n.storage_units
-                .iter()
-                .any(|u| u.in_service && n.buses[u.bus].in_service)
-    }
-
-    /// The start `start` asks for on `model` (of `n`): none when cold, without storage
-    /// levels, or over fewer than two blocks. In the PTDF form it is the start of the first
-    /// round (the LP without line limits, which the blocks also solve); later rounds go on
-    /// warm from the round before, as always.
-    pub fn choose(start: Start, n: &Network, model: &Model) -> Option<Seasonal> {
+    /// The start `start` gives `n`: the seasonal one by default when `n` has storage in
+    /// service over at least two blocks (in the PTDF form it starts the first round, the LP
+    /// without line limits, which the blocks also solve; later rounds go on warm from the
+    /// round before, as always); none when cold.
+    pub fn choose(start: Start, n: &Network) -> Option<Seasonal> {
         let s = match start {
             Start::Cold => return None,
             Start::Auto => Seasonal::AUTO,
         };
-        let storage = model.su_soc.iter().any(|c| !c.is_empty());
+        let storage = n
+            .storage_units
+            .iter()
+            .any(|u| u.in_service && n.buses[u.bus].in_service);
         (storage && n.snapshots.len() >= 2 * s.block).then_some(s)
     }
 }

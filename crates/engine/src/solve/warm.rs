@@ -151,7 +151,7 @@ fn seasonal_start(
     highs: &mut solver::Instance,
     control: &Control,
 ) -> Result<bool, Error> {
-    let Some(s) = super::seasonal::Seasonal::choose(opts.start, n, model) else {
+    let Some(s) = super::seasonal::Seasonal::choose(opts.start, n) else {
         return Ok(false);
     };
     match super::seasonal::start_basis(n, opts, model, s, control)? {
