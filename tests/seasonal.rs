@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use gridtrade_engine::formulation::{FormulationOptions, Kvl, NetworkModel};
 use gridtrade_engine::network::Network;
-use gridtrade_engine::solve::{self, Outcome, SolveOptions, Start};
+use gridtrade_engine::solve::{self, SolveOptions, Start};
 use std::path::Path;
 
 fn opts(formulation: FormulationOptions, start: Start) -> SolveOptions {
