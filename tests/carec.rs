@@ -24,15 +24,31 @@ fn carec_validates_clean() {
     // Only existing corridors are in service; CASA-1000 is present but switched off.
     let casa = n.links.iter().find(|l| l.name == "CASA-HVDC").unwrap();
     assert!(!casa.in_service);
-    let kz_uz = n.links.iter().find(|l| l.name == "KZS-UZ:rev").unwrap();
-    assert!(kz_uz.in_service);
+    let tm_uz = n.links.iter().find(|l| l.name == "TM-UZ:rev").unwrap();
+    assert!(tm_uz.in_service);
     assert_eq!(
         (
-            n.buses[kz_uz.bus0].name.as_str(),
-            n.buses[kz_uz.bus1].name.as_str()
+            n.buses[tm_uz.bus0].name.as_str(),
+            n.buses[tm_uz.bus1].name.as_str()
         ),
-        ("UZ", "KZ_S")
+        ("UZ", "TM")
     );
+    // The synchronous corridors are AC lines, one per circuit: 16 (12 in service), and
+    // the parallel circuits of a corridor share its capacity by susceptance.
+    assert_eq!(n.branches.len(), 16);
+    assert_eq!(n.links.len(), 66);
+    let live: Vec<&str> = (0..n.branches.len())
+        .filter(|&l| n.branch_live(l))
+        .map(|l| n.branches[l].name.as_str())
+        .collect();
+    assert_eq!(live.len(), 12, "{live:?}");
+    let ns: Vec<_> = n.branches.iter().filter(|b| b.name.starts_with("KZN-KZS:")).collect();
+    assert_eq!(ns.len(), 3);
+    let total: f64 = ns.iter().map(|b| b.s_max).sum();
+    assert!((total - 2100.0).abs() < 1e-3, "{total}");
+    let flow_share = |b: &&gridtrade_engine::network::Branch| b.s_max * b.x;
+    assert!((flow_share(&ns[0]) - flow_share(&ns[2])).abs() < 1e-3 * flow_share(&ns[0]));
+    assert!(!n.links.iter().any(|l| l.name.starts_with("KZS-UZ")));
 }
 
 #[test]
@@ -100,9 +116,8 @@ fn january_solves_with_a_southern_winter_deficit_that_casa_1000_would_ease() {
     assert!(price(&base, "KZ_N") < 40.0, "{}", price(&base, "KZ_N"));
     assert!(price(&base, "TJ_S") > 5.0 * price(&base, "KZ_N"));
     assert!(base.shed_mwh > 0.0);
-    for link in ["CASA-AC-KG", "CASA-AC-TJ", "CASA-HVDC", "CASA-B2B-AF"] {
-        assert!(n.set_in_service(link, true));
-        assert!(n.set_in_service(&format!("{link}:rev"), true));
+    for corridor in ["CASA-AC-KG", "CASA-AC-TJ", "CASA-HVDC", "CASA-B2B-AF"] {
+        assert!(n.set_in_service_group(corridor, true));
     }
     let casa = solve_ok(&n, &SolveOptions::default()).results.unwrap();
     assert!(casa.objective < base.objective);

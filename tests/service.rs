@@ -41,7 +41,7 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
     let carec = list.networks.iter().find(|n| n.name == "carec").unwrap();
     assert_eq!(
         (carec.version, carec.snapshots, carec.buses, carec.links),
-        (1, 8760, 24, 88)
+        (1, 8760, 24, 66)
     );
 
     let net = c
@@ -877,8 +877,8 @@ async fn get_network_pages_through_large_networks() {
     let count = |r: &proto::GetNetworkResponse| {
         r.buses.len() + r.branches.len() + r.generators.len() + r.storage_units.len()
     };
-    assert_eq!(count(&whole), 24 + 88 + 114 + 11);
-    // Pages of 50 elements: 237 elements make 5 pages that put together give the whole.
+    assert_eq!(count(&whole), 24 + 16 + 66 + 114 + 11);
+    // Pages of 50 elements: 231 elements make 5 pages that put together give the whole.
     let mut pages = Vec::new();
     let mut token = String::new();
     loop {
@@ -1010,8 +1010,9 @@ async fn concurrent_solves_queue_and_each_gets_its_own_answer() {
 /// gets the server's default as HiGHS' time limit, a longer deadline is cut to the maximum.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_refuse_an_lp_too_large_and_bound_the_time_of_a_call() {
-    // The CAREC network: 114 generators, 88 links, 24 buses, 11 storage units, so at most
-    // 114·2 + 88 + 24·3 + 11·4 = 432 columns per snapshot: 23 snapshots fit in 10,000.
+    // The CAREC network: 114 generators, 16 lines, 66 links, 24 buses, 11 storage units, so
+    // at most 114·2 + 16 + 66 + 24·3 + 11·4 = 426 columns per snapshot: 23 snapshots fit in
+    // 10,000, 24 do not.
     let limits = Limits {
         max_lp_columns: 10_000,
         default_deadline: Duration::from_secs(7),

@@ -178,15 +178,24 @@ fn accounting_identities_hold_on_a_month_of_carec() {
     // price × sent), summed over hours, recomputed here from the raw results.
     for b in &r.borders {
         let mut rent = 0.0;
-        for (k, l) in n.links.iter().enumerate() {
-            let (za, zb) = (&n.buses[l.bus0].zone, &n.buses[l.bus1].zone);
-            if !((za == &b.zone_a && zb == &b.zone_b) || (za == &b.zone_b && zb == &b.zone_a)) {
-                continue;
+        let on_border = |bus0: usize, bus1: usize| {
+            let (za, zb) = (&n.buses[bus0].zone, &n.buses[bus1].zone);
+            (za == &b.zone_a && zb == &b.zone_b) || (za == &b.zone_b && zb == &b.zone_a)
+        };
+        let mut add = |bus0: usize, bus1: usize, efficiency: f64, p0: &[f64]| {
+            for (t, p0) in p0.iter().enumerate() {
+                rent += results.bus_price[bus1][t] * efficiency * p0
+                    - results.bus_price[bus0][t] * p0;
             }
-            for t in 0..744 {
-                let p0 = results.link_p0[k][t];
-                rent += results.bus_price[l.bus1][t] * l.efficiency * p0
-                    - results.bus_price[l.bus0][t] * p0;
+        };
+        for (k, l) in n.links.iter().enumerate() {
+            if on_border(l.bus0, l.bus1) {
+                add(l.bus0, l.bus1, l.efficiency, &results.link_p0[k]);
+            }
+        }
+        for (k, l) in n.branches.iter().enumerate() {
+            if on_border(l.bus0, l.bus1) {
+                add(l.bus0, l.bus1, 1.0, &results.branch_p0[k]);
             }
         }
         assert!(
@@ -236,11 +245,16 @@ fn shipped_scenarios_apply_to_carec() {
         s.apply(&mut n, file).unwrap();
         match file {
             "casa1000" => {
-                for l in ["CASA-HVDC", "CASA-HVDC:rev", "CASA-AC-KG", "CASA-AC-TJ:rev"] {
+                for l in ["CASA-HVDC", "CASA-HVDC:rev", "CASA-B2B-AF:rev"] {
                     assert!(
                         n.links.iter().find(|x| x.name == l).unwrap().in_service,
                         "{l}"
                     );
+                }
+                // Its AC part is lines (KG_S-TJ_N and TJ_N-TJ_S).
+                for l in ["CASA-AC-KG", "CASA-AC-TJ"] {
+                    let b = n.branches.iter().position(|x| x.name == l).unwrap();
+                    assert!(n.branch_live(b), "{l}");
                 }
             }
             "carbon30" => assert_eq!(s.co2_price, Some(30.0)),
@@ -484,40 +498,49 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         ..Default::default()
     };
     let grid = synthetic(60, 24);
-    let scenario = |n: &Network, opts: &SolveOptions, file: &str| {
-        let s = Scenario::read(&dir.join("networks/scenarios").join(file)).unwrap();
+    let apply = |n: &Network, opts: &SolveOptions, s: &Scenario, origin: &str| {
         let (mut n, mut opts) = (n.clone(), opts.clone());
-        s.apply(&mut n, file).unwrap();
+        s.apply(&mut n, origin).unwrap();
         if let Some(p) = s.co2_price {
             opts.formulation.co2_price = p;
         }
         (n, opts)
     };
-    let (casa, casa_opts) = scenario(&carec, &transport, "casa1000.toml");
+    let file = |name: &str| Scenario::read(&dir.join("networks/scenarios").join(name)).unwrap();
+    // CASA-1000's DC parts and the other links under construction (its AC part is lines:
+    // switching lines changes the LP, see below).
+    let casa_dc = Scenario::parse(
+        "switch_on = [\"CASA-B2B-AF\", \"CASA-HVDC\"]",
+        "casa-dc",
+    )
+    .unwrap();
+    let links_built =
+        Scenario::parse("switch_on = [\"UZ-AFN_500\", \"TUTAP-TM-AFN\"]", "links").unwrap();
+    let (casa, casa_opts) = apply(&carec, &transport, &casa_dc, "casa-dc");
     let cases = [
         (
             "CAREC week, dry year",
             carec.clone(),
             transport.clone(),
-            "dry_year.toml",
+            file("dry_year.toml"),
         ),
         (
             "CAREC week, carbon 30",
             carec.clone(),
             transport.clone(),
-            "carbon30.toml",
+            file("carbon30.toml"),
         ),
         (
-            "CAREC week, CASA-1000 on",
+            "CAREC week, CASA-1000's DC links on",
             carec.clone(),
             transport.clone(),
-            "casa1000.toml",
+            casa_dc.clone(),
         ),
         (
-            "CASA-1000 week, under construction",
+            "CASA-1000 week, other links under construction",
             casa.clone(),
             casa_opts.clone(),
-            "under_construction.toml",
+            links_built,
         ),
         (
             // The cycle form: the PTDF form adds rows while it solves, so another network
@@ -525,12 +548,12 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
             "60-bus dc grid, carbon 30",
             grid,
             cycles_form(),
-            "carbon30.toml",
+            file("carbon30.toml"),
         ),
     ];
     let objective = |o: &solve::Outcome| o.results.as_ref().unwrap().objective;
-    for (what, n, opts, file) in cases {
-        let (other, other_opts) = scenario(&n, &opts, file);
+    for (what, n, opts, scenario) in cases {
+        let (other, other_opts) = apply(&n, &opts, &scenario, what);
         let control = Default::default();
         let cases = solve::solve_cases(
             &n,
@@ -583,6 +606,18 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
         objective(&solve_ok(&carec, &transport)),
         1e-9,
     );
+    // Switching AC lines (the under-construction scenario) changes the LP's columns: not
+    // warm, but the same optimum as on its own.
+    let (built, built_opts) = apply(&carec, &transport, &file("under_construction.toml"), "uc");
+    let cases = solve::solve_cases(
+        &carec,
+        &transport,
+        &Default::default(),
+        None,
+        Some((&built, &built_opts)),
+    )
+    .unwrap();
+    assert!(cases.other.is_none(), "lines switched: not warm");
     // A generator switched off changes the LP's columns: not warm.
     let mut less = carec.clone();
     less.generators[0].in_service = false;

@@ -2,7 +2,8 @@
 //! sourced inputs in `networks/sources/carec-data/`.
 //!
 //!     cargo run --release --bin build-carec
-//!     cargo run --release --bin build-carec -- --data networks/sources/carec-data --out networks/carec
+//!     cargo run --release --bin build-carec -- --data networks/sources/carec-data \
+//!         --grid networks/sources/carec-grid --out networks/carec
 //!
 //! Every modelling choice made here is listed in `networks/carec/README.md`; the numbers
 //! written are a deterministic function of the inputs, so the folder can be rebuilt and
@@ -56,6 +57,18 @@ struct Interconnector {
     kind: String,
     length_km: f64,
     status: String,
+}
+
+/// One AC circuit of a corridor of the synchronous system (`carec-grid/ac_circuits.csv`).
+#[derive(Debug, serde::Deserialize)]
+struct Circuit {
+    corridor: String,
+    circuit: u32,
+    voltage_kv: f64,
+    length_km: f64,
+    /// Sourced rating, MW; blank: a share of the corridor's capacity (see [`ratings`]).
+    capacity_mw: Option<f64>,
+    caps_ring_lines: String,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -279,6 +292,8 @@ struct Inputs {
     zones: Vec<Zone>,
     gens: Vec<GenRow>,
     ics: Vec<Interconnector>,
+    /// The AC circuits of the corridors that are lines; every other corridor is a link.
+    circuits: Vec<Circuit>,
     storage: Vec<StorageRow>,
     /// Agora demand shapes and availability (solar, wind, run-of-river) per climate node.
     demand: Profiles,
@@ -286,12 +301,13 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn read(data: &Path) -> Res<Inputs> {
+    fn read(data: &Path, grid: &Path) -> Res<Inputs> {
         let agora = data.join("agora-central-asia/global_input");
         Ok(Inputs {
             zones: read_csv(&data.join("zones.csv"))?,
             gens: read_csv(&data.join("generators.csv"))?,
             ics: read_csv(&data.join("interconnectors.csv"))?,
+            circuits: read_csv(&grid.join("ac_circuits.csv"))?,
             storage: read_csv(&data.join("storage.csv"))?,
             demand: Profiles::read(&agora.join("demand_profile.csv"))?,
             avail: Profiles::read(&agora.join("availability.csv"))?,
@@ -312,36 +328,42 @@ impl Inputs {
     }
 }
 
-/// `--data DIR --out DIR`, with the repository's folders as defaults.
-fn parse_args() -> Res<(PathBuf, PathBuf)> {
+/// `--data DIR --grid DIR --out DIR`, with the repository's folders as defaults.
+fn parse_args() -> Res<(PathBuf, PathBuf, PathBuf)> {
     let mut data = PathBuf::from("networks/sources/carec-data");
+    let mut grid = PathBuf::from("networks/sources/carec-grid");
     let mut out = PathBuf::from("networks/carec");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--data" => data = args.next().ok_or("--data needs a folder")?.into(),
+            "--grid" => grid = args.next().ok_or("--grid needs a folder")?.into(),
             "--out" => out = args.next().ok_or("--out needs a folder")?.into(),
             other => {
-                return Err(format!("unknown argument {other} (use --data DIR --out DIR)").into())
+                return Err(format!(
+                    "unknown argument {other} (use --data DIR --grid DIR --out DIR)"
+                )
+                .into())
             }
         }
     }
-    Ok((data, out))
+    Ok((data, grid, out))
 }
 
 fn main() -> Res<()> {
-    let (data, out) = parse_args()?;
-    let inputs = Inputs::read(&data)?;
+    let (data, grid, out) = parse_args()?;
+    let inputs = Inputs::read(&data, &grid)?;
     std::fs::create_dir_all(&out)?;
     write_snapshots(&out)?;
     write_buses(&inputs, &out)?;
     let validation = write_loads(&inputs, &out)?;
     let generators = write_generators(&inputs, &out)?;
+    let lines = write_lines(&inputs, &out)?;
     let links = write_links(&inputs, &out)?;
     let storage_units = write_storage(&inputs, &out)?;
     print!("{}", validation_table(&validation));
     println!(
-        "wrote {} (buses {}, generators {generators}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
+        "wrote {} (buses {}, generators {generators}, lines {lines}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
         out.display(),
         inputs.zones.len(),
     );
@@ -576,11 +598,150 @@ fn generator(
     Ok(())
 }
 
-/// Interconnectors: two one-way links each, so losses apply in both directions. Returns
-/// how many links were written.
+/// Series reactance of an overhead circuit, ohm per km, by voltage: PyPSA's standard line
+/// types (pandapower/Oeding-Oswald, `networks/sources/carec-grid/README.md`). PyPSA's types
+/// stop at 380 kV, so the 500 kV lines take "Al/St 240/40 4-bundle 380.0" (0.246 ohm/km):
+/// the reactance of an EHV line is set by its conductor bundle and phase spacing, not its
+/// voltage (an estimate until the operators publish line data).
+fn reactance_per_km(voltage_kv: f64) -> Res<(f64, &'static str)> {
+    match voltage_kv as u32 {
+        500 => Ok((0.246, "Al/St 240/40 4-bundle 380.0")),
+        220 => Ok((0.301, "Al/St 240/40 2-bundle 220.0")),
+        v => Err(format!("ac_circuits.csv: no line type for {v} kV").into()),
+    }
+}
+
+/// Resistance per km of the same types, ohm/km (not used by the linear models; written so
+/// the lines are complete for an AC power flow).
+fn resistance_per_km(voltage_kv: f64) -> f64 {
+    if voltage_kv >= 380.0 {
+        0.03
+    } else {
+        0.06
+    }
+}
+
+/// The voltage of every bus of the network (kV): reactances of lower-voltage circuits are
+/// referred to it by the square of the voltage ratio (the transformers are left out).
+const BUS_KV: f64 = 500.0;
+
+/// Series reactance of a circuit referred to the bus voltage, ohm.
+fn circuit_reactance(c: &Circuit) -> Res<(f64, &'static str)> {
+    let (x_km, line_type) = reactance_per_km(c.voltage_kv)?;
+    Ok((x_km * c.length_km * (BUS_KV / c.voltage_kv).powi(2), line_type))
+}
+
+/// The rating of each circuit of a corridor, MW: a sourced rating as it is; the rest of the
+/// corridor's capacity shared by the other circuits in proportion to their susceptance, so
+/// that they all reach their ratings together when the corridor carries its capacity (the
+/// way parallel circuits share a flow). An estimate where no rating is published.
+fn ratings(ic: &Interconnector, circuits: &[&Circuit]) -> Res<Vec<f64>> {
+    let sourced: f64 = circuits.iter().filter_map(|c| c.capacity_mw).sum();
+    let rest = ic.capacity_mw - sourced;
+    let mut susceptance = Vec::new();
+    for c in circuits {
+        susceptance.push(1.0 / circuit_reactance(c)?.0);
+    }
+    let shared: f64 = circuits
+        .iter()
+        .zip(&susceptance)
+        .filter(|(c, _)| c.capacity_mw.is_none())
+        .map(|(_, b)| b)
+        .sum();
+    if rest < -1e-6 || (shared == 0.0 && rest.abs() > 1e-6) {
+        return Err(format!(
+            "ac_circuits.csv: the sourced ratings of {} ({sourced} MW) do not fit its {} MW",
+            ic.id, ic.capacity_mw
+        )
+        .into());
+    }
+    Ok(circuits
+        .iter()
+        .zip(&susceptance)
+        .map(|(c, b)| c.capacity_mw.unwrap_or(rest * b / shared))
+        .collect())
+}
+
+/// The corridors that are AC lines: one line per circuit (`<corridor>:<n>` where a corridor
+/// has several, so `--contingencies` can take one out and `switch_on = ["<corridor>"]`
+/// switches them all), with reactance from its voltage and length ([`reactance_per_km`])
+/// and a rating from [`ratings`]. Returns how many lines were written.
+fn write_lines(inputs: &Inputs, out: &Path) -> Res<usize> {
+    let mut rows = Vec::new();
+    for ic in &inputs.ics {
+        let circuits: Vec<&Circuit> = inputs
+            .circuits
+            .iter()
+            .filter(|c| c.corridor == ic.id)
+            .collect();
+        if circuits.is_empty() {
+            continue;
+        }
+        if ic.kind != "AC" {
+            return Err(format!("ac_circuits.csv: corridor {} is {}", ic.id, ic.kind).into());
+        }
+        for (c, rating) in circuits.iter().zip(ratings(ic, &circuits)?) {
+            let name = if circuits.len() > 1 {
+                format!("{}:{}", ic.id, c.circuit)
+            } else {
+                ic.id.clone()
+            };
+            let (x, line_type) = circuit_reactance(c)?;
+            let r = resistance_per_km(c.voltage_kv) * c.length_km * (BUS_KV / c.voltage_kv).powi(2);
+            rows.push(vec![
+                name,
+                ic.from_zone.clone(),
+                ic.to_zone.clone(),
+                num(x),
+                num(r),
+                num(rating),
+                num(c.length_km),
+                num(c.voltage_kv),
+                line_type.into(),
+                c.caps_ring_lines.clone(),
+                if ic.status == "existing" { "True" } else { "False" }.into(),
+                ic.status.clone(),
+                ic.id.clone(),
+            ]);
+        }
+    }
+    if let Some(c) = inputs
+        .circuits
+        .iter()
+        .find(|c| !inputs.ics.iter().any(|ic| ic.id == c.corridor))
+    {
+        return Err(format!("ac_circuits.csv: unknown corridor {}", c.corridor).into());
+    }
+    write_table(
+        &out.join("lines.csv"),
+        &[
+            "name",
+            "bus0",
+            "bus1",
+            "x",
+            "r",
+            "s_nom",
+            "length",
+            "voltage_kv",
+            "line_type_basis",
+            "caps_ring_lines",
+            "active",
+            "project_status",
+            "corridor",
+        ],
+        &rows,
+    )?;
+    Ok(rows.len())
+}
+
+/// Interconnectors that are not AC lines: two one-way links each, so losses apply in both
+/// directions. Returns how many links were written.
 fn write_links(inputs: &Inputs, out: &Path) -> Res<usize> {
     let mut link_rows = Vec::new();
     for ic in &inputs.ics {
+        if inputs.circuits.iter().any(|c| c.corridor == ic.id) {
+            continue;
+        }
         for z in [&ic.from_zone, &ic.to_zone] {
             inputs
                 .zone(z)
