@@ -42,7 +42,11 @@ fn carec_validates_clean() {
         .map(|l| n.branches[l].name.as_str())
         .collect();
     assert_eq!(live.len(), 12, "{live:?}");
-    let ns: Vec<_> = n.branches.iter().filter(|b| b.name.starts_with("KZN-KZS:")).collect();
+    let ns: Vec<_> = n
+        .branches
+        .iter()
+        .filter(|b| b.name.starts_with("KZN-KZS:"))
+        .collect();
     assert_eq!(ns.len(), 3);
     let total: f64 = ns.iter().map(|b| b.s_max).sum();
     assert!((total - 2100.0).abs() < 1e-3, "{total}");

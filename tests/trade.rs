@@ -184,8 +184,8 @@ fn accounting_identities_hold_on_a_month_of_carec() {
         };
         let mut add = |bus0: usize, bus1: usize, efficiency: f64, p0: &[f64]| {
             for (t, p0) in p0.iter().enumerate() {
-                rent += results.bus_price[bus1][t] * efficiency * p0
-                    - results.bus_price[bus0][t] * p0;
+                rent +=
+                    results.bus_price[bus1][t] * efficiency * p0 - results.bus_price[bus0][t] * p0;
             }
         };
         for (k, l) in n.links.iter().enumerate() {
@@ -509,11 +509,8 @@ fn a_scenario_of_bounds_costs_and_links_is_solved_warm_with_its_own_optimum() {
     let file = |name: &str| Scenario::read(&dir.join("networks/scenarios").join(name)).unwrap();
     // CASA-1000's DC parts and the other links under construction (its AC part is lines:
     // switching lines changes the LP, see below).
-    let casa_dc = Scenario::parse(
-        "switch_on = [\"CASA-B2B-AF\", \"CASA-HVDC\"]",
-        "casa-dc",
-    )
-    .unwrap();
+    let casa_dc =
+        Scenario::parse("switch_on = [\"CASA-B2B-AF\", \"CASA-HVDC\"]", "casa-dc").unwrap();
     let links_built =
         Scenario::parse("switch_on = [\"UZ-AFN_500\", \"TUTAP-TM-AFN\"]", "links").unwrap();
     let (casa, casa_opts) = apply(&carec, &transport, &casa_dc, "casa-dc");

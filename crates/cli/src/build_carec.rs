@@ -628,7 +628,10 @@ const BUS_KV: f64 = 500.0;
 /// Series reactance of a circuit referred to the bus voltage, ohm.
 fn circuit_reactance(c: &Circuit) -> Res<(f64, &'static str)> {
     let (x_km, line_type) = reactance_per_km(c.voltage_kv)?;
-    Ok((x_km * c.length_km * (BUS_KV / c.voltage_kv).powi(2), line_type))
+    Ok((
+        x_km * c.length_km * (BUS_KV / c.voltage_kv).powi(2),
+        line_type,
+    ))
 }
 
 /// The rating of each circuit of a corridor, MW: a sourced rating as it is; the rest of the
@@ -699,7 +702,12 @@ fn write_lines(inputs: &Inputs, out: &Path) -> Res<usize> {
                 num(c.voltage_kv),
                 line_type.into(),
                 c.caps_ring_lines.clone(),
-                if ic.status == "existing" { "True" } else { "False" }.into(),
+                if ic.status == "existing" {
+                    "True"
+                } else {
+                    "False"
+                }
+                .into(),
                 ic.status.clone(),
                 ic.id.clone(),
             ]);

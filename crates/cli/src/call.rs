@@ -297,6 +297,11 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
         contingencies: security.contingencies,
         all_contingencies: security.all_contingencies,
         contingency_rating: security.contingency_rating,
+        coupling: t
+            .scope
+            .coupling
+            .map_or(String::new(), |c| c.name().to_string()),
+        frm: Some(t.scope.frm),
     };
     let r = match c.trade(req, deadline(t.timeout)) {
         Ok(r) => r,

@@ -408,6 +408,7 @@ fn run_solve(a: SolveArgs) -> Result<ExitCode, Error> {
             pwl_segments: a.pwl_segments,
             slack_penalty: None,
             contingencies: a.security.contingencies()?,
+            flow_domain: None,
         },
         time_limit: a.time_limit,
         highs_options: a.highs_options.clone(),

@@ -43,6 +43,16 @@ pub(crate) struct TradeScope {
     /// Skip the autarky solve (no gains from trade).
     #[arg(long)]
     pub no_autarky: bool,
+    /// Clear the market as `ntc` (zones as copper plates, elements between zones
+    /// controllable within their ratings), `flow-based` (zones' net positions within the
+    /// flow-based domain of the critical network elements, around the nodal dispatch) or
+    /// `nodal` (linear power flow): overrides `--model` and adds the coupling report (CNECs,
+    /// redispatch; `--out`: flow_based_domain.csv).
+    #[arg(long, value_name = "ntc|flow-based|nodal")]
+    pub coupling: Option<gridtrade_studies::coupling::Coupling>,
+    /// Flow-based: flow reliability margin, a share of each element's rating.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.1)]
+    pub frm: f64,
 }
 
 #[derive(Args)]
@@ -114,6 +124,11 @@ pub fn run(a: TradeArgs) -> Result<ExitCode, Error> {
         time_limit: None,
         cold: a.cold,
         highs_options: a.highs_options,
+        coupling: a.scope.coupling,
+        flow_based: gridtrade_studies::coupling::FlowBasedOptions {
+            frm: a.scope.frm,
+            ..Default::default()
+        },
     };
     let studied = study::run(&base, &req, &spinner.control());
     spinner.finish();

@@ -12,7 +12,7 @@
 //! - storage water value: currency/MWh stored, ≥ 0 in normal operation (minus the dual of
 //!   the state-of-charge balance).
 
-use crate::formulation::{Family, Model, PtdfForm};
+use crate::formulation::{Family, FlowBasedForm, Model, PtdfForm};
 use crate::network::{per_unit_limit, CostCurve, Network};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -90,6 +90,12 @@ pub struct Results {
     pub contingency_limits: Vec<ContingencyLimit>,
     /// N-1: outages skipped because they split a synchronous area (branch indices).
     pub islanding_outages: Vec<usize>,
+    /// Flow-based market: net position of each zone (in the domain's zone order) into the
+    /// AC grid, MW `[z][t]`; empty otherwise.
+    pub net_position: Table,
+    /// Flow-based market: shadow price of each CNEC's margin, currency/MWh ≥ 0 `[k][t]`
+    /// (either direction); empty otherwise.
+    pub cnec_mu: Table,
     /// CO2 emitted over the horizon (weighted by snapshot weights), t.
     pub co2_t: f64,
     /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
@@ -141,6 +147,8 @@ impl Results {
                 .filter(|c| c.mu.iter().any(|&v| v > 0.0))
                 .collect(),
             islanding_outages: self.islanding_outages.clone(),
+            net_position: cut(&self.net_position),
+            cnec_mu: cut(&self.cnec_mu),
             co2_t: self.co2_t,
             shed_mwh: self.shed_mwh,
         }
@@ -189,7 +197,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
             read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
         ),
     };
-    Results {
+    let mut results = Results {
         objective,
         bus_price,
         shed_mwh: read.shed_mwh(n, &bus_shed, &gen_p),
@@ -213,6 +221,42 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         su_water_value: read.water_values(m),
         contingency_limits,
         islanding_outages,
+        ..Default::default()
+    };
+    if let Some(fb) = &m.flow_based {
+        read.flow_based(n, m, fb, &mut results);
+    }
+    results
+}
+
+impl Reader<'_> {
+    /// Flow-based form: the zones' net positions, the CNECs' shadow prices (the base-case
+    /// ones also as their branch's), and as branch flows the physical flows of the market's
+    /// dispatch (the nodal shift factors times the bus injections; they may exceed the
+    /// ratings: the market saw the grid only through the domain).
+    fn flow_based(&self, n: &Network, m: &Model, fb: &FlowBasedForm, r: &mut Results) {
+        r.net_position = self.values(&m.net_position, m.net_position.len());
+        r.cnec_mu = fb
+            .cnec_rows
+            .iter()
+            .map(|rows| {
+                rows.iter()
+                    .enumerate()
+                    .map(|(t, &row)| positive_zero(self.dual_row[row].abs() / self.w[t]))
+                    .collect()
+            })
+            .collect();
+        for (c, mu) in fb.domain.cnecs.iter().zip(&r.cnec_mu) {
+            if c.outage.is_none() {
+                r.branch_mu[c.monitored].clone_from(mu);
+            }
+        }
+        for t in 0..self.nt {
+            let inj = crate::formulation::flow_based::bus_injections(n, r, t);
+            for (l, f) in fb.shift.flows(&inj).into_iter().enumerate() {
+                r.branch_p0[l][t] = if n.branch_live(l) { f } else { 0.0 };
+            }
+        }
     }
 }
 

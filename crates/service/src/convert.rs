@@ -235,6 +235,7 @@ pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status
         pwl_segments: (r.pwl_segments > 0).then_some(r.pwl_segments as usize),
         slack_penalty: None,
         contingencies: contingencies(r)?,
+        flow_domain: None,
     })
 }
 
@@ -444,10 +445,68 @@ pub fn trade_request(
         time_limit,
         cold: false,
         highs_options: Vec::new(),
+        coupling: match r.coupling.as_str() {
+            "" => None,
+            c => Some(
+                c.parse()
+                    .map_err(|e: String| Status::invalid_argument(format!("coupling: {e}")))?,
+            ),
+        },
+        flow_based: gridtrade_studies::coupling::FlowBasedOptions {
+            frm: r.frm.unwrap_or(0.1),
+            ..Default::default()
+        },
     })
 }
 
-fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
+/// The coupling report of a study, with the flow-based domain named by element.
+fn coupling_summary(
+    n: &gridtrade_engine::network::Network,
+    c: &gridtrade_studies::study::CouplingReport,
+) -> proto::CouplingSummary {
+    use gridtrade_studies::coupling::cnec_name;
+    let rd = c.redispatch.clone().unwrap_or_default();
+    proto::CouplingSummary {
+        coupling: c.coupling.name().into(),
+        total_cost: c.total_cost,
+        redispatch_cost: rd.cost,
+        redispatch_volume_mwh: rd.volume_mwh,
+        hours_overloaded: rd.hours_overloaded as u32,
+        redispatch_infeasible_hours: rd.infeasible_hours as u32,
+        cnecs: c
+            .cnecs
+            .iter()
+            .map(|k| proto::CnecRent {
+                name: k.name.clone(),
+                hours_binding: k.hours_binding as u32,
+                mean_shadow_price: k.mean_shadow_price,
+                congestion_rent: k.congestion_rent,
+            })
+            .collect(),
+        domain: c.domain.as_ref().map(|d| proto::FlowBasedDomain {
+            zones: d.zones.clone(),
+            elements: d
+                .cnecs
+                .iter()
+                .map(|k| proto::CriticalElement {
+                    name: cnec_name(n, k),
+                    monitored: n.branches[k.monitored].name.clone(),
+                    outage: k
+                        .outage
+                        .map_or(String::new(), |o| n.branches[o].name.clone()),
+                    zptdf: k.zptdf.clone(),
+                    ram_forward: k.ram_forward.clone(),
+                    ram_backward: k.ram_backward.clone(),
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn trade_study(
+    s: &gridtrade_studies::study::Study,
+    n: &gridtrade_engine::network::Network,
+) -> proto::TradeStudy {
     let r = &s.report;
     proto::TradeStudy {
         label: s.label.clone(),
@@ -495,6 +554,7 @@ fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
             .security
             .as_ref()
             .map_or(Vec::new(), |sec| sec.islanding_outages.clone()),
+        coupling: s.coupling.as_ref().map(|c| coupling_summary(n, c)),
     }
 }
 
@@ -503,12 +563,13 @@ fn trade_study(s: &gridtrade_studies::study::Study) -> proto::TradeStudy {
 pub fn trade_response(
     out: &gridtrade_studies::study::TradeOutput,
     version: u64,
+    n: &gridtrade_engine::network::Network,
 ) -> proto::TradeResponse {
     proto::TradeResponse {
         network: out.network.clone(),
         version,
-        study: Some(trade_study(&out.study)),
-        compare: out.compare.as_ref().map(trade_study),
+        study: Some(trade_study(&out.study, n)),
+        compare: out.compare.as_ref().map(|s| trade_study(s, n)),
         report_json: serde_json::to_string(out).expect("report serialises"),
     }
 }

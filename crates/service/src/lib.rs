@@ -531,6 +531,7 @@ impl GridTrade {
         let _guard = CancelOnDrop(control.clone());
         let range = (r.snapshot_start, r.snapshot_end);
         let c = control.clone();
+        let names = network.clone(); // the elements the coupling report names
         let out = jobs::on_solver_slot(self.running.clone(), &control, move || {
             let base = if range == (0, 0) {
                 network
@@ -546,7 +547,9 @@ impl GridTrade {
         })
         .await?;
         match out {
-            Ok(out) => Ok(Response::new(convert::trade_response(&out, version))),
+            Ok(out) => Ok(Response::new(convert::trade_response(
+                &out, version, &names,
+            ))),
             Err(gridtrade_studies::study::NoReport::Cancelled) => {
                 Err(Status::cancelled("the study was cancelled"))
             }

@@ -8,6 +8,7 @@
 //! the engine knows nothing of countries' autarky or of scenarios.
 
 pub mod autarky;
+pub mod coupling;
 pub mod scenario;
 pub mod study;
 pub mod trade;

@@ -3,6 +3,7 @@
 //! Shared by `gridtrade trade` and the `Trade` RPC.
 
 use crate::autarky;
+use crate::coupling::{self, redispatch, Coupling, FlowBasedOptions};
 use crate::scenario::Scenario;
 use crate::trade::{self, GainsFromTrade, TradeReport};
 use gridtrade_engine::error::Error;
@@ -20,6 +21,29 @@ pub struct Study {
     pub label: String,
     pub report: TradeReport,
     pub gains: Option<GainsFromTrade>,
+    /// With `--coupling`: how the market was cleared and what the grid made of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coupling: Option<CouplingReport>,
+}
+
+/// What a coupled market adds to its trade report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CouplingReport {
+    pub coupling: Coupling,
+    /// Flow-based: the CNECs that bound, by congestion rent.
+    #[serde(default)]
+    pub cnecs: Vec<coupling::CnecSummary>,
+    /// Flow-based: how many CNECs the domain has.
+    #[serde(default)]
+    pub domain_cnecs: usize,
+    /// Zonal couplings: the redispatch the physical grid needs (none for nodal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redispatch: Option<redispatch::Redispatch>,
+    /// The market's system cost plus the redispatch cost, currency.
+    pub total_cost: f64,
+    /// Flow-based: the domain (for `--out` and the API; not in the JSON report).
+    #[serde(skip)]
+    pub domain: Option<std::sync::Arc<gridtrade_engine::formulation::FlowDomain>>,
 }
 
 /// What `gridtrade trade --json` prints and the `Trade` RPC returns as `report_json`.
@@ -66,6 +90,11 @@ pub struct TradeRequest {
     pub cold: bool,
     /// HiGHS options by name (see [`SolveOptions::highs_options`]).
     pub highs_options: Vec<(String, String)>,
+    /// Clear the market this way (overrides the network model of `options`); none: as
+    /// `options` say, without the coupling report.
+    pub coupling: Option<Coupling>,
+    /// The flow-based domain's choices (`coupling: FlowBased`).
+    pub flow_based: FlowBasedOptions,
 }
 
 /// Why a study has no report: a solve was not optimal (the message says which case and the
@@ -140,6 +169,84 @@ fn study(
         label,
         report,
         gains,
+        coupling: None,
+    }))
+}
+
+/// The options of a coupling: the network model it clears with and, for flow-based, the
+/// domain around the nodal dispatch of `n` (solved here).
+fn coupling_options(
+    n: &Network,
+    req: &TradeRequest,
+    o: &FormulationOptions,
+    control: &Control,
+) -> Result<Result<FormulationOptions, NoReport>, Error> {
+    use gridtrade_engine::formulation::NetworkModel;
+    let mut o = o.clone();
+    o.flow_domain = None;
+    match req.coupling {
+        None => {}
+        Some(Coupling::Ntc) => o.model = NetworkModel::Copperplate,
+        Some(Coupling::Nodal) => o.model = NetworkModel::Dc,
+        Some(Coupling::FlowBased) => {
+            o.model = NetworkModel::Dc;
+            let base_opts = SolveOptions {
+                formulation: FormulationOptions {
+                    contingencies: None,
+                    ..o.clone()
+                },
+                time_limit: req.time_limit,
+                highs_options: req.highs_options.clone(),
+                start: Default::default(),
+            };
+            let base = solve::solve_with(n, &base_opts, control)?;
+            let r = match (base.status, base.results) {
+                (Status::Optimal, Some(r)) => r,
+                (Status::Cancelled, _) => return Ok(Err(NoReport::Cancelled)),
+                (status, _) => {
+                    return Ok(Err(NoReport::NotSolved(format!(
+                        "the nodal base case of the flow-based domain: {}",
+                        base.diagnosis
+                            .map_or(status.as_str().to_string(), |d| d.summary)
+                    ))))
+                }
+            };
+            let fb = FlowBasedOptions {
+                contingencies: o.contingencies.take(),
+                convention: o.dc_convention,
+                ..req.flow_based.clone()
+            };
+            o.flow_domain = Some(std::sync::Arc::new(coupling::domain(n, &r, &fb)?));
+        }
+    }
+    Ok(Ok(o))
+}
+
+/// The coupling report of a solved market: its CNECs (flow-based) and the redispatch the
+/// grid needs (zonal couplings).
+fn coupling_report(
+    n: &Network,
+    c: Coupling,
+    o: &FormulationOptions,
+    outcome: &solve::Outcome,
+) -> Result<Option<CouplingReport>, Error> {
+    let Some(r) = outcome.results.as_ref() else {
+        return Ok(None);
+    };
+    let domain = o.flow_domain.clone();
+    let redispatch = match c {
+        Coupling::Nodal => None,
+        _ => Some(redispatch::redispatch(n, r, o, o.dc_convention)?),
+    };
+    Ok(Some(CouplingReport {
+        coupling: c,
+        cnecs: domain
+            .as_ref()
+            .map_or(Vec::new(), |d| coupling::cnec_summaries(n, d, r)),
+        domain_cnecs: domain.as_ref().map_or(0, |d| d.cnecs.len()),
+        total_cost: r.objective + redispatch.as_ref().map_or(0.0, |d| d.cost),
+        redispatch,
+        domain,
     }))
 }
 
@@ -182,10 +289,21 @@ pub fn run(
         }
     }
     let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
+    let o = match coupling_options(&n, req, &o, control)? {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(e)),
+    };
     let compare = match &req.compare {
         None => None,
         Some(Compare::Base) => Some(with_scenario(base, None, &req.options)?),
         Some(Compare::Scenario(s)) => Some(with_scenario(base, Some(s), &req.options)?),
+    };
+    let compare = match compare {
+        None => None,
+        Some((cn, clabel, co)) => match coupling_options(&cn, req, &co, control)? {
+            Ok(co) => Some((cn, clabel, co)),
+            Err(e) => return Ok(Err(e)),
+        },
     };
     let opts = |o: &FormulationOptions| SolveOptions {
         formulation: o.clone(),
@@ -201,7 +319,9 @@ pub fn run(
     // it is faster than warm from the coupled optimum (the CAREC year's study 24.9 s against
     // 41.5 s, benches/README.md "Seasonal start").
     let seasonal = solve::seasonal::Seasonal::choose(main_opts.start, &n).is_some();
-    let cases = if req.cold || seasonal {
+    // A flow-based market is solved case by case (its domain is the network's own).
+    let flow_based = req.coupling == Some(Coupling::FlowBased);
+    let cases = if req.cold || seasonal || flow_based {
         solve::Cases {
             main: solve::solve_with(&n, &main_opts, control)?,
             outage: None,
@@ -213,8 +333,15 @@ pub fn run(
         solve::solve_cases(&n, &main_opts, control, borders.as_ref(), other)?
     };
     let autarky = req.autarky.then_some(cases.outage);
+    let main_coupling = match req.coupling {
+        Some(c) => coupling_report(&n, c, &main_opts.formulation, &cases.main)?,
+        None => None,
+    };
     let main = match study(&n, req, &main_opts, label, cases.main, autarky, control)? {
-        Ok(s) => s,
+        Ok(s) => Study {
+            coupling: main_coupling,
+            ..s
+        },
         Err(e) => return Ok(Err(e)),
     };
     let other = match other {
@@ -224,8 +351,15 @@ pub fn run(
                 Some(warm) => warm,
                 None => solve::solve_with(&cn, &co, control)?,
             };
+            let other_coupling = match req.coupling {
+                Some(c) => coupling_report(&cn, c, &co.formulation, &outcome)?,
+                None => None,
+            };
             match study(&cn, req, &co, clabel, outcome, None, control)? {
-                Ok(s) => Some(s),
+                Ok(s) => Some(Study {
+                    coupling: other_coupling,
+                    ..s
+                }),
                 Err(e) => return Ok(Err(e)),
             }
         }

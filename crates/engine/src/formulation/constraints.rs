@@ -52,6 +52,9 @@ pub(super) fn node_injections(m: &Model, n: &Network, t: usize) -> (Vec<Terms>, 
             lhs[node(b)].add_mul(-1.0, c);
         }
     }
+    for (z, np) in m.net_position.iter().enumerate() {
+        lhs[z].add_mul(-1.0, np[t]);
+    }
     for (l, br) in n.branches.iter().enumerate() {
         if let Some(c) = m.branch_p0[l].get(t) {
             lhs[node(br.bus0)].add_mul(-1.0, c);

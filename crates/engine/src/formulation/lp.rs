@@ -290,6 +290,12 @@ impl Lp {
         self.row(e, f64::NEG_INFINITY, b)
     }
 
+    /// Add the row `lo <= e <= hi`; returns its index.
+    pub fn row_range(&mut self, e: Terms, lo: f64, hi: f64) -> usize {
+        let k = e.constant;
+        self.row(e, lo - k, hi - k)
+    }
+
     /// Add the row `e >= rhs`; returns its index.
     pub fn row_ge(&mut self, e: Terms, rhs: f64) -> usize {
         let b = rhs - e.constant;

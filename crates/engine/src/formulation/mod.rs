@@ -7,6 +7,7 @@
 //! snapshots with their objective weights (hours).
 
 mod constraints;
+pub mod flow_based;
 pub mod lp;
 mod options;
 pub mod ptdf;
@@ -15,6 +16,7 @@ mod variables;
 use crate::error::Error;
 use crate::network::{Network, Outage};
 use crate::topology;
+pub use flow_based::{Cnec, FlowBasedForm, FlowDomain};
 pub use lp::{Change, Coefficients, Col, Lp};
 pub use options::{
     Choice, Contingencies, DcConvention, FormulationOptions, Kvl, NetworkModel, Outages,
@@ -37,6 +39,9 @@ pub enum Form {
     Cycles,
     /// Linear power flow by shift factors, line limits added lazily.
     Ptdf,
+    /// Flow-based market coupling: zones as copper plates with net positions within a
+    /// flow-based domain ([`flow_based`]).
+    FlowBased,
 }
 
 impl std::fmt::Display for Form {
@@ -47,6 +52,7 @@ impl std::fmt::Display for Form {
             Form::Angles => "angles",
             Form::Cycles => "cycles",
             Form::Ptdf => "ptdf",
+            Form::FlowBased => "flow-based",
         })
     }
 }
@@ -58,6 +64,9 @@ impl std::fmt::Display for Form {
 /// 10–280×; with 30–60 % of lines tightly rated, 5–15×; benches/README.md, "PTDF and lazy
 /// limits"). Without AC branches the forms are the same LP.
 pub fn choose(o: &FormulationOptions) -> Form {
+    if o.flow_domain.is_some() {
+        return Form::FlowBased;
+    }
     match o.model {
         NetworkModel::Transport => Form::Transport,
         NetworkModel::Copperplate => Form::Copperplate,
@@ -119,6 +128,10 @@ pub struct Model {
     pub kirchhoff_rows: usize,
     /// The shift factors, area balances and line-limit rows of the PTDF form.
     pub ptdf: Option<PtdfForm>,
+    /// Net position of each market zone `[z][t]`, MW (flow-based form).
+    pub net_position: Family,
+    /// The domain, net-position sums and CNEC rows of the flow-based form.
+    pub flow_based: Option<FlowBasedForm>,
     /// Columns of the LP once it has been moved out to HiGHS (`lp` is then empty).
     pub columns_handed_over: usize,
     /// Rows of the LP once it has been moved out to HiGHS.
@@ -208,10 +221,17 @@ pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
 /// that is an error, as is an error of the network itself.
 pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
     let form = choose(o);
-    let mut m = Model::empty(n, o, form);
+    let mut m = Model::empty(n, form);
     variables::variable_generator_power(&mut m, n, o);
     variables::variable_generator_cost(&mut m, n, o);
-    if form != Form::Ptdf {
+    if form == Form::FlowBased {
+        let domain = o
+            .flow_domain
+            .clone()
+            .expect("the flow-based form has a domain");
+        m.flow_based = Some(FlowBasedForm::new(n, o.dc_convention, domain)?);
+        flow_based::variable_net_position(&mut m);
+    } else if form != Form::Ptdf {
         variables::variable_branch_flow(&mut m, n);
     }
     if form == Form::Angles {
@@ -237,6 +257,10 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
             }
         }
         Form::Cycles => constraints::constraint_kvl_cycles(&mut m, n, o),
+        Form::FlowBased => {
+            flow_based::constraint_net_position_sum(&mut m);
+            flow_based::constraint_cnec(&mut m);
+        }
         // PTDF: line limits are added while solving (`ptdf::constraint_branch_limit`).
         Form::Ptdf | Form::Transport | Form::Copperplate => {}
     }
@@ -248,8 +272,8 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
 }
 
 impl Model {
-    fn empty(n: &Network, o: &FormulationOptions, form: Form) -> Model {
-        let (balance_node, node_names) = balance_nodes(n, o.model);
+    fn empty(n: &Network, form: Form) -> Model {
+        let (balance_node, node_names) = balance_nodes(n, form);
         let none = |len: usize| vec![Vec::new(); len];
         Model {
             lp: Lp::default(),
@@ -275,16 +299,19 @@ impl Model {
             kvl_rows: Vec::new(),
             form,
             ptdf: None,
+            net_position: Vec::new(),
+            flow_based: None,
             columns_handed_over: 0,
             rows_handed_over: 0,
         }
     }
 }
 
-/// Each bus is its own balance node, except in `copperplate` where a zone is one node.
-fn balance_nodes(n: &Network, model: NetworkModel) -> (Vec<usize>, Vec<String>) {
-    match model {
-        NetworkModel::Copperplate => {
+/// Each bus is its own balance node, except in `copperplate` and the flow-based form where a
+/// zone is one node.
+fn balance_nodes(n: &Network, form: Form) -> (Vec<usize>, Vec<String>) {
+    match form {
+        Form::Copperplate | Form::FlowBased => {
             let (zones, node) = n.zone_of_buses();
             (node, zones)
         }

@@ -169,6 +169,10 @@ pub struct FormulationOptions {
     pub slack_penalty: Option<f64>,
     /// N-1 security (PTDF form only); `None` for the base case alone.
     pub contingencies: Option<Contingencies>,
+    /// Clear a flow-based market within this domain instead (zones as copper plates, the
+    /// grid seen through the domain's critical elements; see `formulation::flow_based`).
+    #[serde(skip)]
+    pub flow_domain: Option<std::sync::Arc<super::FlowDomain>>,
 }
 
 impl Default for FormulationOptions {
@@ -183,6 +187,7 @@ impl Default for FormulationOptions {
             pwl_segments: None,
             slack_penalty: None,
             contingencies: None,
+            flow_domain: None,
         }
     }
 }

@@ -131,6 +131,9 @@ fn coarse_levels(
     let mut o = opts.clone();
     o.start = Start::Cold;
     o.time_limit = None;
+    if let Some(d) = &o.formulation.flow_domain {
+        o.formulation.flow_domain = Some(std::sync::Arc::new(d.aggregate(coarse)));
+    }
     let outcome = super::solve_with(&n.aggregate_snapshots(coarse), &o, &control.child())?;
     Ok(match (outcome.status, outcome.results) {
         (Status::Optimal, Some(r)) => Some(r.su_soc),
@@ -175,6 +178,8 @@ fn solve_block(
     // its outage factors are not computed for each block.
     let base = formulation::FormulationOptions {
         contingencies: None,
+        flow_domain: (opts.formulation.flow_domain.as_ref())
+            .map(|d| std::sync::Arc::new(d.restrict(range.clone()))),
         ..opts.formulation.clone()
     };
     let mut model = formulation::build(&part, &base)?;
@@ -294,6 +299,7 @@ fn column_families(m: &Model) -> Vec<Positions> {
         positions(&m.shed),
         positions(&m.dump),
         spill,
+        positions(&m.net_position),
     ]
 }
 
@@ -307,6 +313,9 @@ fn row_families(m: &Model) -> Vec<Positions> {
         .map(|e| e.iter().map(|&(l, u)| (Some(l), Some(u))).unzip())
         .unzip();
     let areas = m.ptdf.as_ref().map_or(Vec::new(), |p| each(&p.area_rows));
+    let (zone_sums, cnecs) = m.flow_based.as_ref().map_or((Vec::new(), Vec::new()), |f| {
+        (each(&f.area_rows), each(&f.cnec_rows))
+    });
     vec![
         each(&m.balance_rows),
         each(&m.su_rows),
@@ -314,5 +323,7 @@ fn row_families(m: &Model) -> Vec<Positions> {
         upper,
         m.kvl_rows.iter().map(|k| some(&k.rows)).collect(),
         areas,
+        zone_sums,
+        cnecs,
     ]
 }

@@ -188,6 +188,12 @@ impl ShiftFactors {
         self.flows_with(p, true)
     }
 
+    /// The flows a change of injections `dp` causes (MW per bus, balanced in each area):
+    /// [`ShiftFactors::flows`] without the phase shifts.
+    pub fn flows_without_shifts(&self, dp: &[f64]) -> Vec<f64> {
+        self.flows_with(dp, false)
+    }
+
     /// [`ShiftFactors::flows`], with or without the phase shifts.
     fn flows_with(&self, p: &[f64], shifts: bool) -> Vec<f64> {
         let phi_of = |phi: f64| if shifts { phi } else { 0.0 };
