@@ -281,3 +281,63 @@ fn carec_month_couplings_keep_their_identities() {
     assert!(total(&nodal) <= total(&fb) * (1.0 + 1e-9));
     assert!(total(&nodal) <= total(&ntc) * (1.0 + 1e-9));
 }
+
+/// Four zones in a ring of equal lines; A sells 400 MW to its neighbour B, one hour.
+///
+/// ```text
+///   A (a: 1000 MW @ 10) ---- B (load 400)
+///   |                        |
+///   D ---------------------- C          (c, d: 1000 MW @ 50 each; every line x = 0.1, 1000 MW)
+/// ```
+///
+/// Physically 3/4 of the sale takes the direct line and 1/4 goes round A–D–C–B: 300 MW on
+/// A–B and 100 MW on each of A–D, D–C and C–B. The contract path is the one border A–B:
+/// scheduled 400 MW there, nothing elsewhere. Unscheduled: 100 MW on every border (A–B
+/// carries 100 MW less than scheduled; the other three 100 MW loop flow that C and D never
+/// traded). A is the only exporter: its trade puts 300 MW on A–B and 100 MW on each of the
+/// others.
+#[test]
+fn a_sale_between_neighbours_loops_round_the_ring() {
+    let dir = folder(&[
+        ("buses.csv", "name,zone\nA,A\nB,B\nC,C\nD,D\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,1000,10\nc,C,1000,50\nd,D,1000,50\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nl,B,400\n"),
+        (
+            "lines.csv",
+            "name,bus0,bus1,x,s_nom\nAB,A,B,0.1,1000\nBC,B,C,0.1,1000\nCD,C,D,0.1,1000\nDA,D,A,0.1,1000\n",
+        ),
+    ]);
+    let n = read(dir.path());
+    let s = coupled(&n, Coupling::Nodal, 0.1);
+    let loops = &s.coupling.as_ref().unwrap().loop_flows;
+    let border = |a: &str, b: &str| {
+        loops
+            .iter()
+            .find(|l| l.zone_a == a && l.zone_b == b)
+            .unwrap()
+    };
+    let tol = 1e-6;
+    let ab = border("A", "B");
+    assert_abs(ab.physical_mwh, 300.0, tol);
+    assert_abs(ab.scheduled_mwh, 400.0, tol);
+    assert_abs(ab.unscheduled_mwh, 100.0, tol);
+    assert_eq!(ab.hourly.len(), 1);
+    assert_abs(ab.hourly[0].0, 300.0, tol);
+    assert_abs(ab.hourly[0].1, 400.0, tol);
+    assert_eq!(ab.by_exporter.len(), 1);
+    assert_eq!(ab.by_exporter[0].0, "A");
+    assert_abs(ab.by_exporter[0].1, 300.0, tol);
+    for (a, b) in [("A", "D"), ("C", "D"), ("B", "C")] {
+        let l = border(a, b);
+        assert_abs(l.physical_mwh, 100.0, tol);
+        assert_abs(l.scheduled_mwh, 0.0, tol);
+        assert_abs(l.unscheduled_mwh, 100.0, tol);
+        assert_eq!(l.by_exporter[0].0, "A");
+        assert_abs(l.by_exporter[0].1, 100.0, tol);
+    }
+    // D–C flows from D to C: against the border's a → b orientation (C → D).
+    assert_abs(border("C", "D").hourly[0].0, -100.0, tol);
+}

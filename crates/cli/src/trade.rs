@@ -273,6 +273,9 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
     if let Some(sec) = &r.security {
         gridtrade_engine::report::write_security(&mut out, sec);
     }
+    if let Some(c) = &s.coupling {
+        coupling_text(&mut out, c, w.system_cost);
+    }
     if let Some(g) = &s.gains {
         let _ = writeln!(out, "\ngains from trade: autarky {:.2} M - coupled {:.2} M = saving {:.2} M; CO2 {:.3} -> {:.3} Mt; shed {:.3} -> {:.3} TWh", g.autarky_cost / MILLION, g.coupled_cost / MILLION, g.saving / MILLION, g.autarky_co2_t / 1e6, g.coupled_co2_t / 1e6, g.autarky_shed_mwh / TWH, g.coupled_shed_mwh / TWH);
         let _ = writeln!(
@@ -306,6 +309,89 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
         out.push_str(&comparison(s, o));
     }
     out
+}
+
+/// The coupling section: the market, the CNECs that bound (flow-based) and the redispatch
+/// the grid needs (zonal couplings).
+fn coupling_text(out: &mut String, c: &study::CouplingReport, market_cost: f64) {
+    let _ = writeln!(
+        out,
+        "
+coupling {}: market cost {:.2} M + redispatch {:.2} M = {:.2} M",
+        c.coupling.name(),
+        market_cost / MILLION,
+        c.redispatch.as_ref().map_or(0.0, |r| r.cost) / MILLION,
+        c.total_cost / MILLION
+    );
+    if let Some(rd) = &c.redispatch {
+        let worst = rd.most_overloaded.as_ref().map_or(String::new(), |(l, k)| {
+            format!("; most often {l} ({k} snapshots)")
+        });
+        let _ = writeln!(
+            out,
+            "  physical grid: overloaded in {} snapshots ({:.3} TWh over ratings){worst}; redispatch {:.3} TWh up and down, {} snapshots without a feasible redispatch",
+            rd.hours_overloaded,
+            rd.overload_mwh / TWH,
+            rd.volume_mwh / TWH,
+            rd.infeasible_hours
+        );
+    }
+    if !c.loop_flows.is_empty() {
+        let _ = writeln!(
+            out,
+            "  loop flows on the AC borders (TWh; unscheduled = |physical - scheduled| summed over snapshots):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<14} {:>9} {:>9} {:>11} {:>8}  {}",
+            "border",
+            "physical",
+            "scheduled",
+            "unscheduled",
+            "h against",
+            "loaded by (exporters' trades, TWh)"
+        );
+        for b in &c.loop_flows {
+            let by: Vec<String> = b
+                .by_exporter
+                .iter()
+                .take(4)
+                .map(|(z, v)| format!("{z} {:.3}", v / TWH))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>9.3} {:>9.3} {:>11.3} {:>8}  {}",
+                format!("{}-{}", b.zone_a, b.zone_b),
+                b.physical_mwh / TWH,
+                b.scheduled_mwh / TWH,
+                b.unscheduled_mwh / TWH,
+                b.hours_against_schedule,
+                by.join(", ")
+            );
+        }
+    }
+    if c.domain_cnecs > 0 {
+        let _ = writeln!(
+            out,
+            "  flow-based domain: {} critical network elements; binding (by rent):",
+            c.domain_cnecs
+        );
+        let _ = writeln!(
+            out,
+            "  {:<36} {:>8} {:>10} {:>10}",
+            "CNEC", "hours", "mean mu", "rent M"
+        );
+        for k in c.cnecs.iter().take(15) {
+            let _ = writeln!(
+                out,
+                "  {:<36} {:>8} {:>10.2} {:>10.2}",
+                k.name,
+                k.hours_binding,
+                k.mean_shadow_price,
+                k.congestion_rent / MILLION
+            );
+        }
+    }
 }
 
 /// Key figures of two studies side by side (`this` and `other`, difference this − other).
@@ -448,6 +534,44 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
         );
     }
     put("zones.csv", z)?;
+    if let Some(c) = &s.coupling {
+        if let Some(d) = &c.domain {
+            put(
+                "flow_based_domain.csv",
+                gridtrade_studies::coupling::domain_csv(n, d),
+            )?;
+        }
+        let mut k =
+            String::from("cnec,monitored,outage,hours_binding,mean_shadow_price,congestion_rent\n");
+        for x in &c.cnecs {
+            let _ = writeln!(
+                k,
+                "\"{}\",{},{},{},{},{}",
+                x.name,
+                x.monitored,
+                x.outage.as_deref().unwrap_or(""),
+                x.hours_binding,
+                x.mean_shadow_price,
+                x.congestion_rent
+            );
+        }
+        put("cnecs.csv", k)?;
+        let mut l =
+            String::from("zone_a,zone_b,snapshot,physical_mw,scheduled_mw,unscheduled_mw\n");
+        for b in &c.loop_flows {
+            for (t, (f, s)) in b.hourly.iter().enumerate() {
+                let _ = writeln!(
+                    l,
+                    "{},{},{},{f},{s},{}",
+                    b.zone_a,
+                    b.zone_b,
+                    n.snapshots.names[t],
+                    f - s
+                );
+            }
+        }
+        put("loop_flows.csv", l)?;
+    }
     let mut b = String::from("zone_a,zone_b,elements,flow_ab_mwh,flow_ba_mwh,hours_congested_ab,hours_congested_ba,shadow_price_ab,shadow_price_ba,congestion_rent,congestion_rent_abs,losses_mwh\n");
     for x in &r.borders {
         let _ = writeln!(

@@ -483,6 +483,18 @@ fn coupling_summary(
                 congestion_rent: k.congestion_rent,
             })
             .collect(),
+        loop_flows: c
+            .loop_flows
+            .iter()
+            .map(|b| proto::LoopFlow {
+                zone_a: b.zone_a.clone(),
+                zone_b: b.zone_b.clone(),
+                physical_mwh: b.physical_mwh,
+                scheduled_mwh: b.scheduled_mwh,
+                unscheduled_mwh: b.unscheduled_mwh,
+                hours_against_schedule: b.hours_against_schedule as u32,
+            })
+            .collect(),
         domain: c.domain.as_ref().map(|d| proto::FlowBasedDomain {
             zones: d.zones.clone(),
             elements: d

@@ -41,6 +41,10 @@ pub struct CouplingReport {
     pub redispatch: Option<redispatch::Redispatch>,
     /// The market's system cost plus the redispatch cost, currency.
     pub total_cost: f64,
+    /// Per border of AC lines: physical flow against the scheduled exchange, and whose
+    /// exports load it.
+    #[serde(default)]
+    pub loop_flows: Vec<coupling::loops::BorderLoop>,
     /// Flow-based: the domain (for `--out` and the API; not in the JSON report).
     #[serde(skip)]
     pub domain: Option<std::sync::Arc<gridtrade_engine::formulation::FlowDomain>>,
@@ -246,6 +250,7 @@ fn coupling_report(
         domain_cnecs: domain.as_ref().map_or(0, |d| d.cnecs.len()),
         total_cost: r.objective + redispatch.as_ref().map_or(0.0, |d| d.cost),
         redispatch,
+        loop_flows: coupling::loops::loop_flows(n, r, c, o.dc_convention)?,
         domain,
     }))
 }

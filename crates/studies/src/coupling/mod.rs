@@ -34,6 +34,7 @@
 //! - *Margins*: `RAM = (1 − FRM) F_max ∓ F0`, floored at 0 (so zero net positions always
 //!   clear), FRM a share of the rating ([`FlowBasedOptions::frm`], 10 % by default).
 
+pub mod loops;
 pub mod redispatch;
 
 use gridtrade_engine::error::Error;
