@@ -1112,3 +1112,63 @@ async fn n1_security_over_grpc() {
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("dc model"), "{}", err.message());
 }
+
+/// Market coupling over gRPC: the triangle of `tests/coupling.rs` (worked by hand there)
+/// cleared flow-based and NTC through the Trade RPC, with the domain returned as data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupling_over_grpc_returns_the_flow_based_domain() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = folder(&[
+        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,1000,10\nb,B,1000,25\nc,C,1000,50\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nlc,C,600\n"),
+        (
+            "lines.csv",
+            "name,bus0,bus1,x,s_nom\nAB,A,B,0.1,1000\nAC,A,C,0.1,300\nBC,B,C,0.1,1000\n",
+        ),
+    ]);
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "triangle".into(),
+        files: files_of(dir.path()),
+    })
+    .await
+    .unwrap();
+    let request = |coupling: &str, frm: Option<f64>| proto::TradeRequest {
+        network: "triangle".into(),
+        no_autarky: true,
+        coupling: coupling.into(),
+        frm,
+        ..Default::default()
+    };
+    let fb = c.trade(request("flow-based", Some(0.0))).await.unwrap().into_inner();
+    let study = fb.study.unwrap();
+    assert_rel(study.system_cost, 10_500.0, 1e-9);
+    let cs = study.coupling.unwrap();
+    assert_eq!(cs.coupling, "flow-based");
+    assert_eq!(cs.cnecs.len(), 1);
+    assert_eq!(cs.cnecs[0].name, "AC");
+    assert_rel(cs.cnecs[0].congestion_rent, 13_500.0, 1e-9);
+    let d = cs.domain.unwrap();
+    assert_eq!(d.zones, ["A", "B", "C"]);
+    assert_eq!(d.elements.len(), 3);
+    let ac = d.elements.iter().find(|e| e.monitored == "AC").unwrap();
+    assert_eq!((ac.ram_forward.len(), ac.ram_backward.len()), (1, 1));
+    assert_rel(ac.ram_forward[0], 300.0, 1e-9);
+    assert_abs(ac.zptdf[0] - ac.zptdf[2], 2.0 / 3.0, 1e-12);
+    // NTC: the market at 10 everywhere, and the redispatch the grid needs.
+    let ntc = c.trade(request("ntc", None)).await.unwrap().into_inner();
+    let cs = ntc.study.unwrap().coupling.unwrap();
+    assert_rel(cs.redispatch_cost, 4500.0, 1e-6);
+    assert_rel(cs.redispatch_volume_mwh, 300.0, 1e-6);
+    assert_eq!(cs.hours_overloaded, 1);
+    assert_rel(cs.total_cost, 10_500.0, 1e-6);
+    assert!(cs.domain.is_none());
+    // A coupling not known is refused by name.
+    let err = c.trade(request("zonal", None)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("coupling"), "{}", err.message());
+}
