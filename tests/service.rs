@@ -1144,7 +1144,11 @@ async fn coupling_over_grpc_returns_the_flow_based_domain() {
         frm,
         ..Default::default()
     };
-    let fb = c.trade(request("flow-based", Some(0.0))).await.unwrap().into_inner();
+    let fb = c
+        .trade(request("flow-based", Some(0.0)))
+        .await
+        .unwrap()
+        .into_inner();
     let study = fb.study.unwrap();
     assert_rel(study.system_cost, 10_500.0, 1e-9);
     let cs = study.coupling.unwrap();

@@ -57,13 +57,25 @@ impl std::fmt::Display for Form {
     }
 }
 
+/// Under `--kvl auto`, the cycle form is chosen when the grid adds at most this share to the
+/// LP: its branch flows and Kirchhoff rows per snapshot against the other columns per
+/// snapshot (generators, links, storage, buses).
+pub const SMALL_GRID_SHARE: f64 = 0.1;
+
 /// The formulation for `n` under `o`: the model asked for; for `dc`, angles whenever
-/// angle-difference limits are enforced, else the `--kvl` asked for. `auto` is the PTDF form:
-/// measured against the cycle form it was faster on every network with AC branches we have
-/// (PGLib case118 to case2869: 2–18× less HiGHS time; synthetic 50–2000 buses × 24–168 h:
-/// 10–280×; with 30–60 % of lines tightly rated, 5–15×; benches/README.md, "PTDF and lazy
-/// limits"). Without AC branches the forms are the same LP.
-pub fn choose(o: &FormulationOptions) -> Form {
+/// angle-difference limits are enforced, else the `--kvl` asked for. `auto` is the PTDF form,
+/// except where the grid is a small part of the LP ([`SMALL_GRID_SHARE`]) and no N-1 is
+/// asked: there the cycle form. PTDF was faster on every meshed grid we have (PGLib case118
+/// to case2869: 2–18× less HiGHS time; synthetic 50–2000 buses × 24–168 h: 10–280×; with
+/// 30–60 % of lines tightly rated, 5–15×; a synthetic 20-bus year: 2.9 s against 12.8 s;
+/// benches/README.md, "PTDF and lazy limits"), where the grid is most of the LP and the
+/// form saves its flow columns and Kirchhoff rows. On the CAREC network (12 lines and 6
+/// cycles among 410 columns per snapshot: 4 %), whose corridors are at their limits in most
+/// hours, the cycle form costs little and saves the lazy rounds (8 solves adding 58k limit
+/// rows, each from the last basis rather than the seasonal start): the year 35 s against
+/// 131 s, a quarter 3.9 s against 19.6 s, January 1.0 s against 2.2 s ("Kirchhoff's laws
+/// on the CAREC network"). Without AC branches the forms are the same LP.
+pub fn choose(n: &Network, o: &FormulationOptions) -> Form {
     if o.flow_domain.is_some() {
         return Form::FlowBased;
     }
@@ -74,9 +86,21 @@ pub fn choose(o: &FormulationOptions) -> Form {
         NetworkModel::Dc => match o.kvl {
             Kvl::Angles => Form::Angles,
             Kvl::Cycles => Form::Cycles,
+            Kvl::Auto if o.contingencies.is_none() && small_grid(n) => Form::Cycles,
             Kvl::Ptdf | Kvl::Auto => Form::Ptdf,
         },
     }
+}
+
+/// Whether the grid's branch flows and Kirchhoff rows (live branches plus independent
+/// cycles) are at most [`SMALL_GRID_SHARE`] of the LP's other columns per snapshot.
+fn small_grid(n: &Network) -> bool {
+    let live: Vec<usize> = (0..n.branches.len())
+        .filter(|&l| n.branch_live(l))
+        .collect();
+    let grid = live.len() + topology::independent_cycles(n, live.iter().copied());
+    let others = column_bound(n, 1).saturating_sub(n.branches.len() as u64);
+    grid as f64 <= SMALL_GRID_SHARE * others as f64
 }
 
 /// Per element and snapshot, the LP columns; an empty vector for an element that has none
@@ -220,7 +244,7 @@ pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
 /// The PTDF form's factorisation can fail (a susceptance matrix that cannot be factorised);
 /// that is an error, as is an error of the network itself.
 pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
-    let form = choose(o);
+    let form = choose(n, o);
     let mut m = Model::empty(n, form);
     variables::variable_generator_power(&mut m, n, o);
     variables::variable_generator_cost(&mut m, n, o);

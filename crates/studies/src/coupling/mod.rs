@@ -189,6 +189,7 @@ pub fn domain(n: &Network, base: &Results, o: &FlowBasedOptions) -> Result<FlowD
         .collect();
     let np = net_positions(n, base);
     let nt = n.snapshots.len();
+    check_size(critical.len(), o, n)?;
     let mut cnecs = Vec::new();
     for (l, _, z) in &critical {
         cnecs.push(cnec(
@@ -226,6 +227,38 @@ pub fn domain(n: &Network, base: &Results, o: &FlowBasedOptions) -> Result<FlowD
         }
     }
     Ok(FlowDomain { zones, cnecs })
+}
+
+/// At most this many CNEC rows (CNECs × snapshots) in a flow-based market: each is a dense
+/// row over the zones, and the domain holds two margins per row.
+pub const MAX_CNEC_ROWS: usize = 20_000_000;
+
+/// Refuse a domain too large to clear: the base-case CNECs times (1 + outages) times the
+/// snapshots, before any is built.
+fn check_size(critical: usize, o: &FlowBasedOptions, n: &Network) -> Result<(), Error> {
+    let outages = match &o.contingencies {
+        None => 0,
+        Some(c) => match &c.outages {
+            Outages::All => n.branches.len(),
+            Outages::Branches(b) => b.len(),
+        },
+    };
+    let rows = critical
+        .saturating_mul(1 + outages)
+        .saturating_mul(n.snapshots.len());
+    if rows > MAX_CNEC_ROWS {
+        return Err(Error::option(
+            "--coupling flow-based",
+            format!(
+                "the domain would have up to {rows} CNEC rows ({critical} critical elements × \
+                 {} cases × {} snapshots), more than {MAX_CNEC_ROWS}: name fewer \
+                 --contingencies or solve fewer snapshots",
+                1 + outages,
+                n.snapshots.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The largest zone-to-zone PTDF of branch `l` among the zones of its area.
