@@ -48,7 +48,15 @@ fn bench_build(c: &mut Criterion) {
     for rel in CASES {
         let (n, _) = gridtrade_engine::io::read(&path(rel)).unwrap();
         g.bench_function(name(rel), |b| {
-            b.iter(|| black_box(formulation::build(&n, &opts).lp.into_highs().unwrap()))
+            b.iter(|| {
+                black_box(
+                    formulation::build(&n, &opts)
+                        .unwrap()
+                        .lp
+                        .into_highs()
+                        .unwrap(),
+                )
+            })
         });
     }
     g.finish();
@@ -78,6 +86,7 @@ fn bench_carec_month(c: &mut Criterion) {
         b.iter(|| {
             black_box(
                 formulation::build(&n, &opts.formulation)
+                    .unwrap()
                     .lp
                     .into_highs()
                     .unwrap(),
@@ -109,7 +118,15 @@ fn bench_synth(c: &mut Criterion) {
         let (n, _) = gridtrade_engine::io::read(&p).unwrap();
         let opts = FormulationOptions::default();
         g.bench_with_input(BenchmarkId::new("build", &id), &n, |b, n| {
-            b.iter(|| black_box(formulation::build(n, &opts).lp.into_highs().unwrap()))
+            b.iter(|| {
+                black_box(
+                    formulation::build(n, &opts)
+                        .unwrap()
+                        .lp
+                        .into_highs()
+                        .unwrap(),
+                )
+            })
         });
     }
     g.finish();

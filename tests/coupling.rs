@@ -341,3 +341,83 @@ fn a_sale_between_neighbours_loops_round_the_ring() {
     // D–C flows from D to C: against the border's a → b orientation (C → D).
     assert_abs(border("C", "D").hourly[0].0, -100.0, tol);
 }
+
+/// Bad coupling inputs are refused with the option or element named: a reliability margin
+/// outside [0, 1), a zone split over two AC islands.
+#[test]
+fn bad_coupling_inputs_are_refused_by_name() {
+    let dir = triangle();
+    let n = read(dir.path());
+    let req = TradeRequest {
+        autarky: false,
+        coupling: Some(Coupling::FlowBased),
+        flow_based: FlowBasedOptions {
+            frm: 1.5,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = study::run(&n, &req, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("--frm"), "{err}");
+    // Zone A's second bus is an island of its own (no line): its net position would not be
+    // one flow within one grid.
+    let dir = folder(&[
+        ("buses.csv", "name,zone\nA1,A\nA2,A\nB,B\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na1,A1,100,10\na2,A2,100,20\nb,B,100,30\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nla,A2,50\nlb,B,50\n"),
+        ("lines.csv", "name,bus0,bus1,x,s_nom\nA1B,A1,B,0.1,100\n"),
+    ]);
+    let n = read(dir.path());
+    let req = TradeRequest {
+        flow_based: FlowBasedOptions::default(),
+        ..req
+    };
+    let err = study::run(&n, &req, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("zone 'A' spans"), "{err}");
+}
+
+/// `gridtrade trade --coupling flow-based --out DIR` prints the coupling section and writes
+/// the domain, the binding CNECs and the loop flows as CSV.
+#[test]
+fn trade_command_writes_the_flow_based_domain() {
+    let out = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = gridtrade()
+        .args([
+            "trade",
+            "--quiet",
+            "--no-autarky",
+            "--coupling",
+            "flow-based",
+        ])
+        .arg(root.join("networks/carec"))
+        .args(["--snapshots", "0..48", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("coupling flow-based: market cost"), "{text}");
+    assert!(
+        text.contains("flow-based domain: 12 critical network elements"),
+        "{text}"
+    );
+    let domain = std::fs::read_to_string(out.path().join("flow_based_domain.csv")).unwrap();
+    // 12 CNECs (the AC lines in service) × 48 snapshots, and a header.
+    assert_eq!(domain.lines().count(), 1 + 12 * 48);
+    assert!(domain
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("KZN-KZS:1,KZN-KZS:1,,2023-01-01 00:00:00,"));
+    let loops = std::fs::read_to_string(out.path().join("loop_flows.csv")).unwrap();
+    // 7 AC borders × 48 snapshots.
+    assert_eq!(loops.lines().count(), 1 + 7 * 48);
+    let cnecs = std::fs::read_to_string(out.path().join("cnecs.csv")).unwrap();
+    assert!(cnecs
+        .starts_with("cnec,monitored,outage,hours_binding,mean_shadow_price,congestion_rent\n"));
+    assert!(cnecs.lines().count() > 1);
+}

@@ -311,6 +311,22 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
     out
 }
 
+/// The coupling report's unscheduled flows for the map (none without `--coupling`).
+fn loop_arrows(s: &Study) -> Vec<trade::map::LoopArrow> {
+    let Some(c) = &s.coupling else {
+        return Vec::new();
+    };
+    c.loop_flows
+        .iter()
+        .map(|b| trade::map::LoopArrow {
+            zone_a: b.zone_a.clone(),
+            zone_b: b.zone_b.clone(),
+            net_mwh: b.hourly.iter().map(|(f, s)| f - s).sum(),
+            abs_mwh: b.unscheduled_mwh,
+        })
+        .collect()
+}
+
 /// The coupling section: the market, the CNECs that bound (flow-based) and the redispatch
 /// the grid needs (zonal couplings).
 fn coupling_text(out: &mut String, c: &study::CouplingReport, market_cost: f64) {
@@ -679,7 +695,12 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
     )?;
     put(
         "map.svg",
-        trade::svg::map(n, r, &format!("{}: prices and cross-border flows", s.label)),
+        trade::map::map_with_loops(
+            n,
+            r,
+            &format!("{}: prices and cross-border flows", s.label),
+            &loop_arrows(s),
+        ),
     )?;
     put(
         "price_duration.svg",

@@ -256,6 +256,22 @@ impl Projection {
 
 /// The map of a trade report.
 pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
+    map_with_loops(n, r, title, &[])
+}
+
+/// A border's unscheduled (loop) flow for the map: zones a and b, the net unscheduled flow
+/// a → b over the horizon (Σ physical − scheduled, MWh) and its magnitude summed over hours
+/// (Σ |physical − scheduled|, MWh).
+pub struct LoopArrow {
+    pub zone_a: String,
+    pub zone_b: String,
+    pub net_mwh: f64,
+    pub abs_mwh: f64,
+}
+
+/// [`map`] with each AC border's unscheduled flow drawn beside it (dotted purple arrows,
+/// in the direction of its net over the horizon).
+pub fn map_with_loops(n: &Network, r: &TradeReport, title: &str, loops: &[LoopArrow]) -> String {
     let coords: Vec<(f64, f64)> = r
         .zones
         .iter()
@@ -284,6 +300,7 @@ pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
         })
         .collect();
     let max_flow = borders(&mut out, n, r, &circles);
+    loop_arrows(&mut out, r, &circles, loops, max_flow);
     let prices: Vec<f64> = r
         .zones
         .iter()
@@ -292,14 +309,55 @@ pub fn map(n: &Network, r: &TradeReport, title: &str) -> String {
     let classes = price_classes(&prices);
     zones(&mut out, r, &circles, &classes);
     labels(&mut out, r, &circles, &proj.frame);
-    legend(&mut out, &classes, max_flow, proj.geographic);
+    legend(
+        &mut out,
+        &classes,
+        max_flow,
+        proj.geographic,
+        !loops.is_empty(),
+    );
     out.push_str("</svg>\n");
     out
+}
+
+/// Colour of the unscheduled-flow arrows.
+const LOOP_COLOUR: &str = "#7b2cbf";
+
+/// Each border's unscheduled flow as a dotted arrow beside its flow arrow (offset 7 px to
+/// the arrow's left), as thick as a flow arrow of the same energy.
+fn loop_arrows(
+    out: &mut String,
+    r: &TradeReport,
+    circles: &[(f64, f64, f64)],
+    loops: &[LoopArrow],
+    max_flow: f64,
+) {
+    let zone = |name: &str| r.zones.iter().position(|z| z.zone == name);
+    for l in loops.iter().filter(|l| l.abs_mwh > 1e-6 * max_flow) {
+        let (Some(ia), Some(ib)) = (zone(&l.zone_a), zone(&l.zone_b)) else {
+            continue;
+        };
+        let (from, to) = if l.net_mwh >= 0.0 { (ia, ib) } else { (ib, ia) };
+        let ((x0, y0, r0), (x1, y1, r1)) = (circles[from], circles[to]);
+        let (dx, dy) = (x1 - x0, y1 - y0);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-9);
+        let (ux, uy) = (dx / len, dy / len);
+        let (ox, oy) = (7.0 * uy, -7.0 * ux);
+        let width = 0.8 + 4.0 * (l.abs_mwh / max_flow).min(1.0).sqrt();
+        let _ = writeln!(
+            out,
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{LOOP_COLOUR}\" stroke-width=\"{width:.1}\" stroke-dasharray=\"2,3\" marker-end=\"url(#loop-arrow)\"><title>{} - {}: unscheduled (loop) flow {:.3} TWh net, {:.3} TWh summed over hours</title></line>",
+            x0 + (r0 + 2.0) * ux + ox, y0 + (r0 + 2.0) * uy + oy, x1 - (r1 + 7.0) * ux + ox,
+            y1 - (r1 + 7.0) * uy + oy, esc(&l.zone_a), esc(&l.zone_b), l.net_mwh.abs() / 1e6,
+            l.abs_mwh / 1e6
+        );
+    }
 }
 
 fn header(out: &mut String, r: &TradeReport, title: &str, height: f64) {
     let _ = writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height:.0}\" viewBox=\"0 0 {W} {height:.0}\" font-family=\"DejaVu Sans, Arial, sans-serif\">");
     let _ = writeln!(out, "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"6\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"14\" markerHeight=\"14\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"context-stroke\"/></marker>");
+    let _ = writeln!(out, "<marker id=\"loop-arrow\" viewBox=\"0 0 10 10\" refX=\"6\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"{LOOP_COLOUR}\"/></marker>");
     out.push_str("</defs>\n");
     let _ = writeln!(out, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
     let _ = writeln!(
@@ -452,7 +510,7 @@ fn labels(out: &mut String, r: &TradeReport, circles: &[(f64, f64, f64)], frame:
     }
 }
 
-fn legend(out: &mut String, classes: &[f64], max_flow: f64, outlines: bool) {
+fn legend(out: &mut String, classes: &[f64], max_flow: f64, outlines: bool, loops: bool) {
     let (x, mut y) = (MAP.2 + 20.0, MAP.1 + 10.0);
     let _ = writeln!(out, "<text x=\"{x}\" y=\"{y}\" font-size=\"13\" font-weight=\"bold\">Load-weighted price, /MWh</text>");
     y += 8.0;
@@ -511,6 +569,10 @@ fn legend(out: &mut String, classes: &[f64], max_flow: f64, outlines: bool) {
     let _ = writeln!(out, "<line x1=\"{x}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#444\" stroke-width=\"3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">AC line(s)</text>", x + 50.0, x + 60.0, y + 4.0);
     y += 18.0;
     let _ = writeln!(out, "<line x1=\"{x}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#444\" stroke-width=\"3\" stroke-dasharray=\"7,4\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">link (HVDC, NTC)</text>", x + 50.0, x + 60.0, y + 4.0);
+    if loops {
+        y += 18.0;
+        let _ = writeln!(out, "<line x1=\"{x}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"{LOOP_COLOUR}\" stroke-width=\"3\" stroke-dasharray=\"2,3\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\">unscheduled (loop) flow</text>", x + 50.0, x + 60.0, y + 4.0);
+    }
     if outlines {
         let _ = writeln!(out, "<text x=\"{x}\" y=\"{:.1}\" font-size=\"10\" fill=\"#666\">Outlines: Natural Earth (public domain)</text>", y + 40.0);
     }
