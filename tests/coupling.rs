@@ -421,3 +421,79 @@ fn trade_command_writes_the_flow_based_domain() {
         .starts_with("cnec,monitored,outage,hours_binding,mean_shadow_price,congestion_rent\n"));
     assert!(cnecs.lines().count() > 1);
 }
+
+/// The whole CAREC year under each coupling (no autarky): the nodal market is PyPSA's
+/// solve of the same network (tests/data/REFERENCES.md: 5105378837.678396 USD); every
+/// coupling keeps Σ net positions = losses; the zonal results are feasible on the grid
+/// after their redispatch; total cost orders nodal ≤ flow-based ≤ NTC + redispatch (the
+/// order the README's validation table reports and explains).
+#[test]
+fn carec_year_under_each_coupling() {
+    let n = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
+    let nodal = coupled(&n, Coupling::Nodal, 0.1);
+    assert_rel(nodal.report.welfare.system_cost, 5105378837.678396, 1e-9);
+    let fb = coupled(&n, Coupling::FlowBased, 0.1);
+    let ntc = coupled(&n, Coupling::Ntc, 0.1);
+    let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
+    for s in [&nodal, &fb, &ntc] {
+        let net: f64 = s.report.zones.iter().map(|z| z.net_position_mwh).sum();
+        assert!(rel(net, s.report.losses_mwh), "{net} vs {}", s.report.losses_mwh);
+        if let Some(rd) = &s.coupling.as_ref().unwrap().redispatch {
+            assert_eq!(rd.infeasible_hours, 0);
+            assert!(rd.residual_overload_mw < 1e-3, "{}", rd.residual_overload_mw);
+        }
+    }
+    let total = |s: &Study| s.coupling.as_ref().unwrap().total_cost;
+    assert!(total(&nodal) <= total(&fb) * (1.0 + 1e-9));
+    assert!(total(&fb) <= total(&ntc) * (1.0 + 1e-9));
+    // The NTC market ignores the loops: the grid cannot carry it without redispatch.
+    let rd = ntc.coupling.as_ref().unwrap().redispatch.clone().unwrap();
+    assert!(rd.hours_overloaded > 0 && rd.cost > 0.0);
+}
+
+/// N-1 in the flow-based domain, on the triangle (FRM 0): after the outage of BC, AC
+/// carries everything A and B send (zPTDF 1 and 1 relative to C), so `pA + pB <= 300`
+/// binds: a runs at 300, b stays off (cheaper to serve C's last 300 MW from c at 50 than to
+/// take AC's capacity from a), c at 300. Cost 3000 + 15,000 = 18,000; prices A 10, C 50,
+/// the CNEC "AC after BC" at 40 (= 50 − 10), B 50 − 40 = 10. The nodal N-1 dispatch
+/// (PTDF form with LODFs) is the same.
+#[test]
+fn flow_based_domain_holds_n1_elements() {
+    use gridtrade_engine::formulation::{Contingencies, Outages};
+    let dir = triangle();
+    let n = read(dir.path());
+    let n1 = Some(Contingencies {
+        outages: Outages::All,
+        rating: 1.0,
+    });
+    let run = |c: Coupling| {
+        let req = TradeRequest {
+            autarky: false,
+            coupling: Some(c),
+            flow_based: FlowBasedOptions {
+                frm: 0.0,
+                ..Default::default()
+            },
+            options: FormulationOptions {
+                contingencies: n1.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        study::run(&n, &req, &Default::default()).unwrap().unwrap().study
+    };
+    let fb = run(Coupling::FlowBased);
+    let nodal = run(Coupling::Nodal);
+    assert_abs(fb.report.welfare.system_cost, 18_000.0, 1e-6);
+    assert_abs(nodal.report.welfare.system_cost, 18_000.0, 1e-6);
+    for (z, p) in [("A", 10.0), ("B", 10.0), ("C", 50.0)] {
+        assert_abs(price(&fb, z), p, 1e-6);
+    }
+    let c = fb.coupling.as_ref().unwrap();
+    // 3 base-case elements and each monitored after each other outage: 3 + 3 × 2.
+    assert_eq!(c.domain_cnecs, 9);
+    assert_eq!(c.cnecs.len(), 1, "{:?}", c.cnecs);
+    assert_eq!(c.cnecs[0].name, "AC after BC");
+    assert_abs(c.cnecs[0].mean_shadow_price, 40.0, 1e-6);
+    assert_abs(c.cnecs[0].congestion_rent, 40.0 * 300.0, 1e-6);
+}
