@@ -437,10 +437,18 @@ fn carec_year_under_each_coupling() {
     let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
     for s in [&nodal, &fb, &ntc] {
         let net: f64 = s.report.zones.iter().map(|z| z.net_position_mwh).sum();
-        assert!(rel(net, s.report.losses_mwh), "{net} vs {}", s.report.losses_mwh);
+        assert!(
+            rel(net, s.report.losses_mwh),
+            "{net} vs {}",
+            s.report.losses_mwh
+        );
         if let Some(rd) = &s.coupling.as_ref().unwrap().redispatch {
             assert_eq!(rd.infeasible_hours, 0);
-            assert!(rd.residual_overload_mw < 1e-3, "{}", rd.residual_overload_mw);
+            assert!(
+                rd.residual_overload_mw < 1e-3,
+                "{}",
+                rd.residual_overload_mw
+            );
         }
     }
     let total = |s: &Study| s.coupling.as_ref().unwrap().total_cost;
@@ -480,7 +488,10 @@ fn flow_based_domain_holds_n1_elements() {
             },
             ..Default::default()
         };
-        study::run(&n, &req, &Default::default()).unwrap().unwrap().study
+        study::run(&n, &req, &Default::default())
+            .unwrap()
+            .unwrap()
+            .study
     };
     let fb = run(Coupling::FlowBased);
     let nodal = run(Coupling::Nodal);

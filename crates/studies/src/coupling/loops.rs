@@ -61,43 +61,13 @@ pub fn loop_flows(
     convention: DcConvention,
 ) -> Result<Vec<BorderLoop>, Error> {
     let (zones, zone_of) = n.zone_of_buses();
-    let mut borders: Vec<((usize, usize), Vec<(usize, f64)>)> = Vec::new();
-    for l in (0..n.branches.len()).filter(|&l| n.branch_live(l)) {
-        let br = &n.branches[l];
-        let (za, zb) = (zone_of[br.bus0], zone_of[br.bus1]);
-        if za == zb {
-            continue;
-        }
-        let (key, sign) = if za < zb {
-            ((za, zb), 1.0)
-        } else {
-            ((zb, za), -1.0)
-        };
-        match borders.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, lines)) => lines.push((l, sign)),
-            None => borders.push((key, vec![(l, sign)])),
-        }
-    }
-    borders.sort_by_key(|(k, _)| *k);
+    let borders = ac_borders(n, &zone_of);
     if borders.is_empty() {
         return Ok(Vec::new());
     }
     let (b, phi) = convention.branch_parameters(n);
     let shift = ShiftFactors::new(n, &b, &phi)?;
-    let gsk = shift_keys(n);
-    let zptdf: Vec<Vec<f64>> = borders
-        .iter()
-        .map(|(_, lines)| {
-            let mut z = vec![0.0; zones.len()];
-            for &(l, sign) in lines {
-                let row = zonal(&shift.row(l), &gsk, &zone_of, zones.len());
-                for (v, x) in z.iter_mut().zip(row) {
-                    *v += sign * x;
-                }
-            }
-            z
-        })
-        .collect();
+    let zptdf = border_zptdf(n, &shift, &borders, &zone_of, zones.len());
     let np = net_positions(n, r);
     let mut out: Vec<BorderLoop> = borders
         .iter()
@@ -160,14 +130,61 @@ pub fn loop_flows(
     Ok(out)
 }
 
+/// A border: its zones (a < b) and its AC branches with +1 where the branch runs a → b, −1
+/// where it runs b → a.
+type Border = ((usize, usize), Vec<(usize, f64)>);
+
+/// The borders of live AC branches between zones, in zone order.
+fn ac_borders(n: &Network, zone_of: &[usize]) -> Vec<Border> {
+    let mut borders: Vec<Border> = Vec::new();
+    for l in (0..n.branches.len()).filter(|&l| n.branch_live(l)) {
+        let br = &n.branches[l];
+        let (za, zb) = (zone_of[br.bus0], zone_of[br.bus1]);
+        if za == zb {
+            continue;
+        }
+        let (key, sign) = if za < zb {
+            ((za, zb), 1.0)
+        } else {
+            ((zb, za), -1.0)
+        };
+        match borders.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, lines)) => lines.push((l, sign)),
+            None => borders.push((key, vec![(l, sign)])),
+        }
+    }
+    borders.sort_by_key(|(k, _)| *k);
+    borders
+}
+
+/// Each border's zonal PTDF (a → b) per zone: the sum of its branches' (with the shift keys).
+fn border_zptdf(
+    n: &Network,
+    shift: &ShiftFactors,
+    borders: &[Border],
+    zone_of: &[usize],
+    zones: usize,
+) -> Vec<Vec<f64>> {
+    let gsk = shift_keys(n);
+    borders
+        .iter()
+        .map(|(_, lines)| {
+            let mut z = vec![0.0; zones];
+            for &(l, sign) in lines {
+                let row = zonal(&shift.row(l), &gsk, zone_of, zones);
+                for (v, x) in z.iter_mut().zip(row) {
+                    *v += sign * x;
+                }
+            }
+            z
+        })
+        .collect()
+}
+
 /// The exchanges along the fewest borders that meet the zones' net positions `np` (MW),
 /// one per border a → b; zeros if the LP fails (net positions that do not balance on the
 /// border graph: a zone whose AC exchange crosses no border).
-fn contract_path(
-    borders: &[((usize, usize), Vec<(usize, f64)>)],
-    np: &[f64],
-    zones: usize,
-) -> Vec<f64> {
+fn contract_path(borders: &[Border], np: &[f64], zones: usize) -> Vec<f64> {
     let mut p = RowProblem::default();
     let cols: Vec<_> = borders
         .iter()
