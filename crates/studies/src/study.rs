@@ -234,8 +234,8 @@ fn coupling_report(
     o: &FormulationOptions,
     outcome: &solve::Outcome,
 ) -> Result<Option<CouplingReport>, Error> {
-    let Some(r) = outcome.results.as_ref() else {
-        return Ok(None);
+    let (Status::Optimal, Some(r)) = (outcome.status, outcome.results.as_ref()) else {
+        return Ok(None); // the study says why there is no report
     };
     let domain = o.flow_domain.clone();
     let redispatch = match c {

@@ -100,8 +100,9 @@ pub struct FlowBasedForm {
 }
 
 impl FlowBasedForm {
-    /// Check the domain against the network and factorise the grid. Every zone must lie in
-    /// one synchronous area (its net position is a flow within that area).
+    /// Check the domain against the network and factorise the grid. Every zone's buses in
+    /// service must lie in one synchronous area (its net position is a flow within that
+    /// area); a zone with a bus reached only by links is refused.
     pub fn new(
         n: &Network,
         convention: DcConvention,
@@ -121,6 +122,9 @@ impl FlowBasedForm {
         let shift = ShiftFactors::new(n, &b, &phi)?;
         let mut zone_area: Vec<Option<usize>> = vec![None; zones.len()];
         for (bus, &z) in zone_of_bus.iter().enumerate() {
+            if !n.buses[bus].in_service {
+                continue;
+            }
             let a = shift.area_of(bus);
             match zone_area[z] {
                 Some(other) if other != a => {

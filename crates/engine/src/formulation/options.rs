@@ -123,8 +123,9 @@ pub enum Kvl {
     /// rating enters as a row only once the solution without it violates it (lazy limits,
     /// solved again warm until no branch exceeds its rating). Same optimum and prices.
     Ptdf,
-    /// The fastest for the network, by the rule in `formulation::choose` (PTDF; angles with
-    /// angle-difference limits).
+    /// The fastest for the network, by the rule in `formulation::choose` (PTDF; cycles where
+    /// the grid is a small part of the LP and no N-1 is asked; angles with angle-difference
+    /// limits).
     #[default]
     Auto,
 }
@@ -226,7 +227,7 @@ impl Choice for Kvl {
         (Kvl::Angles, "angles", "Bus voltage angles: p0 = b (theta0 - theta1 - shift) per branch (as MATPOWER and PowerModels)"),
         (Kvl::Cycles, "cycles", "No angles: for each cycle of a basis of short cycles, sum ±p0/b = -sum ±shift (as PyPSA)"),
         (Kvl::Ptdf, "ptdf", "Shift factors: one balance per area, flows = PTDF x injections, only violated line limits added (lazily, warm)"),
-        (Kvl::Auto, "auto", "The fastest form (ptdf, measured on every network in benches/README.md; angles with --angle-limits)"),
+        (Kvl::Auto, "auto", "The fastest form (ptdf on meshed grids; cycles where the grid is at most 10 % of the LP, without N-1; angles with --angle-limits; benches/README.md)"),
     ];
 }
 by_name!(Kvl);
