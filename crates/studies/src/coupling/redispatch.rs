@@ -31,7 +31,7 @@ use gridtrade_engine::solution::Results;
 use gridtrade_engine::topology::ptdf::ShiftFactors;
 use highs::{HighsModelStatus, RowProblem, Sense};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A flow is over its rating when it exceeds it by more than this share (or 1e-6 MW).
 const TOLERANCE: f64 = 1e-6;
@@ -230,7 +230,8 @@ fn lp(
             )
         })
         .collect();
-    let mut areas: HashMap<usize, Vec<(highs::Col, f64)>> = HashMap::new();
+    // In area order, so the LP (and the vertex HiGHS ends at) is the same in every run.
+    let mut areas: BTreeMap<usize, Vec<(highs::Col, f64)>> = BTreeMap::new();
     for (u, &(up, down)) in units.iter().zip(&cols) {
         let a = areas.entry(shift.area_of(u.bus)).or_default();
         a.push((up, 1.0));
