@@ -10,7 +10,54 @@ use gridtrade_studies::coupling::{self, Coupling, FlowBasedOptions};
 use gridtrade_studies::study::{self, Study, TradeRequest};
 use std::path::Path;
 
-/// Three zones, one bus each, in a triangle of lines of equal reactance; one hour.
+fn coupled(n: &Network, c: Coupling, frm: f64) -> Study {
+    let req = TradeRequest {
+        autarky: false,
+        coupling: Some(c),
+        flow_based: FlowBasedOptions {
+            frm,
+            ..Default::default()
+        },
+        options: FormulationOptions::default(),
+        ..Default::default()
+    };
+    study::run(n, &req, &Default::default())
+        .unwrap()
+        .unwrap()
+        .study
+}
+
+/// What holds for any coupled market: net positions add up to the losses; a zonal result's
+/// redispatch is feasible in every hour, leaves no overload and costs nothing negative.
+fn assert_physical_identities(s: &Study) {
+    let net: f64 = s.report.zones.iter().map(|z| z.net_position_mwh).sum();
+    let losses = s.report.losses_mwh;
+    assert!(
+        (net - losses).abs() <= 1e-6 * losses.abs().max(1.0),
+        "{net} vs {losses}"
+    );
+    if let Some(rd) = &s.coupling.as_ref().unwrap().redispatch {
+        assert_eq!(rd.infeasible_hours, 0);
+        assert!(
+            rd.residual_overload_mw < 1e-3,
+            "{}",
+            rd.residual_overload_mw
+        );
+        assert!(rd.cost >= -1e-3, "{}", rd.cost);
+    }
+}
+
+fn price(s: &Study, zone: &str) -> f64 {
+    let z = s.report.zones.iter().find(|z| z.zone == zone).unwrap();
+    z.prices.mean_price.unwrap()
+}
+
+fn net_position(s: &Study, zone: &str) -> f64 {
+    let z = s.report.zones.iter().find(|z| z.zone == zone).unwrap();
+    z.net_position_mwh
+}
+
+/// The triangle of `common::triangle`: three zones, one bus each, in a triangle of lines of equal reactance; one hour.
 ///
 /// ```text
 ///          A (a: 1000 MW @ 10)
@@ -42,48 +89,6 @@ use std::path::Path;
 /// 2/3 × 600 = 400 MW: 100 over. The cheapest redispatch moves a → b (each MW takes 1/3 MW
 /// off AC at 25 − 10 = 15) rather than a → c (2/3 MW at 40): 300 MW for 4500. Market plus
 /// redispatch: 10,500, the nodal cost.
-fn triangle() -> tempfile::TempDir {
-    folder(&[
-        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
-        (
-            "generators.csv",
-            "name,bus,p_nom,marginal_cost\na,A,1000,10\nb,B,1000,25\nc,C,1000,50\n",
-        ),
-        ("loads.csv", "name,bus,p_set\nlc,C,600\n"),
-        (
-            "lines.csv",
-            "name,bus0,bus1,x,s_nom\nAB,A,B,0.1,1000\nAC,A,C,0.1,300\nBC,B,C,0.1,1000\n",
-        ),
-    ])
-}
-
-fn coupled(n: &Network, c: Coupling, frm: f64) -> Study {
-    let req = TradeRequest {
-        autarky: false,
-        coupling: Some(c),
-        flow_based: FlowBasedOptions {
-            frm,
-            ..Default::default()
-        },
-        options: FormulationOptions::default(),
-        ..Default::default()
-    };
-    study::run(n, &req, &Default::default())
-        .unwrap()
-        .unwrap()
-        .study
-}
-
-fn price(s: &Study, zone: &str) -> f64 {
-    let z = s.report.zones.iter().find(|z| z.zone == zone).unwrap();
-    z.prices.mean_price.unwrap()
-}
-
-fn net_position(s: &Study, zone: &str) -> f64 {
-    let z = s.report.zones.iter().find(|z| z.zone == zone).unwrap();
-    z.net_position_mwh
-}
-
 #[test]
 fn triangle_clears_as_worked_by_hand_under_each_coupling() {
     let dir = triangle();
@@ -237,22 +242,7 @@ fn carec_month_couplings_keep_their_identities() {
     let ntc = coupled(&n, Coupling::Ntc, 0.1);
     let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
     for s in [&nodal, &fb, &ntc] {
-        let net: f64 = s.report.zones.iter().map(|z| z.net_position_mwh).sum();
-        assert!(
-            rel(net, s.report.losses_mwh),
-            "{net} vs {}",
-            s.report.losses_mwh
-        );
-        let c = s.coupling.as_ref().unwrap();
-        if let Some(rd) = &c.redispatch {
-            assert_eq!(rd.infeasible_hours, 0);
-            assert!(
-                rd.residual_overload_mw < 1e-3,
-                "{}",
-                rd.residual_overload_mw
-            );
-            assert!(rd.cost >= -1e-3, "{}", rd.cost);
-        }
+        assert_physical_identities(s);
     }
     // The flow-based market's congestion income Σ_t w_t Σ_z price[z,t] × (−NP[z,t]) (what
     // importing zones pay beyond what exporting zones earn, over the AC grid) equals
@@ -434,22 +424,8 @@ fn carec_year_under_each_coupling() {
     assert_rel(nodal.report.welfare.system_cost, 5105378837.678396, 1e-9);
     let fb = coupled(&n, Coupling::FlowBased, 0.1);
     let ntc = coupled(&n, Coupling::Ntc, 0.1);
-    let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * y.abs().max(1.0);
     for s in [&nodal, &fb, &ntc] {
-        let net: f64 = s.report.zones.iter().map(|z| z.net_position_mwh).sum();
-        assert!(
-            rel(net, s.report.losses_mwh),
-            "{net} vs {}",
-            s.report.losses_mwh
-        );
-        if let Some(rd) = &s.coupling.as_ref().unwrap().redispatch {
-            assert_eq!(rd.infeasible_hours, 0);
-            assert!(
-                rd.residual_overload_mw < 1e-3,
-                "{}",
-                rd.residual_overload_mw
-            );
-        }
+        assert_physical_identities(s);
     }
     let total = |s: &Study| s.coupling.as_ref().unwrap().total_cost;
     assert!(total(&nodal) <= total(&fb) * (1.0 + 1e-9));

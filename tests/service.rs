@@ -1113,24 +1113,13 @@ async fn n1_security_over_grpc() {
     assert!(err.message().contains("dc model"), "{}", err.message());
 }
 
-/// Market coupling over gRPC: the triangle of `tests/coupling.rs` (worked by hand there)
+/// Market coupling over gRPC: `common::triangle` (worked by hand in `tests/coupling.rs`)
 /// cleared flow-based and NTC through the Trade RPC, with the domain returned as data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coupling_over_grpc_returns_the_flow_based_domain() {
     let (addr, _stop) = start(2, 4).await;
     let mut c = client(&addr).await;
-    let dir = folder(&[
-        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
-        (
-            "generators.csv",
-            "name,bus,p_nom,marginal_cost\na,A,1000,10\nb,B,1000,25\nc,C,1000,50\n",
-        ),
-        ("loads.csv", "name,bus,p_set\nlc,C,600\n"),
-        (
-            "lines.csv",
-            "name,bus0,bus1,x,s_nom\nAB,A,B,0.1,1000\nAC,A,C,0.1,300\nBC,B,C,0.1,1000\n",
-        ),
-    ]);
+    let dir = triangle();
     c.upload_network(proto::UploadNetworkRequest {
         name: "triangle".into(),
         files: files_of(dir.path()),

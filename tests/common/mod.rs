@@ -112,3 +112,22 @@ pub fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Three zones A, B, C (one bus each) in a triangle of lines of equal reactance, one hour:
+/// a (1000 MW @ 10) at A, b (1000 MW @ 25) at B, c (1000 MW @ 50) and a 600 MW load at C;
+/// AB and BC rated 1000 MW, AC 300 MW. Worked by hand under each market coupling in
+/// `tests/coupling.rs`.
+pub fn triangle() -> tempfile::TempDir {
+    folder(&[
+        ("buses.csv", "name,zone,country\nA,A,AA\nB,B,BB\nC,C,CC\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost\na,A,1000,10\nb,B,1000,25\nc,C,1000,50\n",
+        ),
+        ("loads.csv", "name,bus,p_set\nlc,C,600\n"),
+        (
+            "lines.csv",
+            "name,bus0,bus1,x,s_nom\nAB,A,B,0.1,1000\nAC,A,C,0.1,300\nBC,B,C,0.1,1000\n",
+        ),
+    ])
+}

@@ -560,12 +560,13 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
         let mut k =
             String::from("cnec,monitored,outage,hours_binding,mean_shadow_price,congestion_rent\n");
         for x in &c.cnecs {
+            use gridtrade_studies::coupling::csv_field;
             let _ = writeln!(
                 k,
-                "\"{}\",{},{},{},{},{}",
-                x.name,
-                x.monitored,
-                x.outage.as_deref().unwrap_or(""),
+                "{},{},{},{},{},{}",
+                csv_field(&x.name),
+                csv_field(&x.monitored),
+                csv_field(x.outage.as_deref().unwrap_or("")),
                 x.hours_binding,
                 x.mean_shadow_price,
                 x.congestion_rent

@@ -126,12 +126,17 @@ fn report(
                 trade::analyse(&part, &r.restrict(p.clone()), o)
             }
         }),
-        (Status::Cancelled, _) => Err(NoReport::Cancelled),
-        // The diagnosis' summary names the status and says why.
-        (status, _) => Err(NoReport::NotSolved(match outcome.diagnosis {
-            Some(d) => d.summary,
-            None => status.as_str().to_string(),
-        })),
+        (status, _) => Err(why_not(status, outcome.diagnosis)),
+    }
+}
+
+/// Why a solve that ended with `status` (not optimal) gives no report: cancelled, or not
+/// solved as its diagnosis' summary says (it names the status and says why).
+fn why_not(status: Status, diagnosis: Option<solve::Diagnosis>) -> NoReport {
+    match (status, diagnosis) {
+        (Status::Cancelled, _) => NoReport::Cancelled,
+        (_, Some(d)) => NoReport::NotSolved(d.summary),
+        (status, None) => NoReport::NotSolved(status.as_str().to_string()),
     }
 }
 
@@ -206,13 +211,13 @@ fn coupling_options(
             let base = solve::solve_with(n, &base_opts, control)?;
             let r = match (base.status, base.results) {
                 (Status::Optimal, Some(r)) => r,
-                (Status::Cancelled, _) => return Ok(Err(NoReport::Cancelled)),
                 (status, _) => {
-                    return Ok(Err(NoReport::NotSolved(format!(
-                        "the nodal base case of the flow-based domain: {}",
-                        base.diagnosis
-                            .map_or(status.as_str().to_string(), |d| d.summary)
-                    ))))
+                    return Ok(Err(match why_not(status, base.diagnosis) {
+                        NoReport::NotSolved(why) => NoReport::NotSolved(format!(
+                            "the nodal base case of the flow-based domain: {why}"
+                        )),
+                        cancelled => cancelled,
+                    }))
                 }
             };
             let fb = FlowBasedOptions {
@@ -238,9 +243,10 @@ fn coupling_report(
         return Ok(None); // the study says why there is no report
     };
     let domain = o.flow_domain.clone();
+    let grid = coupling::OnTheGrid::of(n, r, o.dc_convention)?;
     let redispatch = match c {
         Coupling::Nodal => None,
-        _ => Some(redispatch::redispatch(n, r, o, o.dc_convention)?),
+        _ => Some(redispatch::redispatch(n, r, o, &grid)),
     };
     Ok(Some(CouplingReport {
         coupling: c,
@@ -250,7 +256,7 @@ fn coupling_report(
         domain_cnecs: domain.as_ref().map_or(0, |d| d.cnecs.len()),
         total_cost: r.objective + redispatch.as_ref().map_or(0.0, |d| d.cost),
         redispatch,
-        loop_flows: coupling::loops::loop_flows(n, r, c, o.dc_convention)?,
+        loop_flows: coupling::loops::loop_flows(n, r, c, &grid),
         domain,
     }))
 }

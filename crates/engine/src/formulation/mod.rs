@@ -12,6 +12,7 @@ pub mod lp;
 mod options;
 pub mod ptdf;
 mod variables;
+pub use variables::linear_marginal_cost;
 
 use crate::error::Error;
 use crate::network::{Network, Outage};

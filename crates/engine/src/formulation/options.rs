@@ -150,6 +150,39 @@ pub struct Contingencies {
     pub rating: f64,
 }
 
+impl Contingencies {
+    /// The branches out in the cases: those named (an error for a name that is no AC
+    /// branch of `n`), or every one; only those in service, sorted, each once.
+    pub fn branches(&self, n: &crate::network::Network) -> Result<Vec<usize>, crate::error::Error> {
+        let mut chosen: Vec<usize> = match &self.outages {
+            Outages::All => (0..n.branches.len()).collect(),
+            Outages::Branches(names) => {
+                let index: std::collections::HashMap<&str, usize> = n
+                    .branches
+                    .iter()
+                    .enumerate()
+                    .map(|(l, b)| (b.name.as_str(), l))
+                    .collect();
+                names
+                    .iter()
+                    .map(|name| {
+                        index.get(name.as_str()).copied().ok_or_else(|| {
+                            crate::error::Error::option(
+                                "--contingencies",
+                                format!("'{name}' is not a line or transformer of the network"),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        chosen.retain(|&l| n.branch_live(l));
+        chosen.sort_unstable();
+        chosen.dedup();
+        Ok(chosen)
+    }
+}
+
 /// What to build.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormulationOptions {

@@ -31,7 +31,7 @@
 
 use super::constraints::node_injections;
 use super::lp::{NewRows, Terms};
-use super::{Contingencies, DcConvention, Model, Outages};
+use super::{Contingencies, DcConvention, Model};
 use crate::error::Error;
 use crate::network::Network;
 use crate::topology::{self, ptdf::ShiftFactors};
@@ -335,32 +335,8 @@ fn lookup_lodf(sec: &Security, outage: usize, monitored: usize) -> f64 {
 /// The outages of `c` with their outage distribution factors; those that split an area set
 /// aside. An outage named that is not an AC branch of `n` is an error.
 fn security(n: &Network, shift: &ShiftFactors, c: &Contingencies) -> Result<Security, Error> {
-    let mut chosen: Vec<usize> = match &c.outages {
-        Outages::All => (0..n.branches.len()).collect(),
-        Outages::Branches(names) => {
-            let index: HashMap<&str, usize> = n
-                .branches
-                .iter()
-                .enumerate()
-                .map(|(l, b)| (b.name.as_str(), l))
-                .collect();
-            names
-                .iter()
-                .map(|name| {
-                    index.get(name.as_str()).copied().ok_or_else(|| {
-                        Error::option(
-                            "--contingencies",
-                            format!("'{name}' is not a line or transformer of the network"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        }
-    };
-    chosen.retain(|&l| n.branch_live(l));
     // Sorted and once each: `lookup_lodf` searches by branch.
-    chosen.sort_unstable();
-    chosen.dedup();
+    let chosen = c.branches(n)?;
     let bridges: HashSet<usize> = topology::bridges(n).into_iter().collect();
     let mut sec = Security {
         rating: c.rating,

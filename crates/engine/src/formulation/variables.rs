@@ -9,6 +9,25 @@ fn co2_cost(n: &Network, g: usize, o: &FormulationOptions) -> f64 {
     o.co2_price * n.co2_intensity(g)
 }
 
+/// What one more MWh of generator g costs in snapshot t, currency/MWh (its marginal cost
+/// plus the CO2 price through its intensity), as the objective charges it; `None` for a
+/// quadratic or piecewise-linear cost, whose marginal cost depends on the output.
+pub fn linear_marginal_cost(
+    n: &Network,
+    g: usize,
+    o: &FormulationOptions,
+    t: usize,
+) -> Option<f64> {
+    match &n.generators[g].cost {
+        CostCurve::Polynomial {
+            marginal_cost,
+            marginal_cost_quadratic,
+            ..
+        } if *marginal_cost_quadratic == 0.0 => Some(marginal_cost.at(t) + co2_cost(n, g, o)),
+        _ => None,
+    }
+}
+
 /// `p_nom * p_min_pu[t] <= p[g,t] <= p_nom * p_max_pu[t]`, cost `w_t * (marginal_cost[t] +
 /// co2 cost) * p` (for polynomial costs; piecewise-linear costs go through `c[g,t]`).
 /// A polynomial's constant term is added to the objective constant for every snapshot.

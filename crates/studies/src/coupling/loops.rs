@@ -22,9 +22,7 @@
 //!   direction the border flows in each snapshot (negative: the exporter's trade relieves
 //!   it).
 
-use super::{net_positions, shift_keys, zonal, Coupling};
-use gridtrade_engine::error::Error;
-use gridtrade_engine::formulation::{flow_based::bus_injections, DcConvention};
+use super::{shift_keys, zonal, Coupling, OnTheGrid};
 use gridtrade_engine::network::Network;
 use gridtrade_engine::solution::Results;
 use gridtrade_engine::topology::ptdf::ShiftFactors;
@@ -53,22 +51,20 @@ pub struct BorderLoop {
     pub hourly: Vec<(f64, f64)>,
 }
 
-/// The loop-flow account of the results `r` of `n` cleared by `coupling`.
+/// The loop-flow account of the results `r` of `n` cleared by `coupling`, put on the grid.
 pub fn loop_flows(
     n: &Network,
     r: &Results,
     coupling: Coupling,
-    convention: DcConvention,
-) -> Result<Vec<BorderLoop>, Error> {
+    grid: &OnTheGrid,
+) -> Vec<BorderLoop> {
     let (zones, zone_of) = n.zone_of_buses();
     let borders = ac_borders(n, &zone_of);
     if borders.is_empty() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let (b, phi) = convention.branch_parameters(n);
-    let shift = ShiftFactors::new(n, &b, &phi)?;
-    let zptdf = border_zptdf(n, &shift, &borders, &zone_of, zones.len());
-    let np = net_positions(n, r);
+    let zptdf = border_zptdf(n, &grid.shift, &borders, &zone_of, zones.len());
+    let np = &grid.net_position;
     let mut out: Vec<BorderLoop> = borders
         .iter()
         .map(|((a, b), lines)| BorderLoop {
@@ -84,7 +80,7 @@ pub fn loop_flows(
     let mut by_exporter = vec![vec![0.0; zones.len()]; borders.len()];
     for t in 0..n.snapshots.len() {
         let w = n.snapshots.objective[t];
-        let flows = shift.flows(&bus_injections(n, r, t));
+        let flows = &grid.flows[t];
         let np_t: Vec<f64> = np.iter().map(|z| z[t]).collect();
         let scheduled = match coupling {
             Coupling::Ntc => borders
@@ -127,7 +123,7 @@ pub fn loop_flows(
         v.sort_by(|a, b| b.1.total_cmp(&a.1));
         o.by_exporter = v;
     }
-    Ok(out)
+    out
 }
 
 /// A border: its zones (a < b) and its AC branches with +1 where the branch runs a → b, −1

@@ -156,6 +156,31 @@ pub fn net_positions(n: &Network, r: &Results) -> Vec<Vec<f64>> {
     np
 }
 
+/// A market's dispatch put on the physical grid: the shift factors, the flows the bus
+/// injections cause on every branch (MW, `flows[t][l]`) and each zone's net position into
+/// the AC grid (MW, `net_position[z][t]`). Made once per result for the redispatch and the
+/// loop flows.
+pub struct OnTheGrid {
+    pub shift: ShiftFactors,
+    pub flows: Vec<Vec<f64>>,
+    pub net_position: Vec<Vec<f64>>,
+}
+
+impl OnTheGrid {
+    pub fn of(n: &Network, r: &Results, convention: DcConvention) -> Result<OnTheGrid, Error> {
+        let (b, phi) = convention.branch_parameters(n);
+        let shift = ShiftFactors::new(n, &b, &phi)?;
+        let flows = (0..n.snapshots.len())
+            .map(|t| shift.flows(&bus_injections(n, r, t)))
+            .collect();
+        Ok(OnTheGrid {
+            shift,
+            flows,
+            net_position: net_positions(n, r),
+        })
+    }
+}
+
 /// The flow-based domain of `n` around the base case `base` (the nodal dispatch of `n`).
 pub fn domain(n: &Network, base: &Results, o: &FlowBasedOptions) -> Result<FlowDomain, Error> {
     if !(0.0..1.0).contains(&o.frm) {
@@ -204,7 +229,7 @@ pub fn domain(n: &Network, base: &Results, o: &FlowBasedOptions) -> Result<FlowD
         ));
     }
     if let Some(c) = &o.contingencies {
-        let outages = outages(n, c)?;
+        let outages = c.branches(n)?;
         let bridges: HashSet<usize> = topology::bridges(n).into_iter().collect();
         for &k in outages.iter().filter(|k| !bridges.contains(k)) {
             let Some((_, row_k, z_k)) = rows.iter().find(|(l, _, _)| *l == k) else {
@@ -303,31 +328,6 @@ fn cnec(
     }
 }
 
-/// The branches named by the contingencies, in service.
-fn outages(n: &Network, c: &Contingencies) -> Result<Vec<usize>, Error> {
-    let mut chosen = match &c.outages {
-        Outages::All => (0..n.branches.len()).collect::<Vec<_>>(),
-        Outages::Branches(names) => names
-            .iter()
-            .map(|name| {
-                n.branches
-                    .iter()
-                    .position(|b| &b.name == name)
-                    .ok_or_else(|| {
-                        Error::option(
-                            "--contingencies",
-                            format!("'{name}' is not a line or transformer of the network"),
-                        )
-                    })
-            })
-            .collect::<Result<_, _>>()?,
-    };
-    chosen.retain(|&l| n.branch_live(l));
-    chosen.sort_unstable();
-    chosen.dedup();
-    Ok(chosen)
-}
-
 /// A CNEC's name: `line` or `line after outage`.
 pub fn cnec_name(n: &Network, c: &Cnec) -> String {
     match c.outage {
@@ -420,7 +420,8 @@ pub fn domain_csv(n: &Network, d: &FlowDomain) -> String {
     out
 }
 
-fn csv_field(s: &str) -> String {
+/// A CSV field, quoted where it holds a comma or a quote.
+pub fn csv_field(s: &str) -> String {
     if s.contains(',') || s.contains('"') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -24,17 +24,16 @@
 //! is paid back the cost saved by those lowered); the volume is `sum_t w_t sum_g up[g]`,
 //! MWh (equal to the volume lowered).
 
-use gridtrade_engine::error::Error;
-use gridtrade_engine::formulation::{flow_based::bus_injections, DcConvention, FormulationOptions};
-use gridtrade_engine::network::{per_unit_limit, CostCurve, Network};
+use super::OnTheGrid;
+use gridtrade_engine::formulation::ptdf::LIMIT_TOLERANCE;
+use gridtrade_engine::formulation::{linear_marginal_cost, FormulationOptions};
+use gridtrade_engine::network::{per_unit_limit, Network};
 use gridtrade_engine::solution::Results;
 use gridtrade_engine::topology::ptdf::ShiftFactors;
 use highs::{HighsModelStatus, RowProblem, Sense};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-/// A flow is over its rating when it exceeds it by more than this share (or 1e-6 MW).
-const TOLERANCE: f64 = 1e-6;
 /// Tie-break cost per MWh moved, currency/MWh.
 const EPSILON: f64 = 1e-3;
 
@@ -70,10 +69,9 @@ pub fn redispatch(
     n: &Network,
     r: &Results,
     o: &FormulationOptions,
-    convention: DcConvention,
-) -> Result<Redispatch, Error> {
-    let (b, phi) = convention.branch_parameters(n);
-    let shift = ShiftFactors::new(n, &b, &phi)?;
+    grid: &OnTheGrid,
+) -> Redispatch {
+    let shift = &grid.shift;
     let limited: Vec<usize> = (0..n.branches.len())
         .filter(|&l| n.branch_live(l) && n.branches[l].s_max.is_finite())
         .collect();
@@ -82,8 +80,8 @@ pub fn redispatch(
     let mut times_over: HashMap<usize, usize> = HashMap::new();
     for t in 0..n.snapshots.len() {
         let w = n.snapshots.objective[t];
-        let flows = shift.flows(&bus_injections(n, r, t));
-        let over = overloads(n, &limited, &flows);
+        let flows = &grid.flows[t];
+        let over = overloads(n, &limited, flows);
         if over.is_empty() {
             continue;
         }
@@ -93,7 +91,7 @@ pub fn redispatch(
             *times_over.entry(l).or_default() += 1;
         }
         let units = units(n, r, o, t);
-        match solve_hour(n, &shift, &limited, &flows, &units, &over, &mut rows) {
+        match solve_hour(n, shift, &limited, flows, &units, &over, &mut rows) {
             Some((moves, residual)) => {
                 for (u, m) in units.iter().zip(&moves) {
                     out.cost += w * u.cost * m;
@@ -112,7 +110,7 @@ pub fn redispatch(
         .into_iter()
         .max_by_key(|&(l, k)| (k, std::cmp::Reverse(l)))
         .map(|(l, k)| (n.branches[l].name.clone(), k));
-    Ok(out)
+    out
 }
 
 /// The branches over their ratings, with the excess, MW.
@@ -122,7 +120,7 @@ fn overloads(n: &Network, limited: &[usize], flows: &[f64]) -> Vec<(usize, f64)>
         .filter_map(|&l| {
             let s = n.branches[l].s_max;
             let excess = flows[l].abs() - s;
-            (excess > TOLERANCE * s.max(1.0)).then_some((l, excess))
+            (excess > LIMIT_TOLERANCE * s.max(1.0)).then_some((l, excess))
         })
         .collect()
 }
@@ -135,12 +133,7 @@ fn units(n: &Network, r: &Results, o: &FormulationOptions, t: usize) -> Vec<Unit
         if !gen.in_service || !n.buses[gen.bus].in_service {
             continue;
         }
-        let CostCurve::Polynomial {
-            marginal_cost,
-            marginal_cost_quadratic: 0.0,
-            ..
-        } = &gen.cost
-        else {
+        let Some(cost) = linear_marginal_cost(n, g, o, t) else {
             continue;
         };
         let p = r.gen_p[g][t];
@@ -148,7 +141,7 @@ fn units(n: &Network, r: &Results, o: &FormulationOptions, t: usize) -> Vec<Unit
         let lo = per_unit_limit(gen.p_nom, gen.p_min_pu.at(t));
         units.push(Unit {
             bus: gen.bus,
-            cost: marginal_cost.at(t) + o.co2_price * n.co2_intensity(g),
+            cost,
             up: (hi - p).max(0.0),
             down: (p - lo).max(0.0),
         });
