@@ -57,7 +57,8 @@ fn net_position(s: &Study, zone: &str) -> f64 {
     z.net_position_mwh
 }
 
-/// The triangle of `common::triangle`: three zones, one bus each, in a triangle of lines of equal reactance; one hour.
+/// The triangle of `common::triangle`: three zones, one bus each, in a triangle of lines of
+/// equal reactance; one hour.
 ///
 /// ```text
 ///          A (a: 1000 MW @ 10)
