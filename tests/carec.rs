@@ -18,9 +18,11 @@ fn carec_validates_clean() {
     validate::check(&n, &CheckOptions::default(), &mut f);
     assert!(f.is_empty(), "{f}");
     assert_eq!(n.snapshots.len(), 8760);
-    assert_eq!(n.buses.len(), 24);
-    assert_eq!(n.zones().len(), 24);
+    assert_eq!(n.buses.len(), 28);
+    assert_eq!(n.zones().len(), 28);
     assert_eq!(n.buses.iter().filter(|b| b.country == "KZ").count(), 3);
+    // Uzbekistan is five subzones, so the ring's loops run through it.
+    assert_eq!(n.buses.iter().filter(|b| b.country == "UZ").count(), 5);
     // Only existing corridors are in service; CASA-1000 is present but switched off.
     let casa = n.links.iter().find(|l| l.name == "CASA-HVDC").unwrap();
     assert!(!casa.in_service);
@@ -31,17 +33,18 @@ fn carec_validates_clean() {
             n.buses[tm_uz.bus0].name.as_str(),
             n.buses[tm_uz.bus1].name.as_str()
         ),
-        ("UZ", "TM")
+        ("UZ_ZARAFSHAN", "TM")
     );
-    // The synchronous corridors are AC lines, one per circuit: 16 (12 in service), and
-    // the parallel circuits of a corridor share its capacity by susceptance.
-    assert_eq!(n.branches.len(), 16);
+    // The synchronous corridors are AC lines, one per circuit: 16 (12 in service), and 8
+    // between Uzbekistan's subzones (7 in service); the parallel circuits of a corridor
+    // share its capacity by susceptance.
+    assert_eq!(n.branches.len(), 24);
     assert_eq!(n.links.len(), 66);
     let live: Vec<&str> = (0..n.branches.len())
         .filter(|&l| n.branch_live(l))
         .map(|l| n.branches[l].name.as_str())
         .collect();
-    assert_eq!(live.len(), 12, "{live:?}");
+    assert_eq!(live.len(), 19, "{live:?}");
     let ns: Vec<_> = n
         .branches
         .iter()
@@ -53,6 +56,50 @@ fn carec_validates_clean() {
     let flow_share = |b: &&gridtrade_engine::network::Branch| b.s_max * b.x;
     assert!((flow_share(&ns[0]) - flow_share(&ns[2])).abs() < 1e-3 * flow_share(&ns[0]));
     assert!(!n.links.iter().any(|l| l.name.starts_with("KZS-UZ")));
+    let ends = |name: &str| {
+        let b = n.branches.iter().find(|b| b.name == name).unwrap();
+        (n.buses[b.bus0].name.as_str(), n.buses[b.bus1].name.as_str())
+    };
+    assert_eq!(ends("KZS-UZ"), ("KZ_S", "UZ_TASHKENT"));
+    assert_eq!(ends("KGS-UZ"), ("KG_S", "UZ_FERGANA"));
+    assert_eq!(ends("TJS-UZ:1"), ("TJ_S", "UZ_SOUTH"));
+    assert_eq!(ends("UZ-TASH-FER:2"), ("UZ_TASHKENT", "UZ_FERGANA"));
+}
+
+#[test]
+fn uzbekistan_split_keeps_the_national_demand_and_fleet() {
+    // zones.csv: UZ 80.756 TWh; generators.csv: UZ solar 2,600 MW, gas 4,215 + 7,827 MW.
+    let n = read(&carec());
+    let uz = |b: usize| n.buses[b].country == "UZ";
+    let twh: f64 = n
+        .loads
+        .iter()
+        .filter(|l| uz(l.bus))
+        .map(|l| (0..8760).map(|t| l.p_set.at(t)).sum::<f64>())
+        .sum::<f64>()
+        / 1e6;
+    assert!((twh - 80.756).abs() < 1e-3, "{twh}");
+    let capacity = |carrier: &str| -> f64 {
+        n.generators
+            .iter()
+            .filter(|g| uz(g.bus) && g.carrier == carrier)
+            .map(|g| g.p_nom)
+            .sum()
+    };
+    assert!((capacity("solar") - 2600.0).abs() < 1e-3);
+    assert!((capacity("gas_ccgt") + capacity("gas_ocgt") - 12042.0).abs() < 1e-3);
+    // Population shares (stat.uz, 1 Jan 2022): the Fergana valley has 10,080,960 of
+    // 35,271,276 people, so 28.58 % of the demand.
+    let fergana = n
+        .loads
+        .iter()
+        .find(|l| l.name == "UZ_FERGANA load")
+        .unwrap();
+    let valley: f64 = (0..8760).map(|t| fergana.p_set.at(t)).sum::<f64>() / 1e6;
+    assert!(
+        (valley - 80.756 * 10080960.0 / 35271276.0).abs() < 1e-3,
+        "{valley}"
+    );
 }
 
 #[test]
@@ -92,7 +139,11 @@ fn demand_and_inflows_show_winter_peak_and_summer_surplus() {
         (from..from + hours).map(|t| series.at(t)).sum::<f64>() / hours as f64
     };
     // January vs July (hours 4344.. = 1 July).
-    let uz = n.loads.iter().find(|l| l.name == "UZ load").unwrap();
+    let uz = n
+        .loads
+        .iter()
+        .find(|l| l.name == "UZ_TASHKENT load")
+        .unwrap();
     assert!(month(&uz.p_set, 0, 744) > 1.1 * month(&uz.p_set, 4344, 744));
     let pk = n.loads.iter().find(|l| l.name == "PK_N load").unwrap();
     assert!(

@@ -393,20 +393,26 @@ fn trade_command_writes_the_flow_based_domain() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("coupling flow-based: market cost"), "{text}");
     assert!(
-        text.contains("flow-based domain: 12 critical network elements"),
+        text.contains("flow-based domain: 19 critical network elements"),
         "{text}"
     );
     let domain = std::fs::read_to_string(out.path().join("flow_based_domain.csv")).unwrap();
-    // 12 CNECs (the AC lines in service) × 48 snapshots, and a header.
-    assert_eq!(domain.lines().count(), 1 + 12 * 48);
+    // 19 CNECs (the AC lines in service, all between zones) × 48 snapshots, and a header.
+    assert_eq!(domain.lines().count(), 1 + 19 * 48);
     assert!(domain
         .lines()
         .nth(1)
         .unwrap()
         .starts_with("KZN-KZS:1,KZN-KZS:1,,2023-01-01 00:00:00,"));
     let loops = std::fs::read_to_string(out.path().join("loop_flows.csv")).unwrap();
-    // 7 AC borders × 48 snapshots.
-    assert_eq!(loops.lines().count(), 1 + 7 * 48);
+    // 11 AC borders (7 between countries' zones, 4 between Uzbekistan's subzones) × 48
+    // snapshots.
+    assert_eq!(loops.lines().count(), 1 + 11 * 48);
+    // The AC grid up close: the zones on lines (Uzbekistan's subzones among them), not the
+    // zones joined only by links (Pakistan).
+    let close = std::fs::read_to_string(out.path().join("map_ac_grid.svg")).unwrap();
+    assert!(close.contains(">UZ_FERGANA<") && close.contains(">KG_S<"));
+    assert!(!close.contains(">PK_N<"));
     let cnecs = std::fs::read_to_string(out.path().join("cnecs.csv")).unwrap();
     assert!(cnecs
         .starts_with("cnec,monitored,outage,hours_binding,mean_shadow_price,congestion_rent\n"));
@@ -414,7 +420,7 @@ fn trade_command_writes_the_flow_based_domain() {
 }
 
 /// The whole CAREC year under each coupling (no autarky): the nodal market is PyPSA's
-/// solve of the same network (tests/data/REFERENCES.md: 5105378837.678396 USD); every
+/// solve of the same network (tests/data/REFERENCES.md: 5222560894.867492 USD); every
 /// coupling keeps Σ net positions = losses; the zonal results are feasible on the grid
 /// after their redispatch; total cost orders nodal ≤ flow-based ≤ NTC + redispatch (the
 /// order the README's validation table reports and explains).
@@ -422,7 +428,7 @@ fn trade_command_writes_the_flow_based_domain() {
 fn carec_year_under_each_coupling() {
     let n = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec"));
     let nodal = coupled(&n, Coupling::Nodal, 0.1);
-    assert_rel(nodal.report.welfare.system_cost, 5105378837.678396, 1e-9);
+    assert_rel(nodal.report.welfare.system_cost, 5222560894.867492, 1e-9);
     let fb = coupled(&n, Coupling::FlowBased, 0.1);
     let ntc = coupled(&n, Coupling::Ntc, 0.1);
     for s in [&nodal, &fb, &ntc] {

@@ -41,7 +41,7 @@ async fn lists_gets_and_solves_networks_with_the_reference_answers() {
     let carec = list.networks.iter().find(|n| n.name == "carec").unwrap();
     assert_eq!(
         (carec.version, carec.snapshots, carec.buses, carec.links),
-        (1, 8760, 24, 66)
+        (1, 8760, 28, 66)
     );
 
     let net = c
@@ -648,8 +648,8 @@ async fn solve_stream_reports_progress_then_the_same_result_as_solve_in_chunks()
     assert_eq!(streamed.branch_flows, unary.branch_flows);
     assert_eq!(streamed.branch_shadow_prices, unary.branch_shadow_prices);
     assert_eq!(streamed.generator_output, unary.generator_output);
-    assert_eq!(streamed.bus_prices.len(), 24);
-    assert_eq!(streamed.generator_output.len(), 114);
+    assert_eq!(streamed.bus_prices.len(), 28);
+    assert_eq!(streamed.generator_output.len(), 130);
 
     // Errors end the stream with the same status as Solve.
     let err = stream_events(&mut c, solve_request("example-missing"))
@@ -877,8 +877,8 @@ async fn get_network_pages_through_large_networks() {
     let count = |r: &proto::GetNetworkResponse| {
         r.buses.len() + r.branches.len() + r.generators.len() + r.storage_units.len()
     };
-    assert_eq!(count(&whole), 24 + 16 + 66 + 114 + 11);
-    // Pages of 50 elements: 231 elements make 5 pages that put together give the whole.
+    assert_eq!(count(&whole), 28 + 24 + 66 + 130 + 11);
+    // Pages of 50 elements: 259 elements make 6 pages that put together give the whole.
     let mut pages = Vec::new();
     let mut token = String::new();
     loop {
@@ -898,8 +898,8 @@ async fn get_network_pages_through_large_networks() {
             break;
         }
     }
-    assert_eq!(pages.len(), 5);
-    assert!(pages[..4].iter().all(|p| count(p) == 50));
+    assert_eq!(pages.len(), 6);
+    assert!(pages[..5].iter().all(|p| count(p) == 50));
     let mut joined = pages[0].clone();
     for p in &pages[1..] {
         joined.buses.extend(p.buses.clone());
@@ -932,7 +932,7 @@ async fn get_network_pages_through_large_networks() {
     assert!(err.message().contains("version 1"), "{}", err.message());
     // An offset at the end of usize with a page of 1 (offset + size used to overflow and
     // panic), or past the last element, is INVALID_ARGUMENT too; the server goes on.
-    for token in ["1:18446744073709551615", "1:232"] {
+    for token in ["1:18446744073709551615", "1:260"] {
         let err = c
             .get_network(proto::GetNetworkRequest {
                 name: "carec".into(),
@@ -944,7 +944,7 @@ async fn get_network_pages_through_large_networks() {
             .unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "{token}");
         assert!(
-            err.message().contains("past the network's 231 elements"),
+            err.message().contains("past the network's 259 elements"),
             "{}",
             err.message()
         );
@@ -954,7 +954,7 @@ async fn get_network_pages_through_large_networks() {
         .get_network(proto::GetNetworkRequest {
             name: "carec".into(),
             page_size: 1,
-            page_token: "1:230".into(),
+            page_token: "1:258".into(),
             ..Default::default()
         })
         .await
@@ -1010,9 +1010,9 @@ async fn concurrent_solves_queue_and_each_gets_its_own_answer() {
 /// gets the server's default as HiGHS' time limit, a longer deadline is cut to the maximum.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_refuse_an_lp_too_large_and_bound_the_time_of_a_call() {
-    // The CAREC network: 114 generators, 16 lines, 66 links, 24 buses, 11 storage units, so
-    // at most 114·2 + 16 + 66 + 24·3 + 11·4 = 426 columns per snapshot: 23 snapshots fit in
-    // 10,000, 24 do not.
+    // The CAREC network: 130 generators, 24 lines, 66 links, 28 buses, 11 storage units, so
+    // at most 130·2 + 24 + 66 + 28·3 + 11·4 = 478 columns per snapshot: 20 snapshots fit in
+    // 10,000, 21 do not.
     let limits = Limits {
         max_lp_columns: 10_000,
         default_deadline: Duration::from_secs(7),
@@ -1027,19 +1027,19 @@ async fn limits_refuse_an_lp_too_large_and_bound_the_time_of_a_call() {
         model: proto::NetworkModel::Transport as i32,
         ..solve_request("carec")
     };
-    let err = c.solve(request(24)).await.unwrap_err();
+    let err = c.solve(request(21)).await.unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted);
     assert!(
-        err.message().contains("10224 columns") && err.message().contains("fewer snapshots"),
+        err.message().contains("10038 columns") && err.message().contains("fewer snapshots"),
         "{}",
         err.message()
     );
     let err = c.solve(solve_request("carec")).await.unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted, "the whole year");
-    let ok = c.solve(request(23)).await.unwrap().into_inner();
+    let ok = c.solve(request(20)).await.unwrap().into_inner();
     assert!(ok.objective > 0.0);
     // The time limit HiGHS was given is in the request's options echoed back.
-    let mut long = tonic::Request::new(request(23));
+    let mut long = tonic::Request::new(request(20));
     long.set_timeout(Duration::from_secs(3600));
     let r = c.solve(long).await.unwrap().into_inner();
     assert_eq!(

@@ -14,6 +14,11 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "build_carec/subzones.rs"]
+mod subzones;
+
+use subzones::Splits;
+
 type Res<T> = Result<T, Box<dyn Error>>;
 
 const HOURS: usize = 8760;
@@ -295,6 +300,8 @@ struct Inputs {
     /// The AC circuits of the corridors that are lines; every other corridor is a link.
     circuits: Vec<Circuit>,
     storage: Vec<StorageRow>,
+    /// Zones split into subzones (Uzbekistan), with what goes where.
+    splits: Splits,
     /// Agora demand shapes and availability (solar, wind, run-of-river) per climate node.
     demand: Profiles,
     avail: Profiles,
@@ -309,6 +316,7 @@ impl Inputs {
             ics: read_csv(&data.join("interconnectors.csv"))?,
             circuits: read_csv(&grid.join("ac_circuits.csv"))?,
             storage: read_csv(&data.join("storage.csv"))?,
+            splits: Splits::read(grid)?,
             demand: Profiles::read(&agora.join("demand_profile.csv"))?,
             avail: Profiles::read(&agora.join("availability.csv"))?,
         })
@@ -355,7 +363,7 @@ fn main() -> Res<()> {
     let inputs = Inputs::read(&data, &grid)?;
     std::fs::create_dir_all(&out)?;
     write_snapshots(&out)?;
-    write_buses(&inputs, &out)?;
+    let buses = write_buses(&inputs, &out)?;
     let validation = write_loads(&inputs, &out)?;
     let generators = write_generators(&inputs, &out)?;
     let lines = write_lines(&inputs, &out)?;
@@ -363,9 +371,8 @@ fn main() -> Res<()> {
     let storage_units = write_storage(&inputs, &out)?;
     print!("{}", validation_table(&validation));
     println!(
-        "wrote {} (buses {}, generators {generators}, lines {lines}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
+        "wrote {} (buses {buses}, generators {generators}, lines {lines}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
         out.display(),
-        inputs.zones.len(),
     );
     Ok(())
 }
@@ -392,35 +399,47 @@ fn write_snapshots(out: &Path) -> Res<()> {
     Ok(())
 }
 
-/// Buses: one per zone, at its load centre.
-fn write_buses(inputs: &Inputs, out: &Path) -> Res<()> {
-    let bus_rows: Vec<Vec<String>> = inputs
-        .zones
-        .iter()
-        .map(|z| {
+/// Buses: one per zone at its load centre, or one per subzone of a split zone (each its
+/// own zone of the network, in the zone's country). Returns how many buses were written.
+fn write_buses(inputs: &Inputs, out: &Path) -> Res<usize> {
+    let mut bus_rows = Vec::new();
+    for z in &inputs.zones {
+        let row = |name: &str, lon: f64, lat: f64| {
             vec![
-                z.id.clone(),
+                name.to_string(),
                 "500".into(),
-                num(z.lon),
-                num(z.lat),
-                z.id.clone(),
+                num(lon),
+                num(lat),
+                name.to_string(),
                 z.country.clone(),
                 z.role.clone(),
             ]
-        })
-        .collect();
+        };
+        if inputs.splits.is_split(&z.id) {
+            bus_rows.extend(
+                inputs
+                    .splits
+                    .of(&z.id)
+                    .map(|s| row(&s.subzone, s.lon, s.lat)),
+            );
+        } else {
+            bus_rows.push(row(&z.id, z.lon, z.lat));
+        }
+    }
     write_table(
         &out.join("buses.csv"),
         &["name", "v_nom", "x", "y", "zone", "country", "role"],
         &bus_rows,
-    )
+    )?;
+    Ok(bus_rows.len())
 }
 
 /// A zone's demand in the network against the cited figures: zone, country, annual TWh
 /// cited and in the network, peak MW cited and in the network, the shape exponent.
 type DemandCheck = (String, String, f64, f64, f64, f64, f64);
 
-/// Loads: annual demand x Agora shape, reshaped to the sourced peak.
+/// Loads: annual demand x Agora shape, reshaped to the sourced peak; a split zone's shared
+/// among its subzones by population ([`Splits::demand_shares`]).
 fn write_loads(inputs: &Inputs, out: &Path) -> Res<Vec<DemandCheck>> {
     let mut load_rows = Vec::new();
     let mut load_series = Series::new();
@@ -442,12 +461,14 @@ fn write_loads(inputs: &Inputs, out: &Path) -> Res<Vec<DemandCheck>> {
             peak,
             k,
         ));
-        load_rows.push(vec![
-            format!("{} load", z.id),
-            z.id.clone(),
-            "electricity".into(),
-        ]);
-        load_series.push(format!("{} load", z.id), p);
+        for (bus, share) in inputs.splits.demand_shares(&z.id)? {
+            load_rows.push(vec![
+                format!("{bus} load"),
+                bus.clone(),
+                "electricity".into(),
+            ]);
+            load_series.push(format!("{bus} load"), p.iter().map(|v| v * share).collect());
+        }
     }
     write_table(
         &out.join("loads.csv"),
@@ -470,16 +491,18 @@ fn write_generators(inputs: &Inputs, out: &Path) -> Res<usize> {
     // Load shedding at the value of lost load in every core zone (PyPSA practice).
     carriers.insert("load_shedding".into(), 0.0);
     for z in inputs.zones.iter().filter(|z| z.role == "core") {
-        gen_rows.push(vec![
-            format!("{} load shedding", z.id),
-            z.id.clone(),
-            "load_shedding".into(),
-            num(z.peak_demand_mw),
-            "0".into(),
-            "1".into(),
-            num(VOLL),
-            "1".into(),
-        ]);
+        for (bus, share) in inputs.splits.demand_shares(&z.id)? {
+            gen_rows.push(vec![
+                format!("{bus} load shedding"),
+                bus,
+                "load_shedding".into(),
+                num(share * z.peak_demand_mw),
+                "0".into(),
+                "1".into(),
+                num(VOLL),
+                "1".into(),
+            ]);
+        }
     }
     write_table(
         &out.join("generators.csv"),
@@ -582,18 +605,22 @@ fn generator(
         carrier = format!("{} ({})", g.technology, z.country);
         carriers.insert(carrier.clone(), co2_factor);
     }
-    gen_rows.push(vec![
-        name.clone(),
-        g.zone.clone(),
-        carrier,
-        num(p_nom),
-        num(p_min_pu),
-        num(p_max_pu),
-        num(g.marginal_cost_usd_per_mwh),
-        num(efficiency),
-    ]);
-    if let Some(s) = series {
-        gen_series.push(name, s);
+    // A split zone's capacity is shared among its subzones by where its plants are.
+    for (bus, share) in inputs.splits.fleet_shares(&g.zone, &g.technology)? {
+        let name = format!("{bus} {}", g.technology);
+        gen_rows.push(vec![
+            name.clone(),
+            bus,
+            carrier.clone(),
+            num(share * p_nom),
+            num(p_min_pu),
+            num(p_max_pu),
+            num(g.marginal_cost_usd_per_mwh),
+            num(efficiency),
+        ]);
+        if let Some(s) = &series {
+            gen_series.push(name, s.clone());
+        }
     }
     Ok(())
 }
@@ -625,13 +652,62 @@ fn resistance_per_km(voltage_kv: f64) -> f64 {
 /// referred to it by the square of the voltage ratio (the transformers are left out).
 const BUS_KV: f64 = 500.0;
 
-/// Series reactance of a circuit referred to the bus voltage, ohm.
-fn circuit_reactance(c: &Circuit) -> Res<(f64, &'static str)> {
-    let (x_km, line_type) = reactance_per_km(c.voltage_kv)?;
-    Ok((
-        x_km * c.length_km * (BUS_KV / c.voltage_kv).powi(2),
-        line_type,
-    ))
+/// Series reactance of a circuit of `voltage_kv` and `length_km` referred to the bus
+/// voltage, ohm, and the line type it is taken from.
+fn circuit_reactance(voltage_kv: f64, length_km: f64) -> Res<(f64, &'static str)> {
+    let (x_km, line_type) = reactance_per_km(voltage_kv)?;
+    Ok((x_km * length_km * (BUS_KV / voltage_kv).powi(2), line_type))
+}
+
+/// One circuit as a row of `lines.csv` (see [`write_lines`] for the columns).
+struct LineRow<'a> {
+    name: String,
+    bus0: String,
+    bus1: String,
+    voltage_kv: f64,
+    length_km: f64,
+    rating_mw: f64,
+    caps_ring_lines: &'a str,
+    status: &'a str,
+    corridor: &'a str,
+}
+
+impl LineRow<'_> {
+    fn cells(&self) -> Res<Vec<String>> {
+        let (x, line_type) = circuit_reactance(self.voltage_kv, self.length_km)?;
+        let r = resistance_per_km(self.voltage_kv)
+            * self.length_km
+            * (BUS_KV / self.voltage_kv).powi(2);
+        let active = if self.status == "existing" {
+            "True"
+        } else {
+            "False"
+        };
+        Ok(vec![
+            self.name.clone(),
+            self.bus0.clone(),
+            self.bus1.clone(),
+            num(x),
+            num(r),
+            num(self.rating_mw),
+            num(self.length_km),
+            num(self.voltage_kv),
+            line_type.into(),
+            self.caps_ring_lines.into(),
+            active.into(),
+            self.status.into(),
+            self.corridor.into(),
+        ])
+    }
+}
+
+/// A line's name: the corridor's, with `:<circuit>` where the corridor has several.
+fn circuit_name(corridor: &str, circuit: u32, circuits: usize) -> String {
+    if circuits > 1 {
+        format!("{corridor}:{circuit}")
+    } else {
+        corridor.to_string()
+    }
 }
 
 /// The rating of each circuit of a corridor, MW: a sourced rating as it is; the rest of the
@@ -643,7 +719,7 @@ fn ratings(ic: &Interconnector, circuits: &[&Circuit]) -> Res<Vec<f64>> {
     let rest = ic.capacity_mw - sourced;
     let mut susceptance = Vec::new();
     for c in circuits {
-        susceptance.push(1.0 / circuit_reactance(c)?.0);
+        susceptance.push(1.0 / circuit_reactance(c.voltage_kv, c.length_km)?.0);
     }
     let shared: f64 = circuits
         .iter()
@@ -668,7 +744,8 @@ fn ratings(ic: &Interconnector, circuits: &[&Circuit]) -> Res<Vec<f64>> {
 /// The corridors that are AC lines: one line per circuit (`<corridor>:<n>` where a corridor
 /// has several, so `--contingencies` can take one out and `switch_on = ["<corridor>"]`
 /// switches them all), with reactance from its voltage and length ([`reactance_per_km`])
-/// and a rating from [`ratings`]. Returns how many lines were written.
+/// and a rating from [`ratings`]; then the circuits between the subzones of split zones.
+/// Returns how many lines were written.
 fn write_lines(inputs: &Inputs, out: &Path) -> Res<usize> {
     let mut rows = Vec::new();
     for ic in &inputs.ics {
@@ -684,33 +761,18 @@ fn write_lines(inputs: &Inputs, out: &Path) -> Res<usize> {
             return Err(format!("ac_circuits.csv: corridor {} is {}", ic.id, ic.kind).into());
         }
         for (c, rating) in circuits.iter().zip(ratings(ic, &circuits)?) {
-            let name = if circuits.len() > 1 {
-                format!("{}:{}", ic.id, c.circuit)
-            } else {
-                ic.id.clone()
+            let row = LineRow {
+                name: circuit_name(&ic.id, c.circuit, circuits.len()),
+                bus0: inputs.splits.end(&ic.id, &ic.from_zone)?,
+                bus1: inputs.splits.end(&ic.id, &ic.to_zone)?,
+                voltage_kv: c.voltage_kv,
+                length_km: c.length_km,
+                rating_mw: rating,
+                caps_ring_lines: &c.caps_ring_lines,
+                status: &ic.status,
+                corridor: &ic.id,
             };
-            let (x, line_type) = circuit_reactance(c)?;
-            let r = resistance_per_km(c.voltage_kv) * c.length_km * (BUS_KV / c.voltage_kv).powi(2);
-            rows.push(vec![
-                name,
-                ic.from_zone.clone(),
-                ic.to_zone.clone(),
-                num(x),
-                num(r),
-                num(rating),
-                num(c.length_km),
-                num(c.voltage_kv),
-                line_type.into(),
-                c.caps_ring_lines.clone(),
-                if ic.status == "existing" {
-                    "True"
-                } else {
-                    "False"
-                }
-                .into(),
-                ic.status.clone(),
-                ic.id.clone(),
-            ]);
+            rows.push(row.cells()?);
         }
     }
     if let Some(c) = inputs
@@ -719,6 +781,22 @@ fn write_lines(inputs: &Inputs, out: &Path) -> Res<usize> {
         .find(|c| !inputs.ics.iter().any(|ic| ic.id == c.corridor))
     {
         return Err(format!("ac_circuits.csv: unknown corridor {}", c.corridor).into());
+    }
+    let inner = &inputs.splits.lines;
+    for l in inner {
+        let circuits = inner.iter().filter(|o| o.corridor == l.corridor).count();
+        let row = LineRow {
+            name: circuit_name(&l.corridor, l.circuit, circuits),
+            bus0: l.bus0.clone(),
+            bus1: l.bus1.clone(),
+            voltage_kv: l.voltage_kv,
+            length_km: l.length_km,
+            rating_mw: l.capacity_mw,
+            caps_ring_lines: &l.caps_ring_lines,
+            status: &l.status,
+            corridor: &l.corridor,
+        };
+        rows.push(row.cells()?);
     }
     write_table(
         &out.join("lines.csv"),
@@ -761,9 +839,13 @@ fn write_links(inputs: &Inputs, out: &Path) -> Res<usize> {
         } else {
             "False"
         };
+        let (from, to) = (
+            inputs.splits.end(&ic.id, &ic.from_zone)?,
+            inputs.splits.end(&ic.id, &ic.to_zone)?,
+        );
         for (name, b0, b1) in [
-            (ic.id.clone(), &ic.from_zone, &ic.to_zone),
-            (format!("{}:rev", ic.id), &ic.to_zone, &ic.from_zone),
+            (ic.id.clone(), &from, &to),
+            (format!("{}:rev", ic.id), &to, &from),
         ] {
             link_rows.push(vec![
                 name,
@@ -806,6 +888,13 @@ fn write_storage(inputs: &Inputs, out: &Path) -> Res<usize> {
     let mut su_rows = Vec::new();
     let mut inflow = Series::new();
     for s in &inputs.storage {
+        if inputs.splits.is_split(&s.zone) {
+            return Err(format!(
+                "storage.csv {}: zone {} is split into subzones, and no file says which",
+                s.name, s.zone
+            )
+            .into());
+        }
         let (max_hours, carrier, inflow_shape) = match s.kind.as_str() {
             "battery" => (4.0, "battery", None),
             _ => {

@@ -104,7 +104,7 @@ struct UpdateCall {
     /// Switch an element out of service.
     #[arg(long, value_name = "ELEMENT")]
     switch_off: Vec<String>,
-    /// Set an attribute: ELEMENT:ATTRIBUTE=VALUE (e.g. "UZ solar:p_nom=5000").
+    /// Set an attribute: ELEMENT:ATTRIBUTE=VALUE (e.g. "UZ_SOUTH solar:p_nom=5000").
     #[arg(long, value_name = "ELEMENT:ATTRIBUTE=VALUE")]
     set: Vec<String>,
 }

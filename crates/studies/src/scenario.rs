@@ -11,7 +11,7 @@
 //!                                           # (also scales hydro generators' availability)
 //! all = 0.75
 //! [capacity]                                # element -> new capacity, MW (p_nom or s_nom)
-//! "UZ solar" = 5000
+//! "UZ_SOUTH solar" = 5000
 //! ```
 //!
 //! A name in `switch_on`, `switch_off` or `capacity` matches the element of that name and
