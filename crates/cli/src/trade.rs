@@ -703,6 +703,17 @@ fn write_out(dir: &Path, n: &Network, s: &Study, other: Option<&Study>) -> Resul
             &loop_arrows(s),
         ),
     )?;
+    if let Some(svg) = trade::map::ac_grid_map(
+        n,
+        r,
+        &format!(
+            "{}: the AC grid up close (zones outside the frame not drawn)",
+            s.label
+        ),
+        &loop_arrows(s),
+    ) {
+        put("map_ac_grid.svg", svg)?;
+    }
     put(
         "price_duration.svg",
         trade::svg::price_duration(r, &format!("{}: price-duration curves", s.label)),

@@ -272,18 +272,7 @@ pub struct LoopArrow {
 /// [`map`] with each AC border's unscheduled flow drawn beside it (dotted purple arrows,
 /// in the direction of its net over the horizon).
 pub fn map_with_loops(n: &Network, r: &TradeReport, title: &str, loops: &[LoopArrow]) -> String {
-    let coords: Vec<(f64, f64)> = r
-        .zones
-        .iter()
-        .map(|z| {
-            let buses: Vec<_> = n.buses.iter().filter(|b| b.zone == z.zone).collect();
-            let k = buses.len().max(1) as f64;
-            (
-                buses.iter().map(|b| b.x).sum::<f64>() / k,
-                buses.iter().map(|b| b.y).sum::<f64>() / k,
-            )
-        })
-        .collect();
+    let coords: Vec<(f64, f64)> = r.zones.iter().map(|z| zone_point(n, &z.zone)).collect();
     let proj = Projection::around(&coords);
     let mut out = String::new();
     // The page ends below the map or the legend, whichever is lower.
@@ -318,6 +307,75 @@ pub fn map_with_loops(n: &Network, r: &TradeReport, title: &str, loops: &[LoopAr
     );
     out.push_str("</svg>\n");
     out
+}
+
+/// The AC grid up close: [`map_with_loops`] framed on the meshed part of the AC grid — the
+/// zones that lines in service join to at least two other zones (a ring, or a corridor
+/// through a zone) — with the other zones that fall inside that frame. A map of the whole
+/// region packs these too close to read once a zone is split into subzones. Zones outside
+/// the frame, and their borders, are not drawn (the whole map has them). None when fewer
+/// than three zones make the frame, or when it holds every zone.
+pub fn ac_grid_map(
+    n: &Network,
+    r: &TradeReport,
+    title: &str,
+    loops: &[LoopArrow],
+) -> Option<String> {
+    let mut neighbours: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for b in (0..n.branches.len())
+        .filter(|&l| n.branch_live(l))
+        .map(|l| &n.branches[l])
+    {
+        let (za, zb) = (n.buses[b.bus0].zone.as_str(), n.buses[b.bus1].zone.as_str());
+        if za != zb {
+            neighbours.entry(za).or_default().insert(zb);
+            neighbours.entry(zb).or_default().insert(za);
+        }
+    }
+    let core: Vec<(f64, f64)> = r
+        .zones
+        .iter()
+        .filter(|z| {
+            neighbours
+                .get(z.zone.as_str())
+                .is_some_and(|s| s.len() >= 2)
+        })
+        .map(|z| zone_point(n, &z.zone))
+        .collect();
+    if core.len() < 3 {
+        return None;
+    }
+    let inside = |(x, y): (f64, f64)| {
+        let (lo_x, hi_x) = core
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
+        let (lo_y, hi_y) = core
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.1), h.max(p.1)));
+        x >= lo_x - 3.0 && x <= hi_x + 3.0 && y >= lo_y - 2.5 && y <= hi_y + 2.5
+    };
+    let mut close = r.clone();
+    close.zones.retain(|z| inside(zone_point(n, &z.zone)));
+    if close.zones.len() == r.zones.len() {
+        return None;
+    }
+    let kept: std::collections::BTreeSet<String> =
+        close.zones.iter().map(|z| z.zone.clone()).collect();
+    close
+        .borders
+        .retain(|b| kept.contains(&b.zone_a) && kept.contains(&b.zone_b));
+    Some(map_with_loops(n, &close, title, loops))
+}
+
+/// A zone's point on the map: the mean of its buses' coordinates.
+fn zone_point(n: &Network, zone: &str) -> (f64, f64) {
+    let buses: Vec<_> = n.buses.iter().filter(|b| b.zone == zone).collect();
+    let k = buses.len().max(1) as f64;
+    (
+        buses.iter().map(|b| b.x).sum::<f64>() / k,
+        buses.iter().map(|b| b.y).sum::<f64>() / k,
+    )
 }
 
 /// Colour of the unscheduled-flow arrows.
