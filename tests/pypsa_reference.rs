@@ -38,3 +38,84 @@ fn pypsa_exported_network_gives_pypsa_objective_and_prices() {
         }
     }
 }
+
+/// Lines that name PyPSA standard line types (`type`, `length`, `num_parallel`, no `x` or
+/// `r` in the file), as PyPSA-Eur and PyPSA-Earth networks come: gridtrade derives each
+/// line's impedance as PyPSA does (`x_per_length · length / num_parallel`) and reproduces
+/// PyPSA 1.4's objective, prices and flows (`tests/data/pypsa_line_types/make.py`).
+#[test]
+fn standard_line_types_give_pypsa_impedances_and_answer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_line_types");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let n = read(&dir.join("network"));
+    // PyPSA's x in ohm, e.g. B-C: 0.16 ohm/km (Al/St 490/64 4-bundle) × 90 km / 2 = 7.2.
+    for (line, x_ohm) in expected["line_x_ohm"].as_object().unwrap() {
+        let l = n.branches.iter().find(|b| &b.name == line).unwrap();
+        let v2 = n.buses[l.bus0].v_nom.powi(2);
+        assert_rel(l.x * v2, x_ohm.as_f64().unwrap(), 1e-12);
+        let r_ohm = expected["line_r_ohm"][line].as_f64().unwrap();
+        assert_rel(l.r * v2, r_ohm, 1e-12);
+    }
+    let r = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+    for (bus, series) in expected["marginal_price"].as_object().unwrap() {
+        let b = n.bus_id(bus).unwrap();
+        for (t, want) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+        }
+    }
+    for (line, series) in expected["line_p0"].as_object().unwrap() {
+        let l = n.branches.iter().position(|b| &b.name == line).unwrap();
+        for (t, want) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
+        }
+    }
+}
+
+/// A type that is neither standard nor in the folder's `line_types.csv`, a typed line
+/// without a length, and a bad per-length value are errors naming file, element and field;
+/// the folder's own types are used, and replace a standard type of the same name.
+#[test]
+fn line_types_bad_or_unknown_are_refused_by_name() {
+    let buses = "name,v_nom\nA,220\nB,220\n";
+    let dir = folder(&[
+        ("buses.csv", buses),
+        (
+            "lines.csv",
+            "name,bus0,bus1,type,length,s_nom\nL1,A,B,No Such Type,10,100\nL2,A,B,Al/St 240/40 2-bundle 220.0,,100\n",
+        ),
+    ]);
+    let (_, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+    let text = f.to_string();
+    assert!(f.has_errors());
+    assert!(
+        text.contains("line 'L1'") && text.contains("unknown line type `No Such Type`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 'L2'") && text.contains("length"),
+        "{text}"
+    );
+    assert!(text.contains("lines.csv"), "{text}");
+    // The folder's own type (0.5 ohm/km), and its replacement of a standard one (0.25).
+    let dir = folder(&[
+        ("buses.csv", buses),
+        (
+            "line_types.csv",
+            "name,r_per_length,x_per_length\nmine,0.05,0.5\nAl/St 240/40 2-bundle 220.0,0.02,0.25\nbad,x,0.1\n",
+        ),
+        (
+            "lines.csv",
+            "name,bus0,bus1,type,length,num_parallel,s_nom\nL1,A,B,mine,10,2,100\nL2,A,B,Al/St 240/40 2-bundle 220.0,40,1,100\n",
+        ),
+    ]);
+    let (n, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+    let text = f.to_string();
+    assert!(
+        text.contains("line type 'bad'") && text.contains("r_per_length"),
+        "{text}"
+    );
+    assert_rel(n.branches[0].x * 220.0 * 220.0, 0.5 * 10.0 / 2.0, 1e-12);
+    assert_rel(n.branches[1].x * 220.0 * 220.0, 0.25 * 40.0, 1e-12);
+}

@@ -5,6 +5,7 @@
 //! snapshot order, one column per element whose value varies). Custom bus columns `zone` or
 //! `country` give the zone.
 
+use super::line_types::LineTypes;
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
@@ -59,7 +60,8 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
     }
     read_carriers(dir, &mut n, &mut f)?;
     if let Some(t) = Table::read(dir, "lines.csv")? {
-        read_lines(&mut n, &t, &mut f);
+        let types = LineTypes::read(dir, &mut f)?;
+        read_lines(&mut n, &t, &types, &mut f);
     }
     if let Some(t) = Table::read(dir, "transformers.csv")? {
         read_transformers(&mut n, &t, &mut f);
@@ -280,7 +282,39 @@ fn warn_extendable(c: &mut super::table::Cells, field: &str) {
     }
 }
 
-fn read_lines(n: &mut Network, t: &Table, f: &mut Findings) {
+/// A line's series reactance and resistance, ohm: from its `type` where it names one (a
+/// standard type or one of the folder's `line_types.csv`: per km × `length` /
+/// `num_parallel`, replacing any `x`, `r` given, as PyPSA), else `x` and `r` as given.
+fn line_impedance(c: &mut super::table::Cells, types: &LineTypes) -> (f64, f64) {
+    let Some(type_name) = c.text("type").map(str::to_string) else {
+        return (c.f64("x", 0.0, false), c.f64("r", 0.0, false));
+    };
+    let length = c.f64("length", 0.0, false);
+    let num_parallel = c.f64("num_parallel", 1.0, false);
+    let Some(line_type) = types.get(&type_name) else {
+        c.error(
+            "type",
+            format!("unknown line type `{type_name}`: not one of PyPSA's standard types nor in the folder's line_types.csv"),
+        );
+        return (0.0, 0.0);
+    };
+    if !(length > 0.0) {
+        c.error(
+            "length",
+            format!("{length} km: a line of type `{type_name}` takes its impedance from its length, which must be > 0"),
+        );
+    }
+    if !(num_parallel > 0.0) {
+        c.error(
+            "num_parallel",
+            format!("{num_parallel}: the number of parallel circuits must be > 0"),
+        );
+        return (0.0, 0.0);
+    }
+    line_type.impedance(length, num_parallel)
+}
+
+fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, f: &mut Findings) {
     let mut names = Names::new();
     for i in 0..t.rows.len() {
         let Some(name) = element_name(t, i, "line", f) else {
@@ -289,15 +323,8 @@ fn read_lines(n: &mut Network, t: &Table, f: &mut Findings) {
         let mut c = t.cell(i, format!("line '{name}'"), f);
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
-        if c.text("type").is_some() {
-            c.error(
-                "type",
-                "standard line types are not supported: give `x` and `s_nom` directly",
-            );
-        }
         warn_extendable(&mut c, "s_nom_extendable");
-        let x_ohm = c.f64("x", 0.0, false);
-        let r_ohm = c.f64("r", 0.0, false);
+        let (x_ohm, r_ohm) = line_impedance(&mut c, types);
         let s_nom = c.f64("s_nom", 0.0, true);
         let s_max_pu = c.f64("s_max_pu", 1.0, true);
         let in_service = c.bool("active", true);
