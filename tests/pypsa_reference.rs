@@ -119,3 +119,54 @@ fn line_types_bad_or_unknown_are_refused_by_name() {
     assert_rel(n.branches[0].x * 220.0 * 220.0, 0.5 * 10.0 / 2.0, 1e-12);
     assert_rel(n.branches[1].x * 220.0 * 220.0, 0.25 * 40.0, 1e-12);
 }
+
+/// A meshed DC grid (buses of carrier DC, DC lines) beside an AC grid, tied by converter
+/// links, built and solved by PyPSA 1.4 (`tests/data/pypsa_dc_lines/make.py`): DC lines
+/// carry flow by their resistance r, not x (D2's wind reaches D1 over D1-D2, r = 4, and over
+/// D2-D3-D1, r = 6 + 12, in the ratio 18 : 4), so flows, prices and objective are PyPSA's.
+#[test]
+fn dc_lines_carry_flow_by_resistance_as_pypsa() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_dc_lines");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let n = read(&dir.join("network"));
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
+            let b = n.bus_id(bus).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+        for (line, series) in expected["line_p0"].as_object().unwrap() {
+            let l = n.branches.iter().position(|b| &b.name == line).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+    }
+    // A line from a DC bus to an AC bus, and a DC line without resistance, are refused.
+    let dir = folder(&[
+        (
+            "buses.csv",
+            "name,v_nom,carrier\nA,380,AC\nD,525,DC\nE,525,DC\n",
+        ),
+        (
+            "lines.csv",
+            "name,bus0,bus1,x,r,s_nom\nAD,A,D,10,1,100\nDE,D,E,1,0,100\n",
+        ),
+    ]);
+    let (_, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+    let text = f.to_string();
+    assert!(
+        text.contains("line 'AD'") && text.contains("a converter is a link"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 'DE'") && text.contains("resistance"),
+        "{text}"
+    );
+}

@@ -49,7 +49,7 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
             dir.display()
         )));
     };
-    read_buses(&mut n, &buses, &mut f);
+    let dc_buses = read_buses(&mut n, &buses, &mut f);
     if n.buses.is_empty() {
         f.error(
             "buses.csv",
@@ -61,7 +61,7 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
     read_carriers(dir, &mut n, &mut f)?;
     if let Some(t) = Table::read(dir, "lines.csv")? {
         let types = LineTypes::read(dir, &mut f)?;
-        read_lines(&mut n, &t, &types, &mut f);
+        read_lines(&mut n, &t, &types, &dc_buses, &mut f);
     }
     if let Some(t) = Table::read(dir, "transformers.csv")? {
         read_transformers(&mut n, &t, &mut f);
@@ -148,7 +148,10 @@ fn read_snapshots(dir: &Path, f: &mut Findings) -> Result<Snapshots, Error> {
     Ok(s)
 }
 
-fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
+/// The buses, with their zones. Returns which buses (by index) are of carrier DC: lines
+/// between them carry flow by their resistance (PyPSA's DC sub-networks).
+fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) -> Vec<bool> {
+    let mut dc = Vec::new();
     let zone_col = ["zone", "country"].into_iter().find(|c| t.has(c));
     if zone_col.is_none() && !t.rows.is_empty() {
         f.warning(
@@ -168,7 +171,7 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
             c.warning(col, "empty: the bus is in zone `all`");
         }
         let carrier = c.string("carrier", "AC");
-        if carrier != "AC" {
+        if carrier != "AC" && carrier != "DC" {
             c.warning(
                 "carrier",
                 format!("carrier `{carrier}`: treated as an AC bus"),
@@ -194,8 +197,11 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) {
         };
         if n.add_bus(bus).is_none() {
             c.error("name", format!("duplicate bus name `{name}`"));
+        } else {
+            dc.push(carrier == "DC");
         }
     }
+    dc
 }
 
 fn read_carriers(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(), Error> {
@@ -314,7 +320,32 @@ fn line_impedance(c: &mut super::table::Cells, types: &LineTypes) -> (f64, f64) 
     line_type.impedance(length, num_parallel)
 }
 
-fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, f: &mut Findings) {
+/// DC lines (both buses of carrier DC) carry flow by resistance: PyPSA's linear power flow
+/// states Kirchhoff's voltage law of a DC sub-network with r in place of x, so the engine's
+/// series reactance of such a line is its r. A line between a DC and an AC bus is an error.
+fn dc_line_reactance(c: &mut super::table::Cells, dc: (bool, bool), x: f64, r: f64) -> f64 {
+    match dc {
+        (false, false) => x,
+        (true, true) => {
+            if !(r > 0.0) {
+                c.error(
+                    "r",
+                    format!("{r}: a DC line's flow follows its resistance, which must be > 0"),
+                );
+            }
+            r
+        }
+        _ => {
+            c.error(
+                "bus1",
+                "joins a DC bus and an AC bus: a converter is a link",
+            );
+            x
+        }
+    }
+}
+
+fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, dc_buses: &[bool], f: &mut Findings) {
     let mut names = Names::new();
     for i in 0..t.rows.len() {
         let Some(name) = element_name(t, i, "line", f) else {
@@ -334,6 +365,11 @@ fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, f: &mut Findings) {
         let (Some(bus0), Some(bus1)) = (bus0, bus1) else {
             continue;
         };
+        // A DC line's r stands in its x (and its r is then 0, so that no convention counts
+        // it twice).
+        let dc = (dc_buses[bus0], dc_buses[bus1]);
+        let x_ohm = dc_line_reactance(&mut c, dc, x_ohm, r_ohm);
+        let r_ohm = if dc == (true, true) { 0.0 } else { r_ohm };
         // PyPSA: x_pu = x / v_nom(bus0)^2 on a 1 MVA base.
         let v2 = n.buses[bus0].v_nom.powi(2);
         n.add_branch(Branch {
