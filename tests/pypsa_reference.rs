@@ -170,3 +170,105 @@ fn dc_lines_carry_flow_by_resistance_as_pypsa() {
         "{text}"
     );
 }
+
+/// A CO2 limit (PyPSA's `primary_energy` global constraint on `co2_emissions`) with
+/// snapshots of 2 h, built and solved by PyPSA 1.4 (`tests/data/pypsa_co2_cap/make.py`):
+/// the limit binds at 3,500 t, gridtrade gives PyPSA's objective, prices and the limit's
+/// shadow price `mu` (−72.04 /t, so gas at 0.2 / 0.55 t/MWh prices at 55 + 72.04 · 0.3636 =
+/// 81.19 /MWh), and the summary reports the implied CO2 price.
+#[test]
+fn co2_limit_gives_pypsa_objective_prices_and_shadow_price() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_co2_cap");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let n = read(&dir.join("network"));
+    let limit = n.co2_constraint.as_ref().unwrap();
+    assert_eq!((limit.name.as_str(), limit.limit_t), ("CO2Limit", 3500.0));
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let o = solve_ok(&n, &opts);
+        let r = o.results.as_ref().unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        assert_rel(r.co2_t, 3500.0, 1e-9);
+        let mu = expected["co2_mu"].as_f64().unwrap();
+        assert_abs(r.co2_limit_mu.unwrap(), mu, 1e-6);
+        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
+            let b = n.bus_id(bus).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+        let s = gridtrade_engine::report::summary(&n, &o, &opts.formulation);
+        let c = s.co2_limit.unwrap();
+        assert_abs(c.co2_price, -mu, 1e-6);
+        assert_eq!(c.sense, "<=");
+    }
+}
+
+/// Global constraints other than a CO2 limit are refused by name, never dropped; so are a
+/// CO2 limit with storage of an emitting carrier and one whose generator weights differ
+/// from the objective's.
+#[test]
+fn unsupported_global_constraints_are_refused_by_name() {
+    let base = [
+        ("buses.csv", "name\nA\n"),
+        (
+            "generators.csv",
+            "name,bus,p_nom,marginal_cost,carrier\ng,A,100,10,coal\n",
+        ),
+        ("carriers.csv", "name,co2_emissions\ncoal,0.34\n"),
+        ("loads.csv", "name,bus,p_set\nl,A,50\n"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut files = base.to_vec();
+        files.extend_from_slice(extra);
+        let dir = folder(&files);
+        let (_, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+        (f.has_errors(), f.to_string())
+    };
+    let (bad, text) = with(&[(
+        "global_constraints.csv",
+        "name,type,sense,constant\nlines,transmission_volume_expansion_limit,<=,100\n",
+    )]);
+    assert!(bad && text.contains("global constraint 'lines'"), "{text}");
+    assert!(
+        text.contains("transmission_volume_expansion_limit"),
+        "{text}"
+    );
+    let (bad, text) = with(&[
+        (
+            "global_constraints.csv",
+            "name,sense,constant\nco2,<=,100\n",
+        ),
+        ("snapshots.csv", "snapshot,objective,generators\nnow,1,2\n"),
+    ]);
+    assert!(bad && text.contains("`generators` weights"), "{text}");
+    let (bad, text) = with(&[
+        (
+            "global_constraints.csv",
+            "name,sense,constant\nco2,<=,100\n",
+        ),
+        ("storage_units.csv", "name,bus,p_nom,carrier\ns,A,10,coal\n"),
+    ]);
+    assert!(bad && text.contains("storage unit `s`"), "{text}");
+    // The limit alone reads clean.
+    let (bad, text) = with(&[(
+        "global_constraints.csv",
+        "name,sense,constant\nco2,<=,100\n",
+    )]);
+    assert!(!bad, "{text}");
+    // 50 MW of coal at 0.34 t/MWh emits 17 t: a limit of 10 t cannot be met, and the
+    // diagnosis says load must be shed because the CO2 limit binds.
+    let mut files = base.to_vec();
+    files.push(("global_constraints.csv", "name,sense,constant\nco2,<=,10\n"));
+    let dir = folder(&files);
+    let n = read(dir.path());
+    let o = gridtrade_engine::solve::solve(&n, &SolveOptions::default()).unwrap();
+    assert_eq!(o.status, gridtrade_engine::solution::Status::Infeasible);
+    let d = o.diagnosis.expect("a diagnosis");
+    assert!(
+        d.binding.iter().any(|b| b == "CO2 limit co2 at 10 t"),
+        "{d:?}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use crate::formulation::FormulationOptions;
 use crate::network::Network;
-use crate::solution::Timings;
+use crate::solution::{Results, Timings};
 use crate::solve::{Diagnosis, LpSize, Outcome};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -19,6 +19,9 @@ pub struct Summary<'a> {
     pub size: LpSize,
     /// CO2 emitted, t.
     pub co2_t: Option<f64>,
+    /// The network's CO2 limit and what it costs, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co2_limit: Option<Co2LimitSummary>,
     /// Energy not served, MWh.
     pub load_shed_mwh: Option<f64>,
     pub zones: Vec<ZoneSummary>,
@@ -31,6 +34,20 @@ pub struct Summary<'a> {
     /// N-1 (`--contingencies`): binding post-contingency limits and skipped outages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<SecuritySummary>,
+}
+
+/// A CO2 limit in a solve's summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Co2LimitSummary {
+    pub name: String,
+    /// `<=`, `==` or `>=`.
+    pub sense: String,
+    /// t CO2 over the horizon.
+    pub limit_t: f64,
+    /// The limit's dual with PyPSA's sign (its global constraint's `mu`), currency/t.
+    pub mu: f64,
+    /// The CO2 price the limit implies, currency/t: −mu (≥ 0 for a binding `<=` limit).
+    pub co2_price: f64,
 }
 
 /// What N-1 security cost: the post-contingency limits that bound and the outages skipped
@@ -147,6 +164,22 @@ pub struct StorageSummary<'a> {
 }
 
 /// Build the summary of a solve.
+fn co2_limit_summary(n: &Network, r: Option<&Results>) -> Option<Co2LimitSummary> {
+    let (limit, mu) = (n.co2_constraint.as_ref()?, r?.co2_limit_mu?);
+    Some(Co2LimitSummary {
+        name: limit.name.clone(),
+        sense: match limit.sense {
+            crate::network::Sense::AtMost => "<=",
+            crate::network::Sense::Equal => "==",
+            crate::network::Sense::AtLeast => ">=",
+        }
+        .into(),
+        limit_t: limit.limit_t,
+        mu,
+        co2_price: if mu == 0.0 { 0.0 } else { -mu },
+    })
+}
+
 pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions) -> Summary<'a> {
     let r = o.results.as_ref();
     let mut s = Summary {
@@ -158,6 +191,7 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
         timings: o.timings,
         size: o.size,
         co2_t: r.map(|r| r.co2_t),
+        co2_limit: co2_limit_summary(n, r),
         load_shed_mwh: r.map(|r| r.shed_mwh),
         zones: Vec::new(),
         buses: Vec::new(),
@@ -366,6 +400,13 @@ pub fn text(s: &Summary) -> String {
     );
     if let (Some(co2), Some(shed)) = (s.co2_t, s.load_shed_mwh) {
         let _ = writeln!(out, "CO2        {co2:.1} t");
+        if let Some(c) = &s.co2_limit {
+            let _ = writeln!(
+                out,
+                "CO2 limit  {} {} {:.1} t: implied CO2 price {:.4}/t (mu {:.4})",
+                c.name, c.sense, c.limit_t, c.co2_price, c.mu
+            );
+        }
         let _ = writeln!(out, "load shed  {shed:.3} MWh");
     }
     if !s.zones.is_empty() {

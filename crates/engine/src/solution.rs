@@ -98,6 +98,10 @@ pub struct Results {
     pub cnec_mu: Table,
     /// CO2 emitted over the horizon (weighted by snapshot weights), t.
     pub co2_t: f64,
+    /// The dual of the network's CO2 limit, currency/t, with PyPSA's sign (`mu` of its
+    /// global constraint: ≤ 0 for a binding `<=` limit); the CO2 price the limit implies is
+    /// its negative. None without a limit.
+    pub co2_limit_mu: Option<f64>,
     /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
     /// output of generators with carrier `load_shedding`.
     pub shed_mwh: f64,
@@ -150,6 +154,7 @@ impl Results {
             net_position: cut(&self.net_position),
             cnec_mu: cut(&self.cnec_mu),
             co2_t: self.co2_t,
+            co2_limit_mu: self.co2_limit_mu,
             shed_mwh: self.shed_mwh,
         }
     }
@@ -202,6 +207,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         bus_price,
         shed_mwh: read.shed_mwh(n, &bus_shed, &gen_p),
         co2_t: read.co2_t(m, &gen_p),
+        co2_limit_mu: m.co2_row.map(|row| positive_zero(read.dual_row[row])),
         bus_shed,
         gen_curtailment: read.curtailment(n, m, &gen_p),
         gen_cost: read.generator_costs(n, m, costs),

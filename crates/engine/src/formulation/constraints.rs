@@ -4,7 +4,7 @@
 use super::lp::Terms;
 use super::variables::branch_modelled;
 use super::{FormulationOptions, KvlRows, Model};
-use crate::network::{per_unit_limit, CostCurve, Network};
+use crate::network::{per_unit_limit, CostCurve, Network, Sense};
 use crate::topology;
 
 /// Nodal balance at every node n and snapshot t (its dual is `w_t` times the price):
@@ -251,4 +251,33 @@ pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
             m.su_rows[s].push(row);
         }
     }
+}
+
+/// The network's CO2 limit over the horizon (PyPSA's `primary_energy` global constraint),
+/// with w_t the snapshot weights (h) and e_g = co2(carrier) / efficiency (t/MWh):
+///
+/// ```text
+/// Σ_t w_t Σ_g e_g · p[g,t]   (<=, ==, >=)   limit_t
+/// ```
+///
+/// Its dual is the CO2 price the limit implies (currency/t, `Results::co2_limit_mu`).
+pub fn constraint_co2_limit(m: &mut Model, n: &Network) {
+    let Some(limit) = &n.co2_constraint else {
+        return;
+    };
+    let mut e = Terms::with_capacity(n.generators.len() * m.snapshots);
+    for g in 0..n.generators.len() {
+        if m.gen_co2[g] == 0.0 {
+            continue;
+        }
+        for (t, &p) in m.gen_p[g].iter().enumerate() {
+            e.add_mul(n.snapshots.objective[t] * m.gen_co2[g], p);
+        }
+    }
+    let row = match limit.sense {
+        Sense::AtMost => m.lp.row_le(e, limit.limit_t),
+        Sense::Equal => m.lp.row_eq(e, limit.limit_t),
+        Sense::AtLeast => m.lp.row_ge(e, limit.limit_t),
+    };
+    m.co2_row = Some(row);
 }

@@ -144,6 +144,8 @@ pub struct Model {
     pub angle_rows: Vec<Vec<(usize, usize)>>,
     /// CO2 emitted per MWh of each generator's output, t/MWh.
     pub gen_co2: Vec<f64>,
+    /// The row of the network's CO2 limit ([`constraints::constraint_co2_limit`]), if any.
+    pub co2_row: Option<usize>,
     /// Kirchhoff's-voltage-law rows by what they hold (see [`KvlRows`]), in build order.
     pub kvl_rows: Vec<KvlRows>,
     /// The formulation built.
@@ -290,6 +292,7 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
         Form::Ptdf | Form::Transport | Form::Copperplate => {}
     }
     constraints::constraint_storage_balance(&mut m, n);
+    constraints::constraint_co2_limit(&mut m, n);
     if let Some(p) = m.ptdf.as_mut() {
         p.rows_in_lp = m.lp.num_rows(); // limit rows go after every row built
     }
@@ -321,6 +324,7 @@ impl Model {
             angle_rows: vec![Vec::new(); n.branches.len()],
             kirchhoff_rows: 0,
             gen_co2: vec![0.0; n.generators.len()],
+            co2_row: None,
             kvl_rows: Vec::new(),
             form,
             ptdf: None,

@@ -9,8 +9,8 @@ use super::line_types::LineTypes;
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
-    per_unit_limit, Branch, BranchKind, Bus, Carrier, CostCurve, Generator, Link, Load, Network,
-    Origin, Series, Snapshots, StorageUnit,
+    per_unit_limit, Branch, BranchKind, Bus, Carrier, Co2Constraint, CostCurve, Generator, Link,
+    Load, Network, Origin, Sense, Series, Snapshots, StorageUnit,
 };
 use petgraph::graph::EdgeIndex;
 use std::collections::HashMap;
@@ -92,6 +92,9 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
                 );
             }
         }
+    }
+    if let Some(t) = Table::read(dir, "global_constraints.csv")? {
+        read_global_constraints(dir, &mut n, &t, &mut f)?;
     }
     read_time_series(dir, &mut n, &mut f)?;
     Ok((n, f))
@@ -225,6 +228,92 @@ fn read_carriers(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(), Er
         });
     }
     Ok(())
+}
+
+/// PyPSA's global constraints: a CO2 limit (`primary_energy` on `co2_emissions`, any
+/// sense) is read; every other type is an error naming it, never dropped. The limit counts
+/// the emissions of generators, so a storage unit whose carrier emits, or snapshot weights
+/// for generators that differ from the objective's, are errors too.
+fn read_global_constraints(
+    dir: &Path,
+    n: &mut Network,
+    t: &Table,
+    f: &mut Findings,
+) -> Result<(), Error> {
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "global constraint", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("global constraint '{name}'"), f);
+        let kind = c.string("type", "primary_energy");
+        let attribute = c.string("carrier_attribute", "co2_emissions");
+        if kind != "primary_energy" || attribute != "co2_emissions" {
+            c.error(
+                "type",
+                format!("`{kind}` on `{attribute}` is not supported yet (only `primary_energy` on `co2_emissions`, a CO2 limit)"),
+            );
+            continue;
+        }
+        if c.text("investment_period").is_some() {
+            c.error("investment_period", "investment periods are not supported");
+        }
+        let sense = match c.string("sense", "==").as_str() {
+            "<=" => Sense::AtMost,
+            "==" => Sense::Equal,
+            ">=" => Sense::AtLeast,
+            other => {
+                c.error("sense", format!("`{other}`: must be <=, == or >="));
+                continue;
+            }
+        };
+        let limit_t = c.f64("constant", 0.0, false);
+        if n.co2_constraint.is_some() {
+            c.error("name", "a second CO2 limit: give one");
+            continue;
+        }
+        let emitting = n.storage_units.iter().find(|s| {
+            n.carrier(&s.carrier)
+                .is_some_and(|k| k.co2_emissions != 0.0)
+        });
+        if let Some(s) = emitting {
+            c.error(
+                "carrier_attribute",
+                format!("storage unit `{}` has an emitting carrier: its emissions in a CO2 limit are not supported", s.name),
+            );
+        }
+        if !generator_weights_match(dir, n)? {
+            c.error(
+                "constant",
+                "snapshots.csv's `generators` weights differ from `objective`: a CO2 limit with other weights is not supported",
+            );
+        }
+        n.co2_constraint = Some(Co2Constraint {
+            name,
+            sense,
+            limit_t,
+            origin: c.origin(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether snapshots.csv's `generators` weights (PyPSA's weights of generator energy, 1 by
+/// default) equal the objective weights.
+fn generator_weights_match(dir: &Path, n: &Network) -> Result<bool, Error> {
+    let Some(t) = Table::read(dir, "snapshots.csv")? else {
+        return Ok(true);
+    };
+    if !t.has("generators") {
+        return Ok(n.snapshots.objective.iter().all(|&w| w == 1.0));
+    }
+    Ok(t.rows
+        .iter()
+        .zip(&n.snapshots.objective)
+        .all(|((_, r), &w)| {
+            t.text(r, "generators")
+                .and_then(parse_f64)
+                .is_some_and(|g| g == w)
+        }))
 }
 
 /// The `name` cell of row `i`, or an error finding when it is empty.

@@ -331,6 +331,26 @@ pub enum EdgeRef {
     Link(usize),
 }
 
+/// Which way a constraint bounds its expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sense {
+    AtMost,
+    Equal,
+    AtLeast,
+}
+
+/// A limit on the CO2 emitted over the horizon (PyPSA's `primary_energy` global constraint
+/// on the carriers' `co2_emissions`): Σ_t w_t Σ_g p_g,t · co2(carrier of g) / efficiency_g
+/// `sense` `limit_t`, in t, with w the snapshots' objective weights (h).
+#[derive(Debug, Clone)]
+pub struct Co2Constraint {
+    pub name: String,
+    pub sense: Sense,
+    /// t CO2 over the horizon.
+    pub limit_t: f64,
+    pub origin: Origin,
+}
+
 /// A whole network. Build it with the `add_*` methods, which keep the graph in step.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
@@ -346,6 +366,8 @@ pub struct Network {
     pub loads: Vec<Load>,
     pub storage_units: Vec<StorageUnit>,
     pub carriers: Vec<Carrier>,
+    /// A limit on the CO2 emitted over the horizon, if the network has one.
+    pub co2_constraint: Option<Co2Constraint>,
     /// Nodes are buses (weight: bus index); edges are branches and links.
     graph: UnGraph<usize, EdgeRef>,
     bus_index: HashMap<String, usize>,

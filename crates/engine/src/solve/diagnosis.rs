@@ -62,6 +62,7 @@ pub(super) fn diagnose_with(
     slack_used(n, &model, sol.columns(), &mut d);
     binding_branches(n, &model, &r, sol.dual_rows(), &mut d);
     binding_links(n, &model, &r, &mut d);
+    binding_co2_limit(n, &r, &mut d);
     d.summary = summarize(&d);
     Ok(d)
 }
@@ -135,6 +136,16 @@ fn binding_branches(n: &Network, model: &Model, r: &Results, duals: &[f64], d: &
 }
 
 /// Links at a limit of their flow in the relaxed solution.
+/// The CO2 limit, when it binds in the relaxed solution (so shedding load is what meets it).
+fn binding_co2_limit(n: &Network, r: &Results, d: &mut Diagnosis) {
+    if let (Some(limit), Some(mu)) = (&n.co2_constraint, r.co2_limit_mu) {
+        if mu.abs() > TOL {
+            d.binding
+                .push(format!("CO2 limit {} at {} t", limit.name, limit.limit_t));
+        }
+    }
+}
+
 fn binding_links(n: &Network, model: &Model, r: &Results, d: &mut Diagnosis) {
     for (k, link) in n.links.iter().enumerate() {
         for t in 0..model.snapshots {
