@@ -1165,3 +1165,44 @@ async fn coupling_over_grpc_returns_the_flow_based_domain() {
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("coupling"), "{}", err.message());
 }
+
+/// A CO2 limit over gRPC: PyPSA's CO2 reference network uploaded and solved gives its
+/// limit's shadow price (−72.04 /t, `tests/data/pypsa_co2_cap/expected.json`) and the CO2
+/// price it implies; the Trade RPC with a scenario's `co2_cap` reports the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn co2_limit_and_its_price_over_grpc() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_co2_cap");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mu = expected["co2_mu"].as_f64().unwrap();
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "co2".into(),
+        files: files_of(&dir.join("network")),
+    })
+    .await
+    .unwrap();
+    let r = c.solve(solve_request("co2")).await.unwrap().into_inner();
+    assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+    let limit = r.co2_limit.unwrap();
+    assert_eq!(
+        (limit.name.as_str(), limit.sense.as_str()),
+        ("CO2Limit", "<=")
+    );
+    assert_abs(limit.mu, mu, 1e-6);
+    assert_abs(limit.co2_price, -mu, 1e-6);
+    let t = c
+        .trade(proto::TradeRequest {
+            network: "co2".into(),
+            no_autarky: true,
+            scenario_toml: "co2_cap = 3500".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let limit = t.study.unwrap().co2_limit.unwrap();
+    assert_eq!(limit.name, "co2_cap");
+    assert_abs(limit.co2_price, -mu, 1e-6);
+}

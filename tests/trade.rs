@@ -848,3 +848,46 @@ fn price_statistics_mean_the_same_in_solve_and_trade_and_are_absent_not_nan() {
         .unwrap();
     assert!(d_json["mean_price"].is_null() && d_json["load_weighted_price"].is_null());
 }
+
+/// A scenario's `co2_cap` caps the CO2 of the solved horizon, and the trade report gives
+/// the CO2 price it implies: on PyPSA's CO2 reference network without its own limit
+/// (`tests/data/pypsa_co2_cap`), `co2_cap = 3500` gives PyPSA's objective and shadow price
+/// (72.04 /t, `expected.json`); a negative cap is refused by name.
+#[test]
+fn scenario_co2_cap_reports_the_implied_co2_price() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_co2_cap");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let mut n = read(&dir.join("network"));
+    n.co2_constraint = None;
+    let uncapped = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    assert!(uncapped.co2_t > 3500.0, "{}", uncapped.co2_t);
+    Scenario::parse("co2_cap = 3500", "cap")
+        .unwrap()
+        .apply(&mut n, "cap")
+        .unwrap();
+    let o = FormulationOptions::default();
+    let r = solve_ok(&n, &SolveOptions::default()).results.unwrap();
+    assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+    let report = trade::analyse(&n, &r, &o);
+    let limit = report.co2_limit.expect("the cap in the report");
+    assert_eq!(
+        (limit.name.as_str(), limit.sense.as_str()),
+        ("co2_cap", "<=")
+    );
+    assert_abs(limit.co2_price, -expected["co2_mu"].as_f64().unwrap(), 1e-6);
+    assert_rel(report.co2_t, 3500.0, 1e-9);
+    let err = Scenario::parse("co2_cap = -1", "cap")
+        .unwrap()
+        .apply(&mut n, "cap.toml")
+        .unwrap_err();
+    assert!(err.to_string().contains("co2_cap"), "{err}");
+    // The shipped scenario: 190 Mt over the CAREC year.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut carec = read(&root.join("networks/carec"));
+    Scenario::read(&root.join("networks/scenarios/co2_cap.toml"))
+        .unwrap()
+        .apply(&mut carec, "co2_cap.toml")
+        .unwrap();
+    assert_eq!(carec.co2_constraint.unwrap().limit_t, 190e6);
+}

@@ -185,6 +185,16 @@ pub(crate) fn text(s: &Study, other: Option<&Study>) -> String {
         r.shed_mwh / TWH,
         r.losses_mwh / TWH
     );
+    if let Some(c) = &r.co2_limit {
+        let _ = writeln!(
+            out,
+            "CO2 limit {} {} {:.3} Mt: implied CO2 price {:.2}/t\n",
+            c.name,
+            c.sense,
+            c.limit_t / 1e6,
+            c.co2_price
+        );
+    }
     let _ = writeln!(
         out,
         "{:<9} {:<4} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}",

@@ -164,7 +164,8 @@ pub struct StorageSummary<'a> {
 }
 
 /// Build the summary of a solve.
-fn co2_limit_summary(n: &Network, r: Option<&Results>) -> Option<Co2LimitSummary> {
+/// The network's CO2 limit with the dual the solve gave it, if both exist.
+pub fn co2_limit_summary(n: &Network, r: Option<&Results>) -> Option<Co2LimitSummary> {
     let (limit, mu) = (n.co2_constraint.as_ref()?, r?.co2_limit_mu?);
     Some(Co2LimitSummary {
         name: limit.name.clone(),

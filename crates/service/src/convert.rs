@@ -299,6 +299,7 @@ pub fn solve_response(
         }),
         snapshots: n.snapshots.len() as u32,
         co2_t: r.co2_t,
+        co2_limit: summary.co2_limit.as_ref().map(co2_limit),
         load_shed_mwh: r.shed_mwh,
         zones: summary
             .zones
@@ -515,6 +516,16 @@ fn coupling_summary(
     }
 }
 
+fn co2_limit(c: &gridtrade_engine::report::Co2LimitSummary) -> proto::Co2Limit {
+    proto::Co2Limit {
+        name: c.name.clone(),
+        sense: c.sense.clone(),
+        limit_t: c.limit_t,
+        mu: c.mu,
+        co2_price: c.co2_price,
+    }
+}
+
 fn trade_study(
     s: &gridtrade_studies::study::Study,
     n: &gridtrade_engine::network::Network,
@@ -524,6 +535,7 @@ fn trade_study(
         label: s.label.clone(),
         system_cost: r.welfare.system_cost,
         co2_t: r.co2_t,
+        co2_limit: r.co2_limit.as_ref().map(co2_limit),
         shed_mwh: r.shed_mwh,
         zones: r
             .zones

@@ -5,6 +5,7 @@
 //! switch_on = ["CASA-HVDC", "CASA-AC-KG"]   # elements, or interconnector ids (see below)
 //! switch_off = []
 //! co2_price = 30.0                          # currency per tonne
+//! co2_cap = 180e6                           # t CO2 over the solved horizon (a limit)
 //! [demand_scale]                            # zone, country or "all" -> factor
 //! PK_N = 1.05
 //! [inflow_scale]                            # storage unit, zone, country or "all" -> factor
@@ -19,7 +20,7 @@
 //! an interconnector id switches both directions. Unknown names and keys are errors.
 
 use gridtrade_engine::error::{Error, Findings};
-use gridtrade_engine::network::{designates, Network};
+use gridtrade_engine::network::{designates, Co2Constraint, Network, Origin, Sense};
 use gridtrade_engine::validate::{number_problem, show};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +37,9 @@ pub struct Scenario {
     pub switch_off: Vec<String>,
     /// CO2 price, currency per tonne (replaces the command line's).
     pub co2_price: Option<f64>,
+    /// CO2 limit over the solved horizon, t (replaces the network's own): the solve
+    /// reports the CO2 price it implies.
+    pub co2_cap: Option<f64>,
     #[serde(default)]
     pub demand_scale: BTreeMap<String, f64>,
     #[serde(default)]
@@ -108,6 +112,7 @@ impl Scenario {
                 );
             }
         }
+        self.cap_co2(n, file, &mut f);
         self.scale_demand(n, file, &mut f);
         self.scale_inflows(n, file, &mut f);
         self.set_capacities(n, file, &mut f);
@@ -115,6 +120,31 @@ impl Scenario {
             Err(Error::Invalid(f))
         } else {
             Ok(())
+        }
+    }
+
+    /// `co2_cap`: a limit on the CO2 emitted over the horizon, t (≤), in place of any the
+    /// network has.
+    fn cap_co2(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        let Some(cap) = self.co2_cap else {
+            return;
+        };
+        if let Some(problem) = number_problem(cap, false) {
+            f.error(file, None, Some("co2_cap"), problem);
+        } else if cap < 0.0 {
+            f.error(
+                file,
+                None,
+                Some("co2_cap"),
+                format!("{}: t of CO2 cannot be negative", show(cap)),
+            );
+        } else {
+            n.co2_constraint = Some(Co2Constraint {
+                name: "co2_cap".into(),
+                sense: Sense::AtMost,
+                limit_t: cap,
+                origin: Origin::new(file, 0),
+            });
         }
     }
 

@@ -127,6 +127,10 @@ pub struct TradeReport {
     pub countries: Vec<CountryAccount>,
     pub losses_mwh: f64,
     pub co2_t: f64,
+    /// The network's CO2 limit (a scenario's `co2_cap` or the folder's global constraint)
+    /// and the CO2 price it implies; absent without a limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co2_limit: Option<gridtrade_engine::report::Co2LimitSummary>,
     pub shed_mwh: f64,
     /// Net position of each zone per month (`YYYY-MM` from the snapshot names), MWh.
     pub monthly_net_position: Vec<(String, Vec<f64>)>,
@@ -198,6 +202,7 @@ pub fn analyse(n: &Network, r: &Results, o: &FormulationOptions) -> TradeReport 
         first_snapshot: n.snapshots.names.first().cloned().unwrap_or_default(),
         last_snapshot: n.snapshots.names.last().cloned().unwrap_or_default(),
         co2_t: zt.iter().map(|z| z.co2_t).sum(),
+        co2_limit: gridtrade_engine::report::co2_limit_summary(n, Some(r)),
         shed_mwh: zt.iter().map(|z| z.shed_mwh).sum(),
         zones: zt,
         borders: flows.borders,
