@@ -272,3 +272,55 @@ fn unsupported_global_constraints_are_refused_by_name() {
         "{d:?}"
     );
 }
+
+/// Transformers that name PyPSA standard transformer types (`num_parallel`, off-neutral
+/// `tap_position`, no x, r or s_nom in the file), built and solved by PyPSA 1.4
+/// (`tests/data/pypsa_transformer_types/make.py`): gridtrade derives PyPSA's rating and
+/// effective reactance (x per unit on the type's s_nom, over num_parallel, times the tap
+/// ratio 1 + (position − neutral) · step: T1 = sqrt(0.122² − 0.0025²) / 2 / 160 · 1.03 =
+/// 3.926e-4 on 1 MVA) and its objective, prices and flows.
+#[test]
+fn standard_transformer_types_give_pypsa_parameters_and_answer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_transformer_types");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let n = read(&dir.join("network"));
+    for (name, x_eff) in expected["transformer_x_pu_eff"].as_object().unwrap() {
+        let t = n.branches.iter().find(|b| &b.name == name).unwrap();
+        assert_rel(t.x * t.tap_ratio, x_eff.as_f64().unwrap(), 1e-12);
+        let s_nom = expected["transformer_s_nom"][name].as_f64().unwrap();
+        assert_rel(t.s_max, s_nom, 1e-12);
+    }
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
+            let b = n.bus_id(bus).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+        for (name, series) in expected["transformer_p0"].as_object().unwrap() {
+            let l = n.branches.iter().position(|b| &b.name == name).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+    }
+    // An unknown type is refused by name.
+    let dir = folder(&[
+        ("buses.csv", "name,v_nom\nA,380\nB,110\n"),
+        (
+            "transformers.csv",
+            "name,bus0,bus1,type\nT,A,B,999 MVA 1/2 kV\n",
+        ),
+    ]);
+    let (_, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+    let text = f.to_string();
+    assert!(
+        text.contains("transformer 'T'") && text.contains("unknown transformer type"),
+        "{text}"
+    );
+}

@@ -1,9 +1,9 @@
 //! File formats: PyPSA CSV folders and MATPOWER `.m` cases in, PyPSA-style result folders out.
 
-mod line_types;
 pub mod matpower;
 pub mod pypsa;
 pub mod results;
+mod standard_types;
 mod table;
 
 use crate::error::{Error, Findings};

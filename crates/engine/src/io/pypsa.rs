@@ -5,7 +5,7 @@
 //! snapshot order, one column per element whose value varies). Custom bus columns `zone` or
 //! `country` give the zone.
 
-use super::line_types::LineTypes;
+use super::standard_types::{LineTypes, TransformerTypes};
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
@@ -64,7 +64,8 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
         read_lines(&mut n, &t, &types, &dc_buses, &mut f);
     }
     if let Some(t) = Table::read(dir, "transformers.csv")? {
-        read_transformers(&mut n, &t, &mut f);
+        let types = TransformerTypes::read(dir, &mut f)?;
+        read_transformers(&mut n, &t, &types, &mut f);
     }
     if let Some(t) = Table::read(dir, "links.csv")? {
         read_links(&mut n, &t, &mut f);
@@ -480,7 +481,57 @@ fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, dc_buses: &[bool], 
     }
 }
 
-fn read_transformers(n: &mut Network, t: &Table, f: &mut Findings) {
+/// The parameters a transformer's standard type sets (PyPSA's `apply_transformer_types`):
+/// series x and r per unit on s_nom, s_nom (MVA), tap ratio and phase shift (degrees).
+struct TransformerParameters {
+    x: f64,
+    r: f64,
+    s_nom: f64,
+    tap_ratio: f64,
+    phase_shift: f64,
+}
+
+/// A transformer's parameters: from its `type` where it names one (replacing x, r, s_nom,
+/// tap_ratio and phase_shift given in the file, as PyPSA), else as given.
+fn transformer_parameters(
+    c: &mut super::table::Cells,
+    types: &TransformerTypes,
+) -> Option<TransformerParameters> {
+    let Some(type_name) = c.text("type").map(str::to_string) else {
+        return Some(TransformerParameters {
+            x: c.f64("x", 0.0, false),
+            r: c.f64("r", 0.0, false),
+            s_nom: c.f64("s_nom", 0.0, true),
+            tap_ratio: c.f64("tap_ratio", 1.0, false),
+            phase_shift: c.f64("phase_shift", 0.0, false),
+        });
+    };
+    let Some(ty) = types.get(&type_name) else {
+        c.error(
+            "type",
+            format!("unknown transformer type `{type_name}`: not one of PyPSA's standard types nor in the folder's transformer_types.csv"),
+        );
+        return None;
+    };
+    let num_parallel = c.f64("num_parallel", 1.0, false);
+    if !(num_parallel > 0.0) {
+        c.error(
+            "num_parallel",
+            format!("{num_parallel}: the number of parallel units must be > 0"),
+        );
+        return None;
+    }
+    let (x, r) = ty.impedance(num_parallel);
+    Some(TransformerParameters {
+        x,
+        r,
+        s_nom: ty.s_nom,
+        tap_ratio: ty.tap_ratio(c.f64("tap_position", 0.0, false)),
+        phase_shift: ty.phase_shift,
+    })
+}
+
+fn read_transformers(n: &mut Network, t: &Table, types: &TransformerTypes, f: &mut Findings) {
     let mut names = Names::new();
     for i in 0..t.rows.len() {
         let Some(name) = element_name(t, i, "transformer", f) else {
@@ -489,19 +540,18 @@ fn read_transformers(n: &mut Network, t: &Table, f: &mut Findings) {
         let mut c = t.cell(i, format!("transformer '{name}'"), f);
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
-        if c.text("type").is_some() {
-            c.error(
-                "type",
-                "standard transformer types are not supported: give `x` and `s_nom` directly",
-            );
-        }
         warn_extendable(&mut c, "s_nom_extendable");
-        let x = c.f64("x", 0.0, false);
-        let r = c.f64("r", 0.0, false);
-        let s_nom = c.f64("s_nom", 0.0, true);
+        let Some(TransformerParameters {
+            x,
+            r,
+            s_nom,
+            tap_ratio,
+            phase_shift,
+        }) = transformer_parameters(&mut c, types)
+        else {
+            continue;
+        };
         let s_max_pu = c.f64("s_max_pu", 1.0, true);
-        let tap_ratio = c.f64("tap_ratio", 1.0, false);
-        let phase_shift = c.f64("phase_shift", 0.0, false);
         let in_service = c.bool("active", true);
         if !names.fresh(&name, &mut c, "transformer") {
             continue;
