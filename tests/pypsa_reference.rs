@@ -324,3 +324,58 @@ fn standard_transformer_types_give_pypsa_parameters_and_answer() {
         "{text}"
     );
 }
+
+/// Storage units with time-varying `p_max_pu` and `p_min_pu` (a battery derated to 30 % in
+/// the evening peak, a pumped-storage plant that may not pump at night), built and solved by
+/// PyPSA 1.4 (`tests/data/pypsa_storage_series/make.py`): objective and prices are PyPSA's
+/// (the derated hour prices at 78.43, set by the battery's 45 MW).
+#[test]
+fn storage_with_time_varying_limits_gives_pypsa_answer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_storage_series");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let n = read(&dir.join("network"));
+    let battery = n
+        .storage_units
+        .iter()
+        .find(|s| s.name == "A battery")
+        .unwrap();
+    assert_eq!(battery.p_max_pu.at(6), 0.3);
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
+            let b = n.bus_id(bus).unwrap();
+            for (t, want) in series.as_array().unwrap().iter().enumerate() {
+                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+            }
+        }
+        let s = n
+            .storage_units
+            .iter()
+            .position(|s| s.name == "A battery")
+            .unwrap();
+        assert!(
+            r.su_dispatch[s][6] <= 45.0 + 1e-6,
+            "{}",
+            r.su_dispatch[s][6]
+        );
+    }
+    // A snapshot where p_min_pu is above p_max_pu is named with its file.
+    let dir = folder(&[
+        ("buses.csv", "name\nA\n"),
+        ("snapshots.csv", "snapshot\nt0\nt1\n"),
+        ("storage_units.csv", "name,bus,p_nom\ns,A,10\n"),
+        ("storage_units-p_min_pu.csv", "snapshot,s\nt0,-1\nt1,0.5\n"),
+        ("storage_units-p_max_pu.csv", "snapshot,s\nt0,1\nt1,0.2\n"),
+    ]);
+    let (n, mut f) = gridtrade_engine::io::read(dir.path()).unwrap();
+    gridtrade_engine::validate::check(&n, &Default::default(), &mut f);
+    let text = f.to_string();
+    assert!(
+        text.contains("storage unit 's'") && text.contains("snapshot 't1'"),
+        "{text}"
+    );
+}

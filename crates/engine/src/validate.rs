@@ -320,6 +320,13 @@ fn check_generators(n: &Network, opts: &CheckOptions, f: &mut Findings) {
 fn check_storage(n: &Network, f: &mut Findings) {
     for s in &n.storage_units {
         let el = element("storage unit", &s.name);
+        check_bounds(
+            n,
+            (&s.origin, el.clone(), "storage_units"),
+            &s.p_min_pu,
+            &s.p_max_pu,
+            f,
+        );
         let mut err = |field: &str, msg: String| f.error(&s.origin, el.clone(), Some(field), msg);
         if s.p_nom < 0.0 {
             err("p_nom", format!("{}: negative capacity", s.p_nom));
@@ -342,15 +349,6 @@ fn check_storage(n: &Network, f: &mut Findings) {
             err(
                 "standing_loss",
                 format!("{}: must be in [0, 1]", s.standing_loss),
-            );
-        }
-        if s.p_min_pu > s.p_max_pu {
-            err(
-                "p_min_pu",
-                format!(
-                    "p_min_pu = {} is above p_max_pu = {}",
-                    s.p_min_pu, s.p_max_pu
-                ),
             );
         }
         if let Some(t) = s.inflow.values().iter().position(|v| *v < 0.0) {
@@ -407,7 +405,7 @@ fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
         .chain(
             n.storage_units
                 .iter()
-                .filter(|s| s.in_service && s.p_nom > 0.0 && s.p_max_pu > 0.0)
+                .filter(|s| s.in_service && s.p_nom > 0.0 && s.p_max_pu.max() > 0.0)
                 .map(|s| s.bus),
         );
     for b in sources {
@@ -591,10 +589,26 @@ fn storage_magnitudes(n: &Network, f: &mut Findings) {
     for s in &n.storage_units {
         let el = || element("storage unit", &s.name);
         series(f, n, &s.origin, el(), "storage_units", "inflow", &s.inflow);
+        series(
+            f,
+            n,
+            &s.origin,
+            el(),
+            "storage_units",
+            "p_min_pu",
+            &s.p_min_pu,
+        );
+        series(
+            f,
+            n,
+            &s.origin,
+            el(),
+            "storage_units",
+            "p_max_pu",
+            &s.p_max_pu,
+        );
         for (field, v) in [
             ("p_nom", s.p_nom),
-            ("p_min_pu", s.p_min_pu),
-            ("p_max_pu", s.p_max_pu),
             ("max_hours", s.max_hours),
             ("efficiency_store", s.efficiency_store),
             ("efficiency_dispatch", s.efficiency_dispatch),

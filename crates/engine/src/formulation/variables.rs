@@ -169,11 +169,14 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
         for t in 0..m.snapshots {
             let d = m.lp.col(
                 0.0,
-                per_unit_limit(su.p_nom, su.p_max_pu.max(0.0)),
+                per_unit_limit(su.p_nom, su.p_max_pu.at(t).max(0.0)),
                 w[t] * su.marginal_cost,
             );
-            let st =
-                m.lp.col(0.0, per_unit_limit(su.p_nom, -su.p_min_pu).max(0.0), 0.0);
+            let st = m.lp.col(
+                0.0,
+                per_unit_limit(su.p_nom, -su.p_min_pu.at(t)).max(0.0),
+                0.0,
+            );
             let soc = m.lp.col(0.0, e_nom, 0.0);
             let inflow = su.inflow.at(t);
             let spill = (inflow > 0.0).then(|| m.lp.col(0.0, inflow, w[t] * su.spill_cost));

@@ -21,7 +21,7 @@ const TIME_SERIES: &[(&str, &[&str])] = &[
     ("generators", &["p_max_pu", "p_min_pu", "marginal_cost"]),
     ("loads", &["p_set"]),
     ("links", &["p_max_pu", "p_min_pu"]),
-    ("storage_units", &["inflow"]),
+    ("storage_units", &["inflow", "p_max_pu", "p_min_pu"]),
 ];
 
 /// Read a PyPSA CSV folder. Returns the network and the findings of reading it (errors
@@ -701,8 +701,8 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
             bus: bus.unwrap_or(0),
             carrier: c.string("carrier", ""),
             p_nom: c.f64("p_nom", 0.0, false),
-            p_min_pu: c.f64("p_min_pu", -1.0, false),
-            p_max_pu: c.f64("p_max_pu", 1.0, false),
+            p_min_pu: Series::Static(c.f64("p_min_pu", -1.0, false)),
+            p_max_pu: Series::Static(c.f64("p_max_pu", 1.0, false)),
             max_hours: c.f64("max_hours", 1.0, false),
             efficiency_store: c.f64("efficiency_store", 1.0, false),
             efficiency_dispatch: c.f64("efficiency_dispatch", 1.0, false),
@@ -859,7 +859,11 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
             ("loads", Some(&i)) => Some(&mut n.loads[i].p_set),
             ("links", Some(&i)) if attr == "p_max_pu" => Some(&mut n.links[i].p_max_pu),
             ("links", Some(&i)) => Some(&mut n.links[i].p_min_pu),
-            ("storage_units", Some(&i)) => Some(&mut n.storage_units[i].inflow),
+            ("storage_units", Some(&i)) => Some(match attr {
+                "p_max_pu" => &mut n.storage_units[i].p_max_pu,
+                "p_min_pu" => &mut n.storage_units[i].p_min_pu,
+                _ => &mut n.storage_units[i].inflow,
+            }),
             _ => None,
         };
         match target {

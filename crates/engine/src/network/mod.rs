@@ -247,9 +247,10 @@ pub struct StorageUnit {
     pub carrier: String,
     /// Power capacity, MW.
     pub p_nom: f64,
+    /// Per-unit limits of net output `p_dispatch - p_store` (they may vary by snapshot):
     /// `p_min_pu = -1` allows charging at full power; 0 means no pumping.
-    pub p_min_pu: f64,
-    pub p_max_pu: f64,
+    pub p_min_pu: Series,
+    pub p_max_pu: Series,
     /// Energy capacity = `p_nom * max_hours`, MWh.
     pub max_hours: f64,
     pub efficiency_store: f64,
@@ -495,6 +496,8 @@ impl Network {
         }
         for s in &mut self.storage_units {
             s.inflow.restrict(range.clone());
+            s.p_min_pu.restrict(range.clone());
+            s.p_max_pu.restrict(range.clone());
         }
     }
 
@@ -526,6 +529,8 @@ impl Network {
         }
         for s in &mut n.storage_units {
             s.inflow.aggregate(hours);
+            s.p_min_pu.aggregate(hours);
+            s.p_max_pu.aggregate(hours);
         }
         n
     }
