@@ -326,9 +326,11 @@ fn standard_transformer_types_give_pypsa_parameters_and_answer() {
 }
 
 /// Storage units with time-varying `p_max_pu` and `p_min_pu` (a battery derated to 30 % in
-/// the evening peak, a pumped-storage plant that may not pump at night), built and solved by
-/// PyPSA 1.4 (`tests/data/pypsa_storage_series/make.py`): objective and prices are PyPSA's
-/// (the derated hour prices at 78.43, set by the battery's 45 MW).
+/// the evening peak, a pumped-storage plant that may not pump at night) and a
+/// `state_of_charge_set` (300 MWh after snapshot 3, 150 after 5, NaN elsewhere), built and
+/// solved by PyPSA 1.4 (`tests/data/pypsa_storage_series/make.py`): objective and prices
+/// are PyPSA's (the derated hour prices at 78.43, set by the battery's 45 MW) and the set
+/// levels hold.
 #[test]
 fn storage_with_time_varying_limits_gives_pypsa_answer() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_storage_series");
@@ -362,7 +364,15 @@ fn storage_with_time_varying_limits_gives_pypsa_answer() {
             "{}",
             r.su_dispatch[s][6]
         );
+        let s = n.storage_units.iter().position(|s| s.name == "B pumped");
+        let s = s.unwrap();
+        assert_abs(r.su_soc[s][3], 300.0, 1e-6);
+        assert_abs(r.su_soc[s][5], 150.0, 1e-6);
     }
+    let pumped = n.storage_units.iter().find(|s| s.name == "B pumped");
+    let pumped = pumped.unwrap();
+    assert_eq!(pumped.state_of_charge_set[3], Some(300.0));
+    assert_eq!(pumped.state_of_charge_set[4], None);
     // A snapshot where p_min_pu is above p_max_pu is named with its file.
     let dir = folder(&[
         ("buses.csv", "name\nA\n"),
@@ -370,12 +380,21 @@ fn storage_with_time_varying_limits_gives_pypsa_answer() {
         ("storage_units.csv", "name,bus,p_nom\ns,A,10\n"),
         ("storage_units-p_min_pu.csv", "snapshot,s\nt0,-1\nt1,0.5\n"),
         ("storage_units-p_max_pu.csv", "snapshot,s\nt0,1\nt1,0.2\n"),
+        (
+            "storage_units-state_of_charge_set.csv",
+            "snapshot,s\nt0,\nt1,25\n",
+        ),
     ]);
     let (n, mut f) = gridtrade_engine::io::read(dir.path()).unwrap();
     gridtrade_engine::validate::check(&n, &Default::default(), &mut f);
     let text = f.to_string();
     assert!(
         text.contains("storage unit 's'") && text.contains("snapshot 't1'"),
+        "{text}"
+    );
+    // 25 MWh is above the unit's 10 MW × 1 h.
+    assert!(
+        text.contains("state_of_charge_set") && text.contains("25 MWh"),
         "{text}"
     );
 }

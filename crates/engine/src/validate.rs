@@ -364,6 +364,17 @@ fn check_storage(n: &Network, f: &mut Findings) {
             );
         }
         let e_nom = s.p_nom * s.max_hours;
+        let outside = |l: &&Option<f64>| l.is_some_and(|v| !(0.0..=e_nom).contains(&v));
+        if let Some(t) = s.state_of_charge_set.iter().position(|l| outside(&l)) {
+            let name = n.snapshots.names.get(t).map_or("?", String::as_str);
+            err(
+                "state_of_charge_set",
+                format!(
+                    "{} MWh in snapshot '{name}' is outside [0, p_nom * max_hours = {e_nom}]",
+                    show(s.state_of_charge_set[t].unwrap_or(0.0))
+                ),
+            );
+        }
         if !s.cyclic_state_of_charge && !(0.0..=e_nom).contains(&s.state_of_charge_initial) {
             err(
                 "state_of_charge_initial",

@@ -1,6 +1,8 @@
 """Build a network whose storage units have time-varying `p_max_pu` and `p_min_pu`
 (storage_units-p_max_pu.csv, storage_units-p_min_pu.csv: a battery whose discharge is
-derated in some hours, a pumped-storage plant that may not pump at night), solve it with
+derated in some hours, a pumped-storage plant that may not pump at night) and a
+`state_of_charge_set` (the pumped-storage plant must hold 300 MWh at the end of snapshot 3
+and 150 MWh at the end of snapshot 5; free elsewhere, NaN), solve it with
 PyPSA's own n.optimize() (HiGHS) and write the folder and PyPSA's answer (expected.json)
 for tests/pypsa_reference.rs.
 
@@ -28,7 +30,8 @@ n.add("StorageUnit", "A battery", bus="A", p_nom=150, max_hours=3, efficiency_st
       p_max_pu=[1.0, 1.0, 0.5, 0.5, 1.0, 0.6, 0.3, 1.0], p_min_pu=-1.0)
 n.add("StorageUnit", "B pumped", bus="B", p_nom=200, max_hours=6, efficiency_store=0.85,
       efficiency_dispatch=0.9, cyclic_state_of_charge=True, p_max_pu=1.0,
-      p_min_pu=[0.0, 0.0, -1.0, -1.0, -0.5, -1.0, 0.0, 0.0])
+      p_min_pu=[0.0, 0.0, -1.0, -1.0, -0.5, -1.0, 0.0, 0.0],
+      state_of_charge_set=[float("nan")] * 3 + [300.0, float("nan"), 150.0, float("nan"), float("nan")])
 for b, p in {"A": 150, "B": 450}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[p * s for s in [0.9, 0.8, 0.9, 1.0, 1.05, 1.2, 1.3, 1.1]])
 folder = os.path.join(here, "network")

@@ -21,7 +21,10 @@ const TIME_SERIES: &[(&str, &[&str])] = &[
     ("generators", &["p_max_pu", "p_min_pu", "marginal_cost"]),
     ("loads", &["p_set"]),
     ("links", &["p_max_pu", "p_min_pu"]),
-    ("storage_units", &["inflow", "p_max_pu", "p_min_pu"]),
+    (
+        "storage_units",
+        &["inflow", "p_max_pu", "p_min_pu", "state_of_charge_set"],
+    ),
 ];
 
 /// Read a PyPSA CSV folder. Returns the network and the findings of reading it (errors
@@ -709,6 +712,7 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
             standing_loss: c.f64("standing_loss", 0.0, false),
             inflow: Series::Static(c.f64("inflow", 0.0, false)),
             state_of_charge_initial: c.f64("state_of_charge_initial", 0.0, false),
+            state_of_charge_set: Vec::new(),
             cyclic_state_of_charge: c.bool("cyclic_state_of_charge", false),
             marginal_cost: c.f64("marginal_cost", 0.0, false),
             spill_cost: c.f64("spill_cost", 0.0, false),
@@ -767,9 +771,61 @@ fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(),
             Some(true) => {}
         }
         let t = Table::read(dir, &file)?.expect("listed file exists");
-        read_series_table(n, &t, component, attr, f);
+        if attr == "state_of_charge_set" {
+            read_state_of_charge_set(n, &t, f);
+        } else {
+            read_series_table(n, &t, component, attr, f);
+        }
     }
     Ok(())
+}
+
+/// `storage_units-state_of_charge_set.csv`: a level (MWh) where a storage unit's state of
+/// charge is fixed, empty or `nan` where it is free (PyPSA's convention).
+fn read_state_of_charge_set(n: &mut Network, t: &Table, f: &mut Findings) {
+    let len = n.snapshots.len();
+    if t.rows.len() != len {
+        f.error(
+            &t.file,
+            None,
+            Some("state_of_charge_set"),
+            format!(
+                "{} rows, but the network has {len} snapshots (snapshots.csv)",
+                t.rows.len()
+            ),
+        );
+        return;
+    }
+    for (col, element) in t.headers.iter().enumerate().skip(1) {
+        let Some(s) = n.storage_units.iter().position(|s| &s.name == element) else {
+            f.error(
+                &t.file,
+                Some(format!("column '{element}'")),
+                Some("state_of_charge_set"),
+                format!("no storage unit is named `{element}`"),
+            );
+            continue;
+        };
+        let mut levels = Vec::with_capacity(len);
+        for (line, row) in &t.rows {
+            let text = row.get(col).map(str::trim).unwrap_or("");
+            levels.push(match parse_f64(text) {
+                _ if text.is_empty() => None,
+                Some(v) if v.is_nan() => None,
+                Some(v) if v.is_finite() => Some(v),
+                _ => {
+                    f.error(
+                        Origin::new(&t.file, *line),
+                        Some(format!("storage unit '{element}'")),
+                        Some("state_of_charge_set"),
+                        format!("`{text}` is not a level in MWh (empty or nan: free)"),
+                    );
+                    None
+                }
+            });
+        }
+        n.storage_units[s].state_of_charge_set = levels;
+    }
 }
 
 /// Time-series attributes that PyPSA writes as results of a solve, not inputs.

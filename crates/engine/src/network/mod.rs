@@ -261,6 +261,9 @@ pub struct StorageUnit {
     pub inflow: Series,
     /// State of charge before the first snapshot, MWh (ignored when cyclic).
     pub state_of_charge_initial: f64,
+    /// State of charge fixed at the end of snapshot t, MWh, where set (PyPSA's
+    /// `state_of_charge_set`; empty or None: free).
+    pub state_of_charge_set: Vec<Option<f64>>,
     /// The state of charge after the last snapshot equals the one before the first.
     pub cyclic_state_of_charge: bool,
     /// Cost of dispatch, currency/MWh.
@@ -498,6 +501,9 @@ impl Network {
             s.inflow.restrict(range.clone());
             s.p_min_pu.restrict(range.clone());
             s.p_max_pu.restrict(range.clone());
+            if !s.state_of_charge_set.is_empty() {
+                s.state_of_charge_set = s.state_of_charge_set[range.clone()].to_vec();
+            }
         }
     }
 
@@ -531,6 +537,12 @@ impl Network {
             s.inflow.aggregate(hours);
             s.p_min_pu.aggregate(hours);
             s.p_max_pu.aggregate(hours);
+            // A run ends where its last snapshot ends: its set level is the run's.
+            s.state_of_charge_set = s
+                .state_of_charge_set
+                .chunks(hours)
+                .map(|c| c.last().copied().flatten())
+                .collect();
         }
         n
     }
