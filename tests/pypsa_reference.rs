@@ -11,14 +11,45 @@
 mod common;
 
 use common::*;
+use gridtrade_engine::network::Network;
+use gridtrade_engine::solution::Results;
 use gridtrade_engine::solve::SolveOptions;
 use std::path::Path;
+
+/// PyPSA's answer beside a reference network (`expected.json`).
+fn expected_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every bus price of `r` is PyPSA's `marginal_price` (1e-6 currency/MWh).
+#[track_caller]
+fn assert_prices(n: &Network, r: &Results, expected: &serde_json::Value) {
+    let prices = expected["marginal_price"].as_object().unwrap();
+    assert_eq!(prices.len(), n.buses.len());
+    for (bus, series) in prices {
+        let b = n.bus_id(bus).unwrap();
+        for (t, want) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
+        }
+    }
+}
+
+/// Every branch flow PyPSA gives in `p0` (`{branch: [MW per snapshot]}`) is `r`'s (1e-6 MW).
+#[track_caller]
+fn assert_branch_flows(n: &Network, r: &Results, p0: &serde_json::Value) {
+    for (name, series) in p0.as_object().unwrap() {
+        let l = n.branches.iter().position(|b| &b.name == name).unwrap();
+        for (t, want) in series.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
+        }
+    }
+}
 
 #[test]
 fn pypsa_exported_network_gives_pypsa_objective_and_prices() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_reference");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     assert_eq!(n.snapshots.len(), 12);
     assert_eq!(n.snapshots.objective, vec![2.0; 12]);
@@ -28,14 +59,7 @@ fn pypsa_exported_network_gives_pypsa_objective_and_prices() {
         opts.formulation.kvl = kvl;
         let r = solve_ok(&n, &opts).results.unwrap();
         assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-        let prices = expected["marginal_price"].as_object().unwrap();
-        assert_eq!(prices.len(), n.buses.len());
-        for (bus, series) in prices {
-            let b = n.bus_id(bus).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
+        assert_prices(&n, &r, &expected);
     }
 }
 
@@ -46,8 +70,7 @@ fn pypsa_exported_network_gives_pypsa_objective_and_prices() {
 #[test]
 fn standard_line_types_give_pypsa_impedances_and_answer() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_line_types");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     // PyPSA's x in ohm, e.g. B-C: 0.16 ohm/km (Al/St 490/64 4-bundle) × 90 km / 2 = 7.2.
     for (line, x_ohm) in expected["line_x_ohm"].as_object().unwrap() {
@@ -59,18 +82,8 @@ fn standard_line_types_give_pypsa_impedances_and_answer() {
     }
     let r = solve_ok(&n, &SolveOptions::default()).results.unwrap();
     assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-    for (bus, series) in expected["marginal_price"].as_object().unwrap() {
-        let b = n.bus_id(bus).unwrap();
-        for (t, want) in series.as_array().unwrap().iter().enumerate() {
-            assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-        }
-    }
-    for (line, series) in expected["line_p0"].as_object().unwrap() {
-        let l = n.branches.iter().position(|b| &b.name == line).unwrap();
-        for (t, want) in series.as_array().unwrap().iter().enumerate() {
-            assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
-        }
-    }
+    assert_prices(&n, &r, &expected);
+    assert_branch_flows(&n, &r, &expected["line_p0"]);
 }
 
 /// A type that is neither standard nor in the folder's `line_types.csv`, a typed line
@@ -127,26 +140,15 @@ fn line_types_bad_or_unknown_are_refused_by_name() {
 #[test]
 fn dc_lines_carry_flow_by_resistance_as_pypsa() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_dc_lines");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     for kvl in EVERY_KVL {
         let mut opts = SolveOptions::default();
         opts.formulation.kvl = kvl;
         let r = solve_ok(&n, &opts).results.unwrap();
         assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
-            let b = n.bus_id(bus).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
-        for (line, series) in expected["line_p0"].as_object().unwrap() {
-            let l = n.branches.iter().position(|b| &b.name == line).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
+        assert_prices(&n, &r, &expected);
+        assert_branch_flows(&n, &r, &expected["line_p0"]);
     }
     // A line from a DC bus to an AC bus, and a DC line without resistance, are refused.
     let dir = folder(&[
@@ -179,8 +181,7 @@ fn dc_lines_carry_flow_by_resistance_as_pypsa() {
 #[test]
 fn co2_limit_gives_pypsa_objective_prices_and_shadow_price() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_co2_cap");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     let limit = n.co2_constraint.as_ref().unwrap();
     assert_eq!((limit.name.as_str(), limit.limit_t), ("CO2Limit", 3500.0));
@@ -193,12 +194,7 @@ fn co2_limit_gives_pypsa_objective_prices_and_shadow_price() {
         assert_rel(r.co2_t, 3500.0, 1e-9);
         let mu = expected["co2_mu"].as_f64().unwrap();
         assert_abs(r.co2_limit_mu.unwrap(), mu, 1e-6);
-        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
-            let b = n.bus_id(bus).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
+        assert_prices(&n, &r, &expected);
         let s = gridtrade_engine::report::summary(&n, &o, &opts.formulation);
         let c = s.co2_limit.unwrap();
         assert_abs(c.co2_price, -mu, 1e-6);
@@ -282,8 +278,7 @@ fn unsupported_global_constraints_are_refused_by_name() {
 #[test]
 fn standard_transformer_types_give_pypsa_parameters_and_answer() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_transformer_types");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     for (name, x_eff) in expected["transformer_x_pu_eff"].as_object().unwrap() {
         let t = n.branches.iter().find(|b| &b.name == name).unwrap();
@@ -296,18 +291,8 @@ fn standard_transformer_types_give_pypsa_parameters_and_answer() {
         opts.formulation.kvl = kvl;
         let r = solve_ok(&n, &opts).results.unwrap();
         assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
-            let b = n.bus_id(bus).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
-        for (name, series) in expected["transformer_p0"].as_object().unwrap() {
-            let l = n.branches.iter().position(|b| &b.name == name).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.branch_p0[l][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
+        assert_prices(&n, &r, &expected);
+        assert_branch_flows(&n, &r, &expected["transformer_p0"]);
     }
     // An unknown type is refused by name.
     let dir = folder(&[
@@ -334,8 +319,7 @@ fn standard_transformer_types_give_pypsa_parameters_and_answer() {
 #[test]
 fn storage_with_time_varying_limits_gives_pypsa_answer() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_storage_series");
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let expected = expected_json(&dir);
     let n = read(&dir.join("network"));
     let battery = n
         .storage_units
@@ -348,12 +332,7 @@ fn storage_with_time_varying_limits_gives_pypsa_answer() {
         opts.formulation.kvl = kvl;
         let r = solve_ok(&n, &opts).results.unwrap();
         assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
-        for (bus, series) in expected["marginal_price"].as_object().unwrap() {
-            let b = n.bus_id(bus).unwrap();
-            for (t, want) in series.as_array().unwrap().iter().enumerate() {
-                assert_abs(r.bus_price[b][t], want.as_f64().unwrap(), 1e-6);
-            }
-        }
+        assert_prices(&n, &r, &expected);
         let s = n
             .storage_units
             .iter()

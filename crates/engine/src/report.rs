@@ -169,12 +169,7 @@ pub fn co2_limit_summary(n: &Network, r: Option<&Results>) -> Option<Co2LimitSum
     let (limit, mu) = (n.co2_constraint.as_ref()?, r?.co2_limit_mu?);
     Some(Co2LimitSummary {
         name: limit.name.clone(),
-        sense: match limit.sense {
-            crate::network::Sense::AtMost => "<=",
-            crate::network::Sense::Equal => "==",
-            crate::network::Sense::AtLeast => ">=",
-        }
-        .into(),
+        sense: limit.sense.symbol().into(),
         limit_t: limit.limit_t,
         mu,
         co2_price: if mu == 0.0 { 0.0 } else { -mu },

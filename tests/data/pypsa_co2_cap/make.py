@@ -7,10 +7,13 @@ counts each hour's emissions twice.
 Run: pip install pypsa==1.4.0 highspy && python3 tests/data/pypsa_co2_cap/make.py
 The folder and expected.json are committed; this script only documents how they were made.
 """
-import json
 import os
+import sys
 
 import pypsa
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+from pypsa_make import export_solve_record, series  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 T = 6
@@ -34,17 +37,7 @@ for b, p in {"North": 350, "South": 450}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[p * s for s in [0.8, 0.9, 1.0, 1.1, 1.0, 0.85]])
 n.add("GlobalConstraint", "CO2Limit", type="primary_energy", carrier_attribute="co2_emissions",
       sense="<=", constant=3500.0)
-folder = os.path.join(here, "network")
-n.export_to_csv_folder(folder)
-status, condition = n.optimize(solver_name="highs")
-assert status == "ok", (status, condition)
-expected = {
-    "pypsa_version": pypsa.__version__,
-    "objective": float(n.objective + getattr(n, "objective_constant", 0.0)),
+export_solve_record(n, here, lambda n: {
     "co2_mu": float(n.global_constraints.at["CO2Limit", "mu"]),
-    "marginal_price": {b: [float(v) for v in n.buses_t.marginal_price[b]] for b in n.buses.index},
-    "generator_p": {g: [float(v) for v in n.generators_t.p[g]] for g in n.generators.index},
-}
-with open(os.path.join(here, "expected.json"), "w") as f:
-    json.dump(expected, f, indent=1)
-print(json.dumps(expected)[:900])
+    "generator_p": series(n.generators_t.p, n.generators.index),
+})

@@ -7,10 +7,13 @@ resistance r (Kirchhoff's voltage law with r in place of x), not x.
 Run: pip install pypsa==1.4.0 highspy && python3 tests/data/pypsa_dc_lines/make.py
 The folder and expected.json are committed; this script only documents how they were made.
 """
-import json
 import os
+import sys
 
 import pypsa
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+from pypsa_make import export_solve_record, series  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 T = 4
@@ -38,16 +41,6 @@ n.add("Generator", "A1 gas", bus="A1", p_nom=1500, marginal_cost=60)
 n.add("Generator", "A2 coal", bus="A2", p_nom=600, marginal_cost=35)
 for b, p in {"A1": 500, "A2": 400, "A3": 700}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[p * s for s in [0.8, 1.0, 1.1, 0.9]])
-folder = os.path.join(here, "network")
-n.export_to_csv_folder(folder)
-status, condition = n.optimize(solver_name="highs")
-assert status == "ok", (status, condition)
-expected = {
-    "pypsa_version": pypsa.__version__,
-    "objective": float(n.objective + getattr(n, "objective_constant", 0.0)),
-    "marginal_price": {b: [float(v) for v in n.buses_t.marginal_price[b]] for b in n.buses.index},
-    "line_p0": {l: [float(v) for v in n.lines_t.p0[l]] for l in n.lines.index},
-}
-with open(os.path.join(here, "expected.json"), "w") as f:
-    json.dump(expected, f, indent=1)
-print(json.dumps(expected)[:900])
+export_solve_record(n, here, lambda n: {
+    "line_p0": series(n.lines_t.p0, n.lines.index),
+})

@@ -7,10 +7,13 @@ num_parallel), solve it with PyPSA's own n.optimize() (HiGHS), and write PyPSA's
 Run: pip install pypsa==1.4.0 highspy && python3 tests/data/pypsa_line_types/make.py
 The folder and expected.json are committed; this script only documents how they were made.
 """
-import json
 import os
+import sys
 
 import pypsa
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+from pypsa_make import export_solve_record, series  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 T = 6
@@ -40,18 +43,8 @@ n.add("Generator", "C peaker", bus="C", p_nom=1500, marginal_cost=95)
 shape = [0.7, 0.8, 1.0, 1.1, 0.9, 0.75]
 for b, peak in {"B": 600, "C": 1300, "D": 700, "F": 450}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[peak * s for s in shape])
-folder = os.path.join(here, "network")
-n.export_to_csv_folder(folder)
-status, condition = n.optimize(solver_name="highs")
-assert status == "ok", (status, condition)
-expected = {
-    "pypsa_version": pypsa.__version__,
-    "objective": float(n.objective + getattr(n, "objective_constant", 0.0)),
+export_solve_record(n, here, lambda n: {
     "line_x_ohm": {l: float(n.lines.at[l, "x"]) for l in n.lines.index},
     "line_r_ohm": {l: float(n.lines.at[l, "r"]) for l in n.lines.index},
-    "marginal_price": {b: [float(v) for v in n.buses_t.marginal_price[b]] for b in n.buses.index},
-    "line_p0": {l: [float(v) for v in n.lines_t.p0[l]] for l in n.lines.index},
-}
-with open(os.path.join(here, "expected.json"), "w") as f:
-    json.dump(expected, f, indent=1)
-print(json.dumps(expected)[:800])
+    "line_p0": series(n.lines_t.p0, n.lines.index),
+})

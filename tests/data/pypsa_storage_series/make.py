@@ -9,10 +9,13 @@ for tests/pypsa_reference.rs.
 Run: pip install pypsa==1.4.0 highspy && python3 tests/data/pypsa_storage_series/make.py
 The folder and expected.json are committed; this script only documents how they were made.
 """
-import json
 import os
+import sys
 
 import pypsa
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+from pypsa_make import export_solve_record, series  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 T = 8
@@ -34,16 +37,6 @@ n.add("StorageUnit", "B pumped", bus="B", p_nom=200, max_hours=6, efficiency_sto
       state_of_charge_set=[float("nan")] * 3 + [300.0, float("nan"), 150.0, float("nan"), float("nan")])
 for b, p in {"A": 150, "B": 450}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[p * s for s in [0.9, 0.8, 0.9, 1.0, 1.05, 1.2, 1.3, 1.1]])
-folder = os.path.join(here, "network")
-n.export_to_csv_folder(folder)
-status, condition = n.optimize(solver_name="highs")
-assert status == "ok", (status, condition)
-expected = {
-    "pypsa_version": pypsa.__version__,
-    "objective": float(n.objective + getattr(n, "objective_constant", 0.0)),
-    "marginal_price": {b: [float(v) for v in n.buses_t.marginal_price[b]] for b in n.buses.index},
-    "storage_p": {s: [float(v) for v in n.storage_units_t.p[s]] for s in n.storage_units.index},
-}
-with open(os.path.join(here, "expected.json"), "w") as f:
-    json.dump(expected, f, indent=1)
-print(json.dumps(expected)[:1200])
+export_solve_record(n, here, lambda n: {
+    "storage_p": series(n.storage_units_t.p, n.storage_units.index),
+})

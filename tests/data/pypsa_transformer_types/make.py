@@ -10,10 +10,13 @@ tap ratio; the T model changes only the AC power flow's parameters.
 Run: pip install pypsa==1.4.0 highspy && python3 tests/data/pypsa_transformer_types/make.py
 The folder and expected.json are committed; this script only documents how they were made.
 """
-import json
 import os
+import sys
 
 import pypsa
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)) + "/..")
+from pypsa_make import export_solve_record, series  # noqa: E402
 
 here = os.path.dirname(os.path.abspath(__file__))
 T = 4
@@ -38,18 +41,8 @@ n.add("Generator", "M3 gas", bus="M3", p_nom=200, marginal_cost=70)
 n.add("Generator", "M2 hydro", bus="M2", p_nom=80, marginal_cost=3)
 for b, p in {"H2": 150, "M1": 120, "M3": 160}.items():
     n.add("Load", f"load {b}", bus=b, p_set=[p * s for s in [0.8, 1.0, 1.2, 0.9]])
-folder = os.path.join(here, "network")
-n.export_to_csv_folder(folder)
-status, condition = n.optimize(solver_name="highs")
-assert status == "ok", (status, condition)
-expected = {
-    "pypsa_version": pypsa.__version__,
-    "objective": float(n.objective + getattr(n, "objective_constant", 0.0)),
+export_solve_record(n, here, lambda n: {
     "transformer_x_pu_eff": {t: float(n.transformers.at[t, "x_pu_eff"]) for t in n.transformers.index},
     "transformer_s_nom": {t: float(n.transformers.at[t, "s_nom"]) for t in n.transformers.index},
-    "marginal_price": {b: [float(v) for v in n.buses_t.marginal_price[b]] for b in n.buses.index},
-    "transformer_p0": {t: [float(v) for v in n.transformers_t.p0[t]] for t in n.transformers.index},
-}
-with open(os.path.join(here, "expected.json"), "w") as f:
-    json.dump(expected, f, indent=1)
-print(json.dumps(expected)[:1200])
+    "transformer_p0": series(n.transformers_t.p0, n.transformers.index),
+})

@@ -343,6 +343,17 @@ pub enum Sense {
     AtLeast,
 }
 
+impl Sense {
+    /// As PyPSA writes it: `<=`, `==` or `>=`.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Sense::AtMost => "<=",
+            Sense::Equal => "==",
+            Sense::AtLeast => ">=",
+        }
+    }
+}
+
 /// A limit on the CO2 emitted over the horizon (PyPSA's `primary_energy` global constraint
 /// on the carriers' `co2_emissions`): Σ_t w_t Σ_g p_g,t · co2(carrier of g) / efficiency_g
 /// `sense` `limit_t`, in t, with w the snapshots' objective weights (h).

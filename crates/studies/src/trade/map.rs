@@ -190,6 +190,11 @@ fn congestion_colour(share: f64) -> &'static str {
     }
 }
 
+/// Margin drawn around the zones' extent on a geographic map, degrees of longitude and
+/// latitude.
+const MARGIN_LON: f64 = 3.0;
+const MARGIN_LAT: f64 = 2.5;
+
 /// The projection of the zones' region onto the map box.
 struct Projection {
     lon0: f64,
@@ -214,8 +219,11 @@ impl Projection {
         }
         let geographic = lo_x >= 35.0 && hi_x <= 125.0 && lo_y >= 20.0 && hi_y <= 60.0;
         let (lo_x, hi_x, lo_y, hi_y, coslat) = if geographic {
-            let (lo_x, hi_x) = ((lo_x - 3.0).max(35.0), (hi_x + 3.0).min(125.0));
-            let (lo_y, hi_y) = ((lo_y - 2.5).max(20.0), (hi_y + 2.5).min(60.0));
+            let (lo_x, hi_x) = (
+                (lo_x - MARGIN_LON).max(35.0),
+                (hi_x + MARGIN_LON).min(125.0),
+            );
+            let (lo_y, hi_y) = ((lo_y - MARGIN_LAT).max(20.0), (hi_y + MARGIN_LAT).min(60.0));
             let coslat = (0.5 * (lo_y + hi_y)).to_radians().cos().max(0.2);
             (lo_x, hi_x, lo_y, hi_y, coslat)
         } else {
@@ -346,14 +354,13 @@ pub fn ac_grid_map(
     if core.len() < 3 {
         return None;
     }
+    let (mut lo_x, mut hi_x, mut lo_y, mut hi_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(x, y) in &core {
+        (lo_x, hi_x, lo_y, hi_y) = (lo_x.min(x), hi_x.max(x), lo_y.min(y), hi_y.max(y));
+    }
     let inside = |(x, y): (f64, f64)| {
-        let (lo_x, hi_x) = core
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.0), h.max(p.0)));
-        let (lo_y, hi_y) = core
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(l, h), p| (l.min(p.1), h.max(p.1)));
-        x >= lo_x - 3.0 && x <= hi_x + 3.0 && y >= lo_y - 2.5 && y <= hi_y + 2.5
+        (lo_x - MARGIN_LON..=hi_x + MARGIN_LON).contains(&x)
+            && (lo_y - MARGIN_LAT..=hi_y + MARGIN_LAT).contains(&y)
     };
     let mut close = r.clone();
     close.zones.retain(|z| inside(zone_point(n, &z.zone)));
