@@ -60,6 +60,7 @@ fn build(s: &Spec) -> Network {
             zone: format!("z{}", b % 3),
             country: String::new(),
             v_nom: 1.0,
+            carrier: "AC".into(),
             x: 0.0,
             y: 0.0,
             in_service: true,
@@ -89,6 +90,7 @@ fn build(s: &Spec) -> Network {
                 p_max_pu: Series::Static(1.0),
                 efficiency: 1.0,
                 marginal_cost: 0.0,
+                expansion: None,
                 in_service: true,
                 edge: EdgeIndex::new(0),
                 origin: Origin::default(),
@@ -106,6 +108,7 @@ fn build(s: &Spec) -> Network {
             // Distinct costs keep the marginal generator unique.
             cost: CostCurve::linear(cost + i as f64 * 1e-3),
             efficiency: 1.0,
+            expansion: None,
             in_service: true,
             origin: Origin::default(),
         });

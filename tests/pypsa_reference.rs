@@ -377,3 +377,180 @@ fn storage_with_time_varying_limits_gives_pypsa_answer() {
         "{text}"
     );
 }
+
+/// Capacity expansion, built and solved by PyPSA 1.4 (`tests/data/pypsa_expansion/make.py`):
+/// extendable wind (capital_cost, p_nom_max binding), solar (overnight_cost annuitised at 7 %
+/// over 25 years for a 72 h horizon, plus fom_cost), a line (s_nom_min), a transformer
+/// (s_nom_max binding), a two-way HVDC link and a battery. gridtrade chooses PyPSA's
+/// capacities (1e-6 MW) and gives its objective (which, as PyPSA's, leaves out the cost of
+/// what exists already: `objective_constant`), prices and flows.
+#[test]
+fn capacity_expansion_gives_pypsa_capacities_objective_and_prices() {
+    use gridtrade_engine::formulation::Kvl;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_expansion");
+    let expected = expected_json(&dir);
+    let n = read(&dir.join("network"));
+    assert_eq!(n.years(), 72.0 / 8760.0);
+    let solar = n.generators.iter().find(|g| g.name == "South LV solar");
+    let cost = solar.unwrap().expansion.unwrap().cost;
+    // 450,000 × 0.07 / (1 − 1.07^−25) × 72/8760 + 60 (PyPSA's periodized_cost).
+    assert_rel(cost, 450000.0 * 0.0858105172 * 72.0 / 8760.0 + 60.0, 1e-9);
+    let nom_opt = &expected["nom_opt"];
+    for kvl in [Kvl::Angles, Kvl::Cycles, Kvl::Auto] {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let o = solve_ok(&n, &opts);
+        let r = o.results.as_ref().unwrap();
+        let want = expected["objective_as_pypsa_reports"].as_f64().unwrap();
+        assert_rel(r.objective, want, 1e-6);
+        let constant = expected["objective_constant"].as_f64().unwrap();
+        assert_rel(
+            r.objective + constant,
+            expected["objective"].as_f64().unwrap(),
+            1e-6,
+        );
+        assert_prices(&n, r, &expected);
+        assert_branch_flows(&n, r, &expected["line_p0"]);
+        assert_branch_flows(&n, r, &expected["transformer_p0"]);
+        let by_name = |names: Vec<&String>, values: &[f64], component: &str| {
+            for (name, v) in names.into_iter().zip(values) {
+                assert_abs(*v, nom_opt[component][name].as_f64().unwrap(), 1e-6);
+            }
+        };
+        by_name(
+            n.generators.iter().map(|g| &g.name).collect(),
+            &r.gen_p_nom_opt,
+            "generators",
+        );
+        by_name(
+            n.links.iter().map(|l| &l.name).collect(),
+            &r.link_p_nom_opt,
+            "links",
+        );
+        by_name(
+            n.storage_units.iter().map(|s| &s.name).collect(),
+            &r.su_p_nom_opt,
+            "storage_units",
+        );
+        for (b, v) in n.branches.iter().zip(&r.branch_s_nom_opt) {
+            let component = if b.kind_name() == "line" {
+                "lines"
+            } else {
+                "transformers"
+            };
+            assert_abs(*v, nom_opt[component][&b.name].as_f64().unwrap(), 1e-6);
+        }
+        for (k, p0) in r.link_p0.iter().enumerate() {
+            let want = &expected["link_p0"][&n.links[k].name];
+            for (t, w) in want.as_array().unwrap().iter().enumerate() {
+                assert_abs(p0[t], w.as_f64().unwrap(), 1e-6);
+            }
+        }
+        // The summary lists each extendable element with what its added capacity costs.
+        let s = gridtrade_engine::report::summary(&n, &o, &opts.formulation);
+        assert_eq!(s.expansion.len(), 6);
+        let wind = s
+            .expansion
+            .iter()
+            .find(|x| x.name == "Centre wind")
+            .unwrap();
+        assert_eq!((wind.nom, wind.nom_max), (100.0, Some(800.0)));
+        assert_rel(wind.investment, 300.0 * (wind.nom_opt - 100.0), 1e-12);
+    }
+}
+
+/// An extendable line needs its flow column: the PTDF form refuses it by name (and `auto`
+/// picks the cycle form, tested above).
+#[test]
+fn extendable_lines_are_refused_by_the_ptdf_form_by_name() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_expansion");
+    let n = read(&dir.join("network"));
+    let mut opts = SolveOptions::default();
+    opts.formulation.kvl = gridtrade_engine::formulation::Kvl::Ptdf;
+    let err = gridtrade_engine::solve::solve(&n, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line `Centre-South` has s_nom_extendable"),
+        "{err}"
+    );
+}
+
+/// Bad expansion inputs are errors naming the element and field: bounds the wrong way
+/// round, an overnight cost without a discount rate, a modular (integer) capacity.
+#[test]
+fn bad_expansion_inputs_are_named() {
+    let cases = [
+        (
+            "p_nom_extendable,p_nom_min,p_nom_max\ntrue,50,10",
+            "p_nom_min",
+        ),
+        (
+            "p_nom_extendable,overnight_cost,lifetime\ntrue,1000,20",
+            "discount_rate",
+        ),
+        ("p_nom_extendable,p_nom_mod\ntrue,100", "p_nom_mod"),
+    ];
+    for (columns, field) in cases {
+        let (head, row) = columns.split_once('\n').unwrap();
+        let gens = format!("name,bus,marginal_cost,{head}\ng,A,10,{row}\n");
+        let dir = folder(&[
+            ("buses.csv", "name\nA\n"),
+            ("generators.csv", gens.as_str()),
+            ("loads.csv", "name,bus,p_set\nl,A,50\n"),
+        ]);
+        let (_, f) = gridtrade_engine::io::read(dir.path()).unwrap();
+        let text = f.to_string();
+        assert!(f.has_errors(), "{columns}: {text}");
+        assert!(
+            text.contains("generator 'g'") && text.contains(field),
+            "{text}"
+        );
+    }
+}
+
+/// Stores (PyPSA's Store), built and solved by PyPSA 1.4 (`tests/data/pypsa_stores/make.py`):
+/// an extendable, cyclic hydrogen store between an electrolyser and a fuel cell, a heat
+/// tank with a standing loss over 2 h snapshots, an initial level, time-varying
+/// `e_min_pu` / `e_max_pu` and `marginal_cost_storage`, and a cyclic battery store with a
+/// cost on its power; beside them a storage unit with a standing loss and an initial level.
+/// gridtrade gives PyPSA's objective, prices, `e_nom_opt`, and every store's power and level
+/// (and the storage unit's).
+#[test]
+fn stores_give_pypsa_levels_objective_and_prices() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_stores");
+    let expected = expected_json(&dir);
+    let n = read(&dir.join("network"));
+    assert_eq!(n.stores.len(), 3);
+    let tank = n.stores.iter().find(|s| s.name == "Heat tank").unwrap();
+    assert_eq!((tank.e_min_pu.at(6), tank.e_max_pu.at(11)), (0.2, 0.8));
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        assert_rel(r.objective, expected["objective"].as_f64().unwrap(), 1e-6);
+        assert_prices(&n, &r, &expected);
+        for (s, store) in n.stores.iter().enumerate() {
+            let want = expected["e_nom_opt"][&store.name].as_f64().unwrap();
+            assert_abs(r.store_e_nom_opt[s], want, 1e-6);
+            for (table, got) in [("store_p", &r.store_p[s]), ("store_e", &r.store_e[s])] {
+                let want = expected[table][&store.name].as_array().unwrap();
+                for (t, w) in want.iter().enumerate() {
+                    assert_abs(got[t], w.as_f64().unwrap(), 1e-6);
+                }
+            }
+        }
+        for (k, link) in n.links.iter().enumerate() {
+            let want = expected["link_p0"][&link.name].as_array().unwrap();
+            for (t, w) in want.iter().enumerate() {
+                assert_abs(r.link_p0[k][t], w.as_f64().unwrap(), 1e-6);
+            }
+        }
+        // 150 MWh − 2 h × 50 MW / 0.9: no standing loss on the initial level (PyPSA 1.4).
+        let soc = &expected["state_of_charge"]["West pumped hydro"];
+        assert_abs(r.su_soc[0][0], 150.0 - 2.0 * 50.0 / 0.9, 1e-9);
+        for (t, w) in soc.as_array().unwrap().iter().enumerate() {
+            assert_abs(r.su_soc[0][t], w.as_f64().unwrap(), 1e-6);
+        }
+    }
+}

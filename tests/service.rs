@@ -1206,3 +1206,57 @@ async fn co2_limit_and_its_price_over_grpc() {
     assert_eq!(limit.name, "co2_cap");
     assert_abs(limit.co2_price, -mu, 1e-6);
 }
+
+/// Capacity expansion over gRPC: PyPSA's expansion reference network uploaded and solved
+/// gives PyPSA's objective and each extendable element's chosen capacity
+/// (`tests/data/pypsa_expansion/expected.json`); a trade study of it is refused by name
+/// (sizing in a trade study is not built).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capacity_expansion_over_grpc() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_expansion");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "expansion".into(),
+        files: files_of(&dir.join("network")),
+    })
+    .await
+    .unwrap();
+    let r = c
+        .solve(solve_request("expansion"))
+        .await
+        .unwrap()
+        .into_inner();
+    let want = expected["objective_as_pypsa_reports"].as_f64().unwrap();
+    assert_rel(r.objective, want, 1e-6);
+    assert_eq!(r.expansion.len(), 6);
+    let component = |c: &str| match c {
+        "generator" => "generators",
+        "line" => "lines",
+        "transformer" => "transformers",
+        "link" => "links",
+        _ => "storage_units",
+    };
+    for x in &r.expansion {
+        let nom_opt = expected["nom_opt"][component(&x.component)][&x.name].as_f64();
+        assert_abs(x.nom_opt, nom_opt.unwrap(), 1e-6);
+        assert_rel(x.investment, x.cost_per_mw * (x.nom_opt - x.nom), 1e-12);
+    }
+    let solar = r
+        .expansion
+        .iter()
+        .find(|x| x.name == "South LV solar")
+        .unwrap();
+    assert_eq!(solar.nom_max, None); // unlimited
+    let err = c
+        .trade(proto::TradeRequest {
+            network: "expansion".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("is extendable"), "{}", err.message());
+}

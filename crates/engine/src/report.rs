@@ -1,7 +1,7 @@
 //! What a solve reports: the JSON summary (`--json`) and the table for a person.
 
 use crate::formulation::FormulationOptions;
-use crate::network::Network;
+use crate::network::{Expansion, Network};
 use crate::solution::{Results, Timings};
 use crate::solve::{Diagnosis, LpSize, Outcome};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,64 @@ pub struct Summary<'a> {
     /// N-1 (`--contingencies`): binding post-contingency limits and skipped outages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<SecuritySummary>,
+    /// The capacities the optimisation chose (extendable elements), in network order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expansion: Vec<ExpansionSummary>,
+}
+
+/// An element whose capacity the optimisation chose (PyPSA's `*_nom_extendable`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExpansionSummary {
+    /// `generator`, `line`, `transformer`, `link`, `storage_unit` or `store` (whose
+    /// capacities are MWh).
+    pub component: String,
+    pub name: String,
+    /// Capacity that existed before, MW (`p_nom` / `s_nom`).
+    pub nom: f64,
+    /// Capacity chosen, MW (`p_nom_opt` / `s_nom_opt`).
+    pub nom_opt: f64,
+    /// Bounds of the choice, MW; `nom_max` null when unlimited.
+    pub nom_min: f64,
+    pub nom_max: Option<f64>,
+    /// Periodized cost, currency/MW over the horizon.
+    pub cost_per_mw: f64,
+    /// What the capacity added costs, currency: `cost_per_mw * (nom_opt - nom)`; the
+    /// objective counts it.
+    pub investment: f64,
+}
+
+/// Every extendable element with the capacity `r` chose for it.
+pub fn expansion_summary(n: &Network, r: &Results) -> Vec<ExpansionSummary> {
+    let mut out = Vec::new();
+    let mut add = |component: &str, name: &str, x: &Option<Expansion>, nom: f64, opt: f64| {
+        let Some(x) = x else { return };
+        out.push(ExpansionSummary {
+            component: component.into(),
+            name: name.into(),
+            nom,
+            nom_opt: opt,
+            nom_min: x.nom_min,
+            nom_max: x.nom_max.is_finite().then_some(x.nom_max),
+            cost_per_mw: x.cost,
+            investment: x.cost * (opt - nom),
+        });
+    };
+    for (g, opt) in n.generators.iter().zip(&r.gen_p_nom_opt) {
+        add("generator", &g.name, &g.expansion, g.p_nom, *opt);
+    }
+    for (b, opt) in n.branches.iter().zip(&r.branch_s_nom_opt) {
+        add(b.kind_name(), &b.name, &b.expansion, b.s_nom, *opt);
+    }
+    for (l, opt) in n.links.iter().zip(&r.link_p_nom_opt) {
+        add("link", &l.name, &l.expansion, l.p_nom, *opt);
+    }
+    for (su, opt) in n.storage_units.iter().zip(&r.su_p_nom_opt) {
+        add("storage_unit", &su.name, &su.expansion, su.p_nom, *opt);
+    }
+    for (st, opt) in n.stores.iter().zip(&r.store_e_nom_opt) {
+        add("store", &st.name, &st.expansion, st.e_nom, *opt);
+    }
+    out
 }
 
 /// A CO2 limit in a solve's summary.
@@ -197,9 +255,11 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
         diagnosis: o.diagnosis.as_ref(),
         warnings: o.warnings.0.iter().map(|w| w.to_string()).collect(),
         security: None,
+        expansion: Vec::new(),
     };
     let Some(r) = r else { return s };
     s.security = security_summary(n, r, opts);
+    s.expansion = expansion_summary(n, r);
     s.zones = zone_summaries(n, r);
     s.buses = n
         .buses
@@ -347,6 +407,9 @@ fn zone_summaries(n: &Network, r: &crate::solution::Results) -> Vec<ZoneSummary>
     for (s, p) in n.storage_units.iter().zip(&r.su_p) {
         generation_mwh[of_bus[s.bus]] += energy_mwh(p);
     }
+    for (s, p) in n.stores.iter().zip(&r.store_p) {
+        generation_mwh[of_bus[s.bus]] += energy_mwh(p);
+    }
     names
         .into_iter()
         .enumerate()
@@ -463,7 +526,31 @@ pub fn text(s: &Summary) -> String {
     if let Some(sec) = &s.security {
         write_security(&mut out, sec);
     }
+    if !s.expansion.is_empty() {
+        write_expansion(&mut out, &s.expansion);
+    }
     out
+}
+
+/// The capacity-expansion section of the text summary.
+fn write_expansion(out: &mut String, expansion: &[ExpansionSummary]) {
+    let _ = writeln!(
+        out,
+        "
+capacity expansion (MW; cost per MW over the horizon; investment = cost x added):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<14} {:<28} {:>10} {:>10} {:>12} {:>14}",
+        "component", "name", "existing", "optimal", "cost/MW", "investment"
+    );
+    for x in expansion {
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<28} {:>10.2} {:>10.2} {:>12.2} {:>14.2}",
+            x.component, x.name, x.nom, x.nom_opt, x.cost_per_mw, x.investment
+        );
+    }
 }
 
 /// The N-1 section of the text summary (and of the trade report).

@@ -12,7 +12,7 @@
 //! - storage water value: currency/MWh stored, ≥ 0 in normal operation (minus the dual of
 //!   the state-of-charge balance).
 
-use crate::formulation::{Family, FlowBasedForm, Model, PtdfForm};
+use crate::formulation::{Col, Family, FlowBasedForm, Model, PtdfForm};
 use crate::network::{per_unit_limit, CostCurve, Network};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -86,6 +86,10 @@ pub struct Results {
     pub su_soc: Table,
     pub su_spill: Table,
     pub su_water_value: Table,
+    /// Store power, MW, positive into the bus (PyPSA's `stores_t.p`).
+    pub store_p: Table,
+    /// Store level at the end of each snapshot, MWh (`stores_t.e`).
+    pub store_e: Table,
     /// N-1: each post-contingency limit that bound in some snapshot.
     pub contingency_limits: Vec<ContingencyLimit>,
     /// N-1: outages skipped because they split a synchronous area (branch indices).
@@ -105,6 +109,17 @@ pub struct Results {
     /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
     /// output of generators with carrier `load_shedding`.
     pub shed_mwh: f64,
+    /// Capacity after the optimisation (PyPSA's `p_nom_opt`), MW: the chosen capacity of
+    /// an extendable generator, the fixed `p_nom` of the others.
+    pub gen_p_nom_opt: Vec<f64>,
+    /// Rating after the optimisation (`s_nom_opt`), MW, of each AC branch.
+    pub branch_s_nom_opt: Vec<f64>,
+    /// Capacity after the optimisation (`p_nom_opt`), MW, of each link.
+    pub link_p_nom_opt: Vec<f64>,
+    /// Power capacity after the optimisation (`p_nom_opt`), MW, of each storage unit.
+    pub su_p_nom_opt: Vec<f64>,
+    /// Energy capacity after the optimisation (`e_nom_opt`), MWh, of each store.
+    pub store_e_nom_opt: Vec<f64>,
 }
 
 /// A post-contingency limit that bound: branch `monitored` at its limit after the outage of
@@ -141,6 +156,8 @@ impl Results {
             su_soc: cut(&self.su_soc),
             su_spill: cut(&self.su_spill),
             su_water_value: cut(&self.su_water_value),
+            store_p: cut(&self.store_p),
+            store_e: cut(&self.store_e),
             contingency_limits: self
                 .contingency_limits
                 .iter()
@@ -156,6 +173,11 @@ impl Results {
             co2_t: self.co2_t,
             co2_limit_mu: self.co2_limit_mu,
             shed_mwh: self.shed_mwh,
+            gen_p_nom_opt: self.gen_p_nom_opt.clone(),
+            branch_s_nom_opt: self.branch_s_nom_opt.clone(),
+            link_p_nom_opt: self.link_p_nom_opt.clone(),
+            su_p_nom_opt: self.su_p_nom_opt.clone(),
+            store_e_nom_opt: self.store_e_nom_opt.clone(),
         }
     }
 }
@@ -171,6 +193,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
     };
     let x = read.x;
     let objective = x.iter().zip(costs).map(|(v, c)| v * c).sum::<f64>() + m.lp.constant;
+    let gen_p_nom_opt = read.capacities(&m.gen_p_nom, n.generators.iter().map(|g| g.p_nom));
     let gen_p = read.values(&m.gen_p, n.generators.len());
     let link_p0 = read.values(&m.link_p0, n.links.len());
     let link_p1 = link_p0
@@ -199,9 +222,15 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         None => (
             read.bus_prices(n, m),
             read.values(&m.branch_p0, n.branches.len()),
-            read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+            read.capacity_shadow(
+                read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+                &m.branch_capacity_rows,
+            ),
         ),
     };
+    let link_mu = read.shadow(&m.link_p0, &|k, t| {
+        per_unit_limit(n.links[k].p_nom, n.links[k].p_min_pu.at(t))
+    });
     let mut results = Results {
         objective,
         bus_price,
@@ -209,24 +238,29 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         co2_t: read.co2_t(m, &gen_p),
         co2_limit_mu: m.co2_row.map(|row| positive_zero(read.dual_row[row])),
         bus_shed,
-        gen_curtailment: read.curtailment(n, m, &gen_p),
+        gen_curtailment: read.curtailment(n, m, &gen_p, &gen_p_nom_opt),
         gen_cost: read.generator_costs(n, m, costs),
         gen_p,
         branch_p0,
         branch_mu,
         link_p0,
         link_p1,
-        link_mu: read.shadow(&m.link_p0, &|k, t| {
-            per_unit_limit(n.links[k].p_nom, n.links[k].p_min_pu.at(t))
-        }),
+        link_mu: read.capacity_shadow(link_mu, &m.link_capacity_rows),
         su_p,
         su_dispatch,
         su_store,
         su_soc: read.values(&m.su_soc, n.storage_units.len()),
         su_spill: read.spill(m),
         su_water_value: read.water_values(m),
+        store_p: read.values(&m.store_p, n.stores.len()),
+        store_e: read.values(&m.store_e, n.stores.len()),
         contingency_limits,
         islanding_outages,
+        gen_p_nom_opt,
+        branch_s_nom_opt: read.capacities(&m.branch_s_nom, n.branches.iter().map(|b| b.s_nom)),
+        link_p_nom_opt: read.capacities(&m.link_p_nom, n.links.iter().map(|l| l.p_nom)),
+        su_p_nom_opt: read.capacities(&m.su_p_nom, n.storage_units.iter().map(|s| s.p_nom)),
+        store_e_nom_opt: read.capacities(&m.store_e_nom, n.stores.iter().map(|s| s.e_nom)),
         ..Default::default()
     };
     if let Some(fb) = &m.flow_based {
@@ -318,6 +352,28 @@ impl Reader<'_> {
                     .collect()
             })
             .collect()
+    }
+
+    /// Each element's capacity after the optimisation, MW: its capacity column's value where
+    /// it has one, else its fixed capacity.
+    fn capacities(&self, cols: &[Option<Col>], fixed: impl Iterator<Item = f64>) -> Vec<f64> {
+        cols.iter()
+            .zip(fixed)
+            .map(|(c, fixed)| c.map_or(fixed, |c| self.x[c.index]))
+            .collect()
+    }
+
+    /// Shadow prices of extendable ratings, currency/MWh ≥ 0: the magnitude of the dual of
+    /// the binding capacity row (upper or lower) over the snapshot weight, in place of the
+    /// flow bounds' (which such a flow does not have).
+    fn capacity_shadow(&self, mut mu: Table, rows: &[Vec<(usize, usize)>]) -> Table {
+        for (e, rows) in rows.iter().enumerate() {
+            for (t, &(upper, lower)) in rows.iter().enumerate() {
+                let d = self.dual_row[upper].abs() + self.dual_row[lower].abs();
+                mu[e][t] = positive_zero(d / self.w[t]);
+            }
+        }
+        mu
     }
 
     /// Price at each bus, currency/MWh: its balance node's dual over the snapshot weight;
@@ -420,16 +476,18 @@ impl Reader<'_> {
             .collect()
     }
 
-    /// Available output not used, MW, for generators with an hourly availability.
-    fn curtailment(&self, n: &Network, m: &Model, gen_p: &Table) -> Table {
+    /// Available output not used, MW (of the capacity after the optimisation), for
+    /// generators with an hourly availability.
+    fn curtailment(&self, n: &Network, m: &Model, gen_p: &Table, p_nom_opt: &[f64]) -> Table {
         n.generators
             .iter()
             .zip(gen_p)
             .zip(&m.gen_p)
-            .map(|((g, p), cols)| {
+            .zip(p_nom_opt)
+            .map(|(((g, p), cols), &p_nom)| {
                 (0..self.nt)
                     .map(|t| {
-                        let available = per_unit_limit(g.p_nom, g.p_max_pu.at(t));
+                        let available = per_unit_limit(p_nom, g.p_max_pu.at(t));
                         // An unlimited generator has nothing to curtail.
                         if g.p_max_pu.is_hourly() && !cols.is_empty() && available.is_finite() {
                             (available - p[t]).max(0.0)

@@ -6,7 +6,7 @@
 //! the file and line, the element and the field.
 
 use crate::error::Findings;
-use crate::network::{CostCurve, Network, Origin, Series, SourceFormat};
+use crate::network::{Branch, CostCurve, Expansion, Network, Origin, Series, SourceFormat};
 use std::collections::VecDeque;
 
 /// Smallest generator efficiency accepted (fuel to electricity).
@@ -212,12 +212,21 @@ fn check_links(n: &Network, f: &mut Findings) {
                 format!("{}: negative capacity", l.p_nom),
             );
         }
-        if !(l.efficiency > 0.0 && l.efficiency <= 1.0) {
+        // A link between two energies (a heat pump, an electrolyser) may give out more
+        // than it takes in; between buses of one carrier that would make energy.
+        let converts = n.buses[l.bus0].carrier != n.buses[l.bus1].carrier;
+        let most = if converts { f64::INFINITY } else { 1.0 };
+        if !(l.efficiency > 0.0 && l.efficiency <= most) {
+            let range = if converts {
+                "> 0"
+            } else {
+                "in (0, 1] (between buses of one carrier)"
+            };
             f.error(
                 &l.origin,
                 el.clone(),
                 Some("efficiency"),
-                format!("{}: must be in (0, 1]", l.efficiency),
+                format!("{}: must be {range}", l.efficiency),
             );
         }
         check_bounds(
@@ -363,7 +372,7 @@ fn check_storage(n: &Network, f: &mut Findings) {
                 format!("negative inflow {}{at}", show(s.inflow.values()[t])),
             );
         }
-        let e_nom = s.p_nom * s.max_hours;
+        let e_nom = Expansion::largest(&s.expansion, s.p_nom) * s.max_hours;
         let outside = |l: &&Option<f64>| l.is_some_and(|v| !(0.0..=e_nom).contains(&v));
         if let Some(t) = s.state_of_charge_set.iter().position(|l| outside(&l)) {
             let name = n.snapshots.names.get(t).map_or("?", String::as_str);
@@ -394,11 +403,16 @@ fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
     // Directed adjacency: an AC branch carries both ways; a link from bus0 to bus1 when its
     // p_max_pu is ever positive, and back when its p_min_pu is ever negative.
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nb];
-    for br in n.branches.iter().filter(|b| b.in_service && b.s_max > 0.0) {
+    let rated = |b: &&Branch| b.s_max > 0.0 || Expansion::largest(&b.expansion, 0.0) > 0.0;
+    for br in n.branches.iter().filter(|b| b.in_service).filter(rated) {
         adj[br.bus0].push(br.bus1);
         adj[br.bus1].push(br.bus0);
     }
-    for l in n.links.iter().filter(|l| l.in_service && l.p_nom > 0.0) {
+    for l in n
+        .links
+        .iter()
+        .filter(|l| l.in_service && Expansion::largest(&l.expansion, l.p_nom) > 0.0)
+    {
         if l.p_max_pu.max() > 0.0 {
             adj[l.bus0].push(l.bus1);
         }
@@ -411,12 +425,14 @@ fn check_supply(n: &Network, opts: &CheckOptions, f: &mut Findings) {
     let sources = n
         .generators
         .iter()
-        .filter(|g| g.in_service && g.p_nom > 0.0 && g.p_max_pu.max() > 0.0)
+        .filter(|g| g.in_service && Expansion::largest(&g.expansion, g.p_nom) > 0.0)
+        .filter(|g| g.p_max_pu.max() > 0.0)
         .map(|g| g.bus)
         .chain(
             n.storage_units
                 .iter()
-                .filter(|s| s.in_service && s.p_nom > 0.0 && s.p_max_pu.max() > 0.0)
+                .filter(|s| s.in_service && Expansion::largest(&s.expansion, s.p_nom) > 0.0)
+                .filter(|s| s.p_max_pu.max() > 0.0)
                 .map(|s| s.bus),
         );
     for b in sources {

@@ -300,6 +300,7 @@ pub fn solve_response(
         snapshots: n.snapshots.len() as u32,
         co2_t: r.co2_t,
         co2_limit: summary.co2_limit.as_ref().map(co2_limit),
+        expansion: summary.expansion.iter().map(capacity_choice).collect(),
         load_shed_mwh: r.shed_mwh,
         zones: summary
             .zones
@@ -513,6 +514,19 @@ fn coupling_summary(
                 })
                 .collect(),
         }),
+    }
+}
+
+fn capacity_choice(x: &gridtrade_engine::report::ExpansionSummary) -> proto::CapacityChoice {
+    proto::CapacityChoice {
+        component: x.component.clone(),
+        name: x.name.clone(),
+        nom: x.nom,
+        nom_opt: x.nom_opt,
+        nom_min: x.nom_min,
+        nom_max: x.nom_max,
+        cost_per_mw: x.cost_per_mw,
+        investment: x.investment,
     }
 }
 

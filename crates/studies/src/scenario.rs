@@ -236,7 +236,8 @@ impl Scenario {
             }
             let mut found = false;
             for b in n.branches.iter_mut().filter(|b| matches(&b.name, name)) {
-                b.s_max = *mw;
+                // The scenario gives the usable rating itself.
+                (b.s_max, b.s_nom, b.s_max_pu) = (*mw, *mw, 1.0);
                 found = true;
             }
             for l in n.links.iter_mut().filter(|l| matches(&l.name, name)) {

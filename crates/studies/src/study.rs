@@ -281,6 +281,40 @@ fn with_scenario(
 
 /// Run the study `req` on `base`: the main case (with autarky when asked) and the
 /// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
+/// The name of an element whose capacity is extendable, if any.
+fn extendable_element(n: &Network) -> Option<&str> {
+    let mut names = n
+        .generators
+        .iter()
+        .filter(|g| g.expansion.is_some())
+        .map(|g| g.name.as_str())
+        .chain(
+            n.branches
+                .iter()
+                .filter(|b| b.expansion.is_some())
+                .map(|b| b.name.as_str()),
+        )
+        .chain(
+            n.links
+                .iter()
+                .filter(|l| l.expansion.is_some())
+                .map(|l| l.name.as_str()),
+        )
+        .chain(
+            n.storage_units
+                .iter()
+                .filter(|s| s.expansion.is_some())
+                .map(|s| s.name.as_str()),
+        )
+        .chain(
+            n.stores
+                .iter()
+                .filter(|s| s.expansion.is_some())
+                .map(|s| s.name.as_str()),
+        );
+    names.next()
+}
+
 pub fn run(
     base: &Network,
     req: &TradeRequest,
@@ -298,6 +332,12 @@ pub fn run(
                 ),
             ));
         }
+    }
+    if let Some(name) = extendable_element(base) {
+        return Err(Error::option(
+            "trade",
+            format!("`{name}` is extendable: a trade study takes the capacities as given (capacity expansion is solved by `gridtrade solve`; sizing candidates in a trade study is not built yet)"),
+        ));
     }
     let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
     let o = match coupling_options(&n, req, &o, control)? {

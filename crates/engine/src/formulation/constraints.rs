@@ -44,6 +44,11 @@ pub(super) fn node_injections(m: &Model, n: &Network, t: usize) -> (Vec<Terms>, 
             lhs[node(su.bus)].add_mul(-1.0, st);
         }
     }
+    for (s, st) in n.stores.iter().enumerate() {
+        if let Some(p) = m.store_p[s].get(t) {
+            lhs[node(st.bus)].add_mul(1.0, p);
+        }
+    }
     for b in 0..n.buses.len() {
         if let Some(c) = m.shed[b].get(t) {
             lhs[node(b)].add_mul(1.0, c);
@@ -220,7 +225,8 @@ pub fn constraint_generator_cost(m: &mut Model, n: &Network, o: &FormulationOpti
 ///                 + inflow[t] - spill[t])
 /// ```
 ///
-/// with `soc[-1] = soc[T-1]` when cyclic and `state_of_charge_initial` otherwise. The row is
+/// with `soc[-1] = soc[T-1]` when cyclic; otherwise the first snapshot starts from
+/// `state_of_charge_initial` without a standing loss on it (PyPSA 1.4's balance). The row is
 /// written with the inflow on the right, so its dual is the value of one more MWh stored
 /// (negative when water is worth something).
 pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
@@ -240,7 +246,7 @@ pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
             } else if su.cyclic_state_of_charge {
                 e.add_mul(-keep, m.su_soc[s][nt - 1]);
             } else {
-                rhs += keep * su.state_of_charge_initial;
+                rhs += su.state_of_charge_initial; // no standing loss on it, as PyPSA 1.4
             }
             e.add_mul(-h * su.efficiency_store, m.su_store[s][t]);
             e.add_mul(h / su.efficiency_dispatch, m.su_dispatch[s][t]);
@@ -249,6 +255,40 @@ pub fn constraint_storage_balance(m: &mut Model, n: &Network) {
             }
             let row = m.lp.row_eq(e, rhs);
             m.su_rows[s].push(row);
+        }
+    }
+}
+
+/// Level of each store (hours per snapshot `h_t`):
+///
+/// ```text
+/// e[t] = (1 - standing_loss)^h_t * e[t-1] - h_t * p[t]
+/// ```
+///
+/// with `e[-1] = e[T-1]` when cyclic; otherwise the first snapshot starts from `e_initial`
+/// without a standing loss on it (PyPSA 1.4's store balance).
+pub fn constraint_store_balance(m: &mut Model, n: &Network) {
+    let nt = m.snapshots;
+    for (s, st) in n.stores.iter().enumerate() {
+        if m.store_e[s].is_empty() {
+            continue;
+        }
+        for t in 0..nt {
+            let h = n.snapshots.stores[t];
+            let keep = (1.0 - st.standing_loss).powf(h);
+            let mut e = Terms::with_capacity(3);
+            let mut rhs = 0.0;
+            e.add_mul(1.0, m.store_e[s][t]);
+            if t > 0 {
+                e.add_mul(-keep, m.store_e[s][t - 1]);
+            } else if st.e_cyclic {
+                e.add_mul(-keep, m.store_e[s][nt - 1]);
+            } else {
+                rhs += st.e_initial; // no standing loss on it, as PyPSA 1.4
+            }
+            e.add_mul(h, m.store_p[s][t]);
+            let row = m.lp.row_eq(e, rhs);
+            m.store_rows[s].push(row);
         }
     }
 }

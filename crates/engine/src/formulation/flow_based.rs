@@ -215,8 +215,8 @@ pub fn constraint_cnec(m: &mut Model) {
     m.flow_based = Some(fb);
 }
 
-/// Each bus's net injection into the AC grid in snapshot t, MW: generation, storage net
-/// output, shed load and link flows (minus what links take out), minus its load.
+/// Each bus's net injection into the AC grid in snapshot t, MW: generation, storage and
+/// store net output, shed load and link flows (minus what links take out), minus its load.
 pub fn bus_injections(n: &Network, r: &crate::solution::Results, t: usize) -> Vec<f64> {
     let mut inj: Vec<f64> = n.bus_load(t).iter().map(|d| -d).collect();
     for (g, gen) in n.generators.iter().enumerate() {
@@ -224,6 +224,9 @@ pub fn bus_injections(n: &Network, r: &crate::solution::Results, t: usize) -> Ve
     }
     for (s, su) in n.storage_units.iter().enumerate() {
         inj[su.bus] += r.su_p[s][t];
+    }
+    for (s, st) in n.stores.iter().enumerate() {
+        inj[st.bus] += r.store_p[s][t];
     }
     for (b, v) in inj.iter_mut().enumerate() {
         *v += r.bus_shed[b][t];

@@ -7,6 +7,7 @@
 //! snapshots with their objective weights (hours).
 
 mod constraints;
+mod expansion;
 pub mod flow_based;
 pub mod lp;
 mod options;
@@ -66,7 +67,7 @@ pub const SMALL_GRID_SHARE: f64 = 0.1;
 /// The formulation for `n` under `o`: the model asked for; for `dc`, angles whenever
 /// angle-difference limits are enforced, else the `--kvl` asked for. `auto` is the PTDF form,
 /// except where the grid is a small part of the LP ([`SMALL_GRID_SHARE`]) and no N-1 is
-/// asked: there the cycle form. PTDF was faster on every meshed grid we have (PGLib case118
+/// asked, or where a branch's rating is extendable: there the cycle form. PTDF was faster on every meshed grid we have (PGLib case118
 /// to case2869: 2–18× less HiGHS time; synthetic 50–2000 buses × 24–168 h: 10–280×; with
 /// 30–60 % of lines tightly rated, 5–15×; a synthetic 20-bus year: 2.9 s against 12.8 s;
 /// benches/README.md, "PTDF and lazy limits"), where the grid is most of the LP and the
@@ -87,10 +88,18 @@ pub fn choose(n: &Network, o: &FormulationOptions) -> Form {
         NetworkModel::Dc => match o.kvl {
             Kvl::Angles => Form::Angles,
             Kvl::Cycles => Form::Cycles,
-            Kvl::Auto if o.contingencies.is_none() && small_grid(n) => Form::Cycles,
+            Kvl::Auto if o.contingencies.is_none() && (small_grid(n) || extendable_grid(n)) => {
+                Form::Cycles
+            }
             Kvl::Ptdf | Kvl::Auto => Form::Ptdf,
         },
     }
+}
+
+/// Whether some AC branch's rating is extendable (its flow needs a column, which the PTDF
+/// form does not have).
+fn extendable_grid(n: &Network) -> bool {
+    n.branches.iter().any(|b| b.expansion.is_some())
 }
 
 /// Whether the grid's branch flows and Kirchhoff rows (live branches plus independent
@@ -126,6 +135,12 @@ pub struct Model {
     pub su_store: Family,
     /// State of charge at the end of snapshot t, MWh.
     pub su_soc: Family,
+    /// Store power `p[s][t]`, MW, positive into the bus.
+    pub store_p: Family,
+    /// Store level at the end of snapshot t, MWh.
+    pub store_e: Family,
+    /// Store level balance row `[s][t]`.
+    pub store_rows: Vec<Vec<usize>>,
     /// Spilled inflow, MW (`None` where the inflow is zero).
     pub su_spill: Vec<Vec<Option<Col>>>,
     /// Load shed `shed[b][t]`, MW (with a value of lost load or in diagnosis).
@@ -155,6 +170,20 @@ pub struct Model {
     pub kirchhoff_rows: usize,
     /// The shift factors, area balances and line-limit rows of the PTDF form.
     pub ptdf: Option<PtdfForm>,
+    /// The capacity chosen of each extendable generator, MW (`None` where fixed).
+    pub gen_p_nom: Vec<Option<Col>>,
+    /// The rating chosen of each extendable AC branch, MW.
+    pub branch_s_nom: Vec<Option<Col>>,
+    /// The capacity chosen of each extendable link, MW.
+    pub link_p_nom: Vec<Option<Col>>,
+    /// The power capacity chosen of each extendable storage unit, MW.
+    pub su_p_nom: Vec<Option<Col>>,
+    /// The energy capacity chosen of each extendable store, MWh.
+    pub store_e_nom: Vec<Option<Col>>,
+    /// Rows `(upper, lower)` bounding an extendable branch's flow by its rating `[l][t]`.
+    pub branch_capacity_rows: Vec<Vec<(usize, usize)>>,
+    /// Rows `(upper, lower)` bounding an extendable link's flow by its capacity `[k][t]`.
+    pub link_capacity_rows: Vec<Vec<(usize, usize)>>,
     /// Net position of each market zone `[z][t]`, MW (flow-based form).
     pub net_position: Family,
     /// The domain, net-position sums and CNEC rows of the flow-based form.
@@ -224,7 +253,9 @@ impl Model {
 /// An upper bound on the LP's columns over `snapshots` snapshots, counted before building
 /// (a server refuses an LP beyond its limit without spending the memory): per snapshot a
 /// generator has at most 2 (output, piecewise-linear cost), a branch and a link 1, a bus 3
-/// (angle, load shed, surplus), a storage unit 4 (dispatch, store, state of charge, spill).
+/// (angle, load shed, surplus), a storage unit 4 (dispatch, store, state of charge, spill),
+/// a store 2 (power, level);
+/// plus one capacity column per extendable element.
 /// Saturates instead of overflowing.
 pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
     let per_snapshot = [
@@ -233,12 +264,28 @@ pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
         (n.links.len(), 1),
         (n.buses.len(), 3),
         (n.storage_units.len(), 4),
+        (n.stores.len(), 2),
     ]
     .iter()
     .fold(0u64, |sum, &(count, cols)| {
         sum.saturating_add((count as u64).saturating_mul(cols))
     });
-    per_snapshot.saturating_mul(snapshots as u64)
+    let capacities = [
+        n.generators
+            .iter()
+            .filter(|g| g.expansion.is_some())
+            .count(),
+        n.branches.iter().filter(|b| b.expansion.is_some()).count(),
+        n.links.iter().filter(|l| l.expansion.is_some()).count(),
+        n.storage_units
+            .iter()
+            .filter(|s| s.expansion.is_some())
+            .count(),
+        n.stores.iter().filter(|s| s.expansion.is_some()).count(),
+    ];
+    per_snapshot
+        .saturating_mul(snapshots as u64)
+        .saturating_add(capacities.iter().sum::<usize>() as u64)
 }
 
 /// Build the dispatch problem: the recipe, read top to bottom like the math. The network
@@ -248,6 +295,7 @@ pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
 /// that is an error, as is an error of the network itself.
 pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
     let form = choose(n, o);
+    check_expansion(n, form)?;
     let mut m = Model::empty(n, form);
     variables::variable_generator_power(&mut m, n, o);
     variables::variable_generator_cost(&mut m, n, o);
@@ -266,8 +314,10 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
     }
     variables::variable_link_flow(&mut m, n);
     variables::variable_storage(&mut m, n);
+    variables::variable_store(&mut m, n);
     variables::variable_load_shedding(&mut m, n, o);
     variables::variable_surplus(&mut m, n, o);
+    expansion::variable_capacity(&mut m, n);
 
     if form == Form::Ptdf {
         m.ptdf = Some(PtdfForm::new(n, o.dc_convention, o.contingencies.as_ref())?);
@@ -292,11 +342,34 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
         Form::Ptdf | Form::Transport | Form::Copperplate => {}
     }
     constraints::constraint_storage_balance(&mut m, n);
+    constraints::constraint_store_balance(&mut m, n);
+    expansion::constraint_capacity(&mut m, n);
     constraints::constraint_co2_limit(&mut m, n);
     if let Some(p) = m.ptdf.as_mut() {
         p.rows_in_lp = m.lp.num_rows(); // limit rows go after every row built
     }
     Ok(m)
+}
+
+/// Extendable lines and transformers need flow columns: the PTDF and flow-based forms
+/// (and N-1, which is stated in the PTDF form) take fixed ratings.
+fn check_expansion(n: &Network, form: Form) -> Result<(), Error> {
+    let Some(br) = n.branches.iter().find(|b| b.expansion.is_some()) else {
+        return Ok(());
+    };
+    let option = match form {
+        Form::Ptdf => "--kvl",
+        Form::FlowBased => "--coupling",
+        _ => return Ok(()),
+    };
+    Err(Error::option(
+        option,
+        format!(
+            "{} `{}` has s_nom_extendable: an extendable rating is stated on the branch's flow, which the {form} form does not have (N-1 and flow-based coupling take fixed ratings); use --kvl cycles or angles",
+            br.kind_name(),
+            br.name
+        ),
+    ))
 }
 
 impl Model {
@@ -328,6 +401,16 @@ impl Model {
             kvl_rows: Vec::new(),
             form,
             ptdf: None,
+            gen_p_nom: vec![None; n.generators.len()],
+            branch_s_nom: vec![None; n.branches.len()],
+            link_p_nom: vec![None; n.links.len()],
+            su_p_nom: vec![None; n.storage_units.len()],
+            store_e_nom: vec![None; n.stores.len()],
+            store_p: none(n.stores.len()),
+            store_e: none(n.stores.len()),
+            store_rows: vec![Vec::new(); n.stores.len()],
+            branch_capacity_rows: vec![Vec::new(); n.branches.len()],
+            link_capacity_rows: vec![Vec::new(); n.links.len()],
             net_position: Vec::new(),
             flow_based: None,
             columns_handed_over: 0,

@@ -1,6 +1,7 @@
 //! Variable families. Each function adds one family's columns with their bounds and their
 //! objective coefficients (cost per MWh times the snapshot's objective weight `w_t`).
 
+use super::expansion::free_if_extendable;
 use super::{FormulationOptions, Model};
 use crate::network::{per_unit_limit, CostCurve, Network};
 
@@ -28,7 +29,8 @@ pub fn linear_marginal_cost(
     }
 }
 
-/// `p_nom * p_min_pu[t] <= p[g,t] <= p_nom * p_max_pu[t]`, cost `w_t * (marginal_cost[t] +
+/// `p_nom * p_min_pu[t] <= p[g,t] <= p_nom * p_max_pu[t]` (free when extendable: bounded by
+/// its capacity in [`super::expansion::constraint_capacity`]), cost `w_t * (marginal_cost[t] +
 /// co2 cost) * p` (for polynomial costs; piecewise-linear costs go through `c[g,t]`).
 /// A polynomial's constant term is added to the objective constant for every snapshot.
 pub fn variable_generator_power(m: &mut Model, n: &Network, o: &FormulationOptions) {
@@ -41,8 +43,11 @@ pub fn variable_generator_power(m: &mut Model, n: &Network, o: &FormulationOptio
         m.gen_p[g] = (0..m.snapshots)
             .map(|t| {
                 let w = n.snapshots.objective[t];
-                let lo = per_unit_limit(gen.p_nom, gen.p_min_pu.at(t));
-                let hi = per_unit_limit(gen.p_nom, gen.p_max_pu.at(t));
+                let (lo, hi) = free_if_extendable(
+                    &gen.expansion,
+                    per_unit_limit(gen.p_nom, gen.p_min_pu.at(t)),
+                    per_unit_limit(gen.p_nom, gen.p_max_pu.at(t)),
+                );
                 let cost = match &gen.cost {
                     CostCurve::Polynomial {
                         marginal_cost,
@@ -96,15 +101,15 @@ pub(super) fn branch_modelled(m: &Model, n: &Network, l: usize) -> bool {
     n.branch_live(l) && m.balance_node[br.bus0] != m.balance_node[br.bus1]
 }
 
-/// `-s_max <= p0[l,t] <= s_max`, MW (unlimited when the rating is infinite).
+/// `-s_max <= p0[l,t] <= s_max`, MW (unlimited when the rating is infinite; free when
+/// extendable, bounded by its capacity in [`super::expansion::constraint_capacity`]).
 pub fn variable_branch_flow(m: &mut Model, n: &Network) {
     for (l, br) in n.branches.iter().enumerate() {
         if !branch_modelled(m, n, l) {
             continue;
         }
-        m.branch_p0[l] = (0..m.snapshots)
-            .map(|_| m.lp.col(-br.s_max, br.s_max, 0.0))
-            .collect();
+        let (lo, hi) = free_if_extendable(&br.expansion, -br.s_max, br.s_max);
+        m.branch_p0[l] = (0..m.snapshots).map(|_| m.lp.col(lo, hi, 0.0)).collect();
     }
 }
 
@@ -132,7 +137,8 @@ pub fn variable_bus_angle(m: &mut Model, n: &Network) {
     }
 }
 
-/// `p_nom * p_min_pu[t] <= p0[k,t] <= p_nom * p_max_pu[t]`, MW, cost `w_t * marginal_cost`.
+/// `p_nom * p_min_pu[t] <= p0[k,t] <= p_nom * p_max_pu[t]`, MW (free when extendable),
+/// cost `w_t * marginal_cost`.
 pub fn variable_link_flow(m: &mut Model, n: &Network) {
     for (k, link) in n.links.iter().enumerate() {
         let b0 = m.balance_node[link.bus0];
@@ -146,11 +152,12 @@ pub fn variable_link_flow(m: &mut Model, n: &Network) {
         }
         m.link_p0[k] = (0..m.snapshots)
             .map(|t| {
-                m.lp.col(
+                let (lo, hi) = free_if_extendable(
+                    &link.expansion,
                     per_unit_limit(link.p_nom, link.p_min_pu.at(t)),
                     per_unit_limit(link.p_nom, link.p_max_pu.at(t)),
-                    n.snapshots.objective[t] * link.marginal_cost,
-                )
+                );
+                m.lp.col(lo, hi, n.snapshots.objective[t] * link.marginal_cost)
             })
             .collect();
     }
@@ -166,16 +173,17 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
             continue;
         }
         let w = &n.snapshots.objective;
-        let e_nom = per_unit_limit(su.p_nom, su.max_hours);
+        let upper = |limit: f64| free_if_extendable(&su.expansion, 0.0, limit).1;
+        let e_nom = upper(per_unit_limit(su.p_nom, su.max_hours));
         for t in 0..m.snapshots {
             let d = m.lp.col(
                 0.0,
-                per_unit_limit(su.p_nom, su.p_max_pu.at(t).max(0.0)),
+                upper(per_unit_limit(su.p_nom, su.p_max_pu.at(t).max(0.0))),
                 w[t] * su.marginal_cost,
             );
             let st = m.lp.col(
                 0.0,
-                per_unit_limit(su.p_nom, -su.p_min_pu.at(t)).max(0.0),
+                upper(per_unit_limit(su.p_nom, -su.p_min_pu.at(t)).max(0.0)),
                 0.0,
             );
             let soc = match su.state_of_charge_set.get(t).copied().flatten() {
@@ -188,6 +196,30 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
             m.su_store[s].push(st);
             m.su_soc[s].push(soc);
             m.su_spill[s].push(spill);
+        }
+    }
+}
+
+/// Stores: `p[s,t]` free (MW into the bus, cost `w_t * marginal_cost`) and
+/// `e_nom * e_min_pu[t] <= e[s,t] <= e_nom * e_max_pu[t]` (MWh, cost `w_t *
+/// marginal_cost_storage`; bounded by rows of its capacity when extendable).
+pub fn variable_store(m: &mut Model, n: &Network) {
+    for (s, st) in n.stores.iter().enumerate() {
+        if !st.in_service || !n.buses[st.bus].in_service {
+            continue;
+        }
+        for t in 0..m.snapshots {
+            let w = n.snapshots.objective[t];
+            let p =
+                m.lp.col(f64::NEG_INFINITY, f64::INFINITY, w * st.marginal_cost);
+            let (lo, hi) = free_if_extendable(
+                &st.expansion,
+                per_unit_limit(st.e_nom, st.e_min_pu.at(t)),
+                per_unit_limit(st.e_nom, st.e_max_pu.at(t)),
+            );
+            let e = m.lp.col(lo, hi, w * st.marginal_cost_storage);
+            m.store_p[s].push(p);
+            m.store_e[s].push(e);
         }
     }
 }

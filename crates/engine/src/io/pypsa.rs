@@ -9,8 +9,8 @@ use super::standard_types::{LineTypes, TransformerTypes};
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
-    per_unit_limit, Branch, BranchKind, Bus, Carrier, Co2Constraint, CostCurve, Generator, Link,
-    Load, Network, Origin, Sense, Series, Snapshots, StorageUnit,
+    per_unit_limit, Branch, BranchKind, Bus, Carrier, Co2Constraint, CostCurve, Expansion,
+    Generator, Link, Load, Network, Origin, Sense, Series, Snapshots, StorageUnit, Store,
 };
 use petgraph::graph::EdgeIndex;
 use std::collections::HashMap;
@@ -25,6 +25,7 @@ const TIME_SERIES: &[(&str, &[&str])] = &[
         "storage_units",
         &["inflow", "p_max_pu", "p_min_pu", "state_of_charge_set"],
     ),
+    ("stores", &["e_min_pu", "e_max_pu"]),
 ];
 
 /// Read a PyPSA CSV folder. Returns the network and the findings of reading it (errors
@@ -82,7 +83,10 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
     if let Some(t) = Table::read(dir, "storage_units.csv")? {
         read_storage_units(&mut n, &t, &mut f);
     }
-    for file in ["stores.csv", "shunt_impedances.csv"] {
+    if let Some(t) = Table::read(dir, "stores.csv")? {
+        read_stores(&mut n, &t, &mut f);
+    }
+    for file in ["shunt_impedances.csv"] {
         if let Some(t) = Table::read(dir, file)? {
             if !t.rows.is_empty() {
                 f.error(
@@ -178,12 +182,6 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) -> Vec<bool> {
             c.warning(col, "empty: the bus is in zone `all`");
         }
         let carrier = c.string("carrier", "AC");
-        if carrier != "AC" && carrier != "DC" {
-            c.warning(
-                "carrier",
-                format!("carrier `{carrier}`: treated as an AC bus"),
-            );
-        }
         let zone = if zone.is_empty() {
             "all".to_string()
         } else {
@@ -196,6 +194,7 @@ fn read_buses(n: &mut Network, t: &Table, f: &mut Findings) -> Vec<bool> {
                 .unwrap_or_else(|| zone.clone()),
             zone,
             v_nom: c.f64("v_nom", 1.0, false),
+            carrier: carrier.clone(),
             x: c.f64("x", 0.0, false),
             y: c.f64("y", 0.0, false),
             in_service: c.bool("active", true),
@@ -275,14 +274,23 @@ fn read_global_constraints(
             c.error("name", "a second CO2 limit: give one");
             continue;
         }
-        let emitting = n.storage_units.iter().find(|s| {
-            n.carrier(&s.carrier)
-                .is_some_and(|k| k.co2_emissions != 0.0)
-        });
-        if let Some(s) = emitting {
+        let emits = |carrier: &str| n.carrier(carrier).is_some_and(|k| k.co2_emissions != 0.0);
+        let emitting = n
+            .storage_units
+            .iter()
+            .filter(|s| emits(&s.carrier))
+            .map(|s| ("storage unit", &s.name))
+            .chain(
+                n.stores
+                    .iter()
+                    .filter(|s| emits(&s.carrier))
+                    .map(|s| ("store", &s.name)),
+            )
+            .next();
+        if let Some((kind, name)) = emitting {
             c.error(
                 "carrier_attribute",
-                format!("storage unit `{}` has an emitting carrier: its emissions in a CO2 limit are not supported", s.name),
+                format!("{kind} `{name}` has an emitting carrier: its emissions in a CO2 limit are not supported"),
             );
         }
         if !generator_weights_match(dir, n)? {
@@ -372,12 +380,73 @@ impl Names {
     }
 }
 
-fn warn_extendable(c: &mut super::table::Cells, field: &str) {
-    if c.bool(field, false) {
-        c.warning(
-            field,
-            "capacity expansion is not modelled: the fixed capacity is used",
+/// The capacity the optimisation may choose, where `<nom>_extendable` (`nom` is `p_nom` or
+/// `s_nom`) says so: bounds `<nom>_min`, `<nom>_max` and PyPSA's periodized cost over the
+/// horizon of `years` years ([`periodized_cost`]). `None` for a fixed capacity.
+fn expansion(c: &mut super::table::Cells, nom: &str, years: f64) -> Option<Expansion> {
+    if !c.bool(&format!("{nom}_extendable"), false) {
+        return None;
+    }
+    let mod_field = format!("{nom}_mod");
+    if c.f64(&mod_field, 0.0, false) != 0.0 {
+        c.error(
+            &mod_field,
+            "modular capacity needs integer variables: gridtrade solves LPs only",
         );
+    }
+    let min_field = format!("{nom}_min");
+    let nom_min = c.f64(&min_field, 0.0, false);
+    let nom_max = c.f64(&format!("{nom}_max"), f64::INFINITY, true);
+    if !(nom_min >= 0.0 && nom_min <= nom_max) {
+        c.error(
+            &min_field,
+            format!("{nom_min} MW: must be >= 0 and <= {nom}_max ({nom_max} MW)"),
+        );
+    }
+    let cost = periodized_cost(c, years)?;
+    Some(Expansion {
+        nom_min,
+        nom_max,
+        cost,
+    })
+}
+
+/// PyPSA's periodized cost of one MW, currency/MW over the horizon: `overnight_cost`
+/// annuitised at `discount_rate` over `lifetime` (years; infinite by default) times the
+/// horizon's `years`, where an overnight cost is given, else `capital_cost` as it stands;
+/// plus `fom_cost`.
+fn periodized_cost(c: &mut super::table::Cells, years: f64) -> Option<f64> {
+    let fom = c.f64("fom_cost", 0.0, false);
+    if c.text("overnight_cost").is_none() {
+        return Some(c.f64("capital_cost", 0.0, false) + fom);
+    }
+    let overnight = c.f64("overnight_cost", 0.0, false);
+    let lifetime = c.f64("lifetime", f64::INFINITY, true);
+    if c.text("discount_rate").is_none() {
+        c.error(
+            "discount_rate",
+            "missing: an overnight_cost is annuitised at the discount rate",
+        );
+        return None;
+    }
+    let rate = c.f64("discount_rate", 0.0, false);
+    if !(lifetime > 0.0) {
+        c.error("lifetime", format!("{lifetime} years: must be > 0"));
+        return None;
+    }
+    Some(overnight * annuity(rate, lifetime) * years + fom)
+}
+
+/// The share of an overnight cost paid each year over `lifetime` years at discount `rate`
+/// (PyPSA's `annuity`): `r / (1 - (1 + r)^-n)`; `1/n` at `r = 0`; `max(r, 0)` for an
+/// infinite lifetime.
+fn annuity(rate: f64, lifetime: f64) -> f64 {
+    if lifetime.is_infinite() {
+        rate.max(0.0)
+    } else if rate == 0.0 {
+        1.0 / lifetime
+    } else {
+        rate / (1.0 - (1.0 + rate).powf(-lifetime))
     }
 }
 
@@ -447,7 +516,7 @@ fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, dc_buses: &[bool], 
         let mut c = t.cell(i, format!("line '{name}'"), f);
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
-        warn_extendable(&mut c, "s_nom_extendable");
+        let expansion = expansion(&mut c, "s_nom", n.years());
         let (x_ohm, r_ohm) = line_impedance(&mut c, types);
         let s_nom = c.f64("s_nom", 0.0, true);
         let s_max_pu = c.f64("s_max_pu", 1.0, true);
@@ -473,6 +542,9 @@ fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, dc_buses: &[bool], 
             x: x_ohm / v2,
             r: r_ohm / v2,
             s_max: per_unit_limit(s_nom, s_max_pu),
+            s_nom,
+            s_max_pu,
+            expansion,
             tap_ratio: 1.0,
             phase_shift: 0.0,
             angle_min: None,
@@ -543,7 +615,7 @@ fn read_transformers(n: &mut Network, t: &Table, types: &TransformerTypes, f: &m
         let mut c = t.cell(i, format!("transformer '{name}'"), f);
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
-        warn_extendable(&mut c, "s_nom_extendable");
+        let expansion = expansion(&mut c, "s_nom", n.years());
         let Some(TransformerParameters {
             x,
             r,
@@ -578,6 +650,9 @@ fn read_transformers(n: &mut Network, t: &Table, types: &TransformerTypes, f: &m
             x: if s_nom.is_finite() { x / s_nom } else { x },
             r: if s_nom.is_finite() { r / s_nom } else { r },
             s_max: per_unit_limit(s_nom, s_max_pu),
+            s_nom,
+            s_max_pu,
+            expansion,
             tap_ratio,
             phase_shift,
             angle_min: None,
@@ -598,7 +673,7 @@ fn read_links(n: &mut Network, t: &Table, f: &mut Findings) {
         let mut c = t.cell(i, format!("link '{name}'"), f);
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
-        warn_extendable(&mut c, "p_nom_extendable");
+        let expansion = expansion(&mut c, "p_nom", n.years());
         for extra in ["bus2", "bus3", "bus4"] {
             if c.text(extra).is_some() {
                 c.error(extra, "multi-output links are not supported");
@@ -613,6 +688,7 @@ fn read_links(n: &mut Network, t: &Table, f: &mut Findings) {
             p_max_pu: Series::Static(c.f64("p_max_pu", 1.0, false)),
             efficiency: c.f64("efficiency", 1.0, false),
             marginal_cost: c.f64("marginal_cost", 0.0, false),
+            expansion,
             in_service: c.bool("active", true),
             edge: EdgeIndex::new(0),
             origin: c.origin(),
@@ -631,7 +707,7 @@ fn read_generators(n: &mut Network, t: &Table, f: &mut Findings) {
         };
         let mut c = t.cell(i, format!("generator '{name}'"), f);
         let bus = bus_ref(n, &mut c, "bus");
-        warn_extendable(&mut c, "p_nom_extendable");
+        let expansion = expansion(&mut c, "p_nom", n.years());
         if c.bool("committable", false) {
             c.warning(
                 "committable",
@@ -651,6 +727,7 @@ fn read_generators(n: &mut Network, t: &Table, f: &mut Findings) {
                 constant: 0.0,
             },
             efficiency: c.f64("efficiency", 1.0, false),
+            expansion,
             in_service: c.bool("active", true),
             origin: c.origin(),
         };
@@ -698,7 +775,7 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
         };
         let mut c = t.cell(i, format!("storage unit '{name}'"), f);
         let bus = bus_ref(n, &mut c, "bus");
-        warn_extendable(&mut c, "p_nom_extendable");
+        let expansion = expansion(&mut c, "p_nom", n.years());
         let su = StorageUnit {
             name: name.clone(),
             bus: bus.unwrap_or(0),
@@ -716,11 +793,55 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
             cyclic_state_of_charge: c.bool("cyclic_state_of_charge", false),
             marginal_cost: c.f64("marginal_cost", 0.0, false),
             spill_cost: c.f64("spill_cost", 0.0, false),
+            expansion,
             in_service: c.bool("active", true),
             origin: c.origin(),
         };
         if names.fresh(&name, &mut c, "storage unit") && bus.is_some() {
             n.storage_units.push(su);
+        }
+    }
+}
+
+fn read_stores(n: &mut Network, t: &Table, f: &mut Findings) {
+    let mut names = Names::new();
+    for i in 0..t.rows.len() {
+        let Some(name) = element_name(t, i, "store", f) else {
+            continue;
+        };
+        let mut c = t.cell(i, format!("store '{name}'"), f);
+        let bus = bus_ref(n, &mut c, "bus");
+        let expansion = expansion(&mut c, "e_nom", n.years());
+        for (field, default) in [
+            ("p_set", 0.0),
+            ("marginal_cost_quadratic", 0.0),
+            ("sign", 1.0),
+        ] {
+            if c.f64(field, default, false) != default {
+                c.error(
+                    field,
+                    format!("a store's {field} other than {default} is not supported"),
+                );
+            }
+        }
+        let store = Store {
+            name: name.clone(),
+            bus: bus.unwrap_or(0),
+            carrier: c.string("carrier", ""),
+            e_nom: c.f64("e_nom", 0.0, true),
+            e_min_pu: Series::Static(c.f64("e_min_pu", 0.0, false)),
+            e_max_pu: Series::Static(c.f64("e_max_pu", 1.0, false)),
+            e_initial: c.f64("e_initial", 0.0, false),
+            e_cyclic: c.bool("e_cyclic", false),
+            standing_loss: c.f64("standing_loss", 0.0, false),
+            marginal_cost: c.f64("marginal_cost", 0.0, false),
+            marginal_cost_storage: c.f64("marginal_cost_storage", 0.0, false),
+            expansion,
+            in_service: c.bool("active", true),
+            origin: c.origin(),
+        };
+        if names.fresh(&name, &mut c, "store") && bus.is_some() {
+            n.stores.push(store);
         }
     }
 }
@@ -874,6 +995,7 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
         "loads" => n.loads.iter().map(|e| e.name.clone()).collect(),
         "links" => n.links.iter().map(|e| e.name.clone()).collect(),
         "storage_units" => n.storage_units.iter().map(|e| e.name.clone()).collect(),
+        "stores" => n.stores.iter().map(|e| e.name.clone()).collect(),
         _ => Vec::new(),
     };
     let index: HashMap<&str, usize> = names
@@ -920,6 +1042,8 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
                 "p_min_pu" => &mut n.storage_units[i].p_min_pu,
                 _ => &mut n.storage_units[i].inflow,
             }),
+            ("stores", Some(&i)) if attr == "e_min_pu" => Some(&mut n.stores[i].e_min_pu),
+            ("stores", Some(&i)) => Some(&mut n.stores[i].e_max_pu),
             _ => None,
         };
         match target {

@@ -1,5 +1,6 @@
 //! Write results as a folder of CSV files named as PyPSA names its time series,
-//! `<component>_t-<attr>.csv`: one row per snapshot, one column per element.
+//! `<component>_t-<attr>.csv`: one row per snapshot, one column per element; with capacity
+//! expansion also `<component>.csv` with each element's `p_nom_opt` / `s_nom_opt`.
 //!
 //! Signs follow PyPSA: `p0` is the power entering the branch or link at bus0, `p1` the power
 //! entering at bus1 (so `p1 = -p0` on a lossless line and `p1 = -efficiency * p0` on a link);
@@ -102,7 +103,93 @@ pub fn write_folder(dir: &Path, n: &Network, r: &Results) -> Result<Vec<String>,
             r.su_water_value.clone(),
         )?;
     }
+    if !n.stores.is_empty() {
+        let names: Vec<&str> = n.stores.iter().map(|s| s.name.as_str()).collect();
+        put("stores_t-p.csv", names.clone(), r.store_p.clone())?;
+        put("stores_t-e.csv", names, r.store_e.clone())?;
+    }
+    if n.has_expansion() {
+        written.extend(write_capacities(dir, n, r)?);
+    }
     Ok(written)
+}
+
+/// The capacities after the optimisation as PyPSA names them, one static file per
+/// component with `name,<p|s|e>_nom_opt` (MW; MWh for stores): `generators.csv`,
+/// `lines.csv`, `transformers.csv`, `links.csv`, `storage_units.csv`, `stores.csv`
+/// (components with elements only).
+fn write_capacities(dir: &Path, n: &Network, r: &Results) -> Result<Vec<String>, Error> {
+    let kind_of = |kind: BranchKind| -> (Vec<&str>, Vec<f64>) {
+        n.branches
+            .iter()
+            .zip(&r.branch_s_nom_opt)
+            .filter(|(b, _)| b.kind == kind)
+            .map(|(b, v)| (b.name.as_str(), *v))
+            .unzip()
+    };
+    let (lines, line_opt) = kind_of(BranchKind::Line);
+    let (transformers, transformer_opt) = kind_of(BranchKind::Transformer);
+    let files = [
+        (
+            "generators.csv",
+            "p_nom_opt",
+            n.generators.iter().map(|g| g.name.as_str()).collect(),
+            r.gen_p_nom_opt.clone(),
+        ),
+        ("lines.csv", "s_nom_opt", lines, line_opt),
+        (
+            "transformers.csv",
+            "s_nom_opt",
+            transformers,
+            transformer_opt,
+        ),
+        (
+            "links.csv",
+            "p_nom_opt",
+            n.links.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            r.link_p_nom_opt.clone(),
+        ),
+        (
+            "storage_units.csv",
+            "p_nom_opt",
+            n.storage_units.iter().map(|s| s.name.as_str()).collect(),
+            r.su_p_nom_opt.clone(),
+        ),
+        (
+            "stores.csv",
+            "e_nom_opt",
+            n.stores.iter().map(|s| s.name.as_str()).collect(),
+            r.store_e_nom_opt.clone(),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (file, attr, names, values) in files {
+        if names.is_empty() {
+            continue;
+        }
+        let path = dir.join(file);
+        write_static(&path, attr, &names, &values)?;
+        written.push(file.to_string());
+    }
+    Ok(written)
+}
+
+/// A static table `name,<attr>` with one row per element.
+fn write_static(path: &Path, attr: &str, names: &[&str], values: &[f64]) -> Result<(), Error> {
+    let io = |e: csv::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
+    let mut w = csv::Writer::from_path(path).map_err(io)?;
+    w.write_record(["name", attr]).map_err(io)?;
+    let mut ryu = ryu::Buffer::new();
+    for (name, v) in names.iter().zip(values) {
+        w.write_record([*name, ryu.format(*v)]).map_err(io)?;
+    }
+    w.flush().map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A binding limit's shadow price belongs to the upper limit when the flow is positive and

@@ -141,6 +141,7 @@ impl Network {
                     p_max_pu: Series::Static(1.0),
                     efficiency: if *efficiency == 0.0 { 1.0 } else { *efficiency },
                     marginal_cost: 0.0,
+                    expansion: None,
                     in_service: true,
                     edge: EdgeIndex::new(0),
                     origin: Origin::new("UpdateNetwork", 0),
@@ -195,7 +196,10 @@ impl Network {
         }
         if let Some(b) = self.branches.iter_mut().find(|b| b.name == element) {
             match attribute {
-                "s_nom" => b.s_max = value,
+                "s_nom" => {
+                    b.s_nom = value;
+                    b.s_max = super::per_unit_limit(value, b.s_max_pu);
+                }
                 _ => return unknown("branch"),
             }
             return Ok(());

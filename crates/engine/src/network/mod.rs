@@ -27,6 +27,7 @@ impl Bus {
             zone: zone.into(),
             country: country.into(),
             v_nom: 1.0,
+            carrier: "AC".into(),
             x: 0.0,
             y: 0.0,
             in_service: true,
@@ -83,6 +84,9 @@ pub struct Bus {
     pub country: String,
     /// Nominal voltage, kV (sets the per-unit base of PyPSA lines).
     pub v_nom: f64,
+    /// Energy carrier (PyPSA's bus `carrier`): `AC`, `DC`, or another energy such as `H2`
+    /// or `heat`, whose buses links convert to and from.
+    pub carrier: String,
     /// Coordinates (longitude/x, latitude/y), for maps only.
     pub x: f64,
     pub y: f64,
@@ -111,8 +115,16 @@ pub struct Branch {
     pub x: f64,
     /// Series resistance, per unit on a 1 MVA base (only used by the PowerModels convention).
     pub r: f64,
-    /// Thermal rating, MW (`f64::INFINITY` for unlimited: MATPOWER `rateA = 0`).
+    /// Thermal rating, MW (`f64::INFINITY` for unlimited: MATPOWER `rateA = 0`):
+    /// `s_nom * s_max_pu` of a PyPSA line or transformer.
     pub s_max: f64,
+    /// Nominal rating, MW (PyPSA's `s_nom`; MATPOWER's `rateA`, infinite where 0).
+    pub s_nom: f64,
+    /// Share of `s_nom` that may flow (PyPSA's `s_max_pu`; 1 for MATPOWER).
+    pub s_max_pu: f64,
+    /// The rating the optimisation may choose (`s_nom_extendable`); the impedance stays
+    /// as given, as in PyPSA.
+    pub expansion: Option<Expansion>,
     /// Off-nominal tap ratio (1 for lines).
     pub tap_ratio: f64,
     /// Phase shift, degrees (0 for lines).
@@ -138,6 +150,9 @@ impl Branch {
             x,
             r: 0.0,
             s_max,
+            s_nom: s_max,
+            s_max_pu: 1.0,
+            expansion: None,
             tap_ratio: 1.0,
             phase_shift: 0.0,
             angle_min: None,
@@ -181,6 +196,8 @@ pub struct Link {
     pub efficiency: f64,
     /// Cost of flow `p0`, currency/MWh.
     pub marginal_cost: f64,
+    /// The capacity the optimisation may choose (`p_nom_extendable`).
+    pub expansion: Option<Expansion>,
     pub in_service: bool,
     pub edge: EdgeIndex,
     pub origin: Origin,
@@ -225,6 +242,8 @@ pub struct Generator {
     pub cost: CostCurve,
     /// Electrical output per unit of fuel (thermal), used with the carrier's CO2 intensity.
     pub efficiency: f64,
+    /// The capacity the optimisation may choose (`p_nom_extendable`).
+    pub expansion: Option<Expansion>,
     pub in_service: bool,
     pub origin: Origin,
 }
@@ -270,8 +289,65 @@ pub struct StorageUnit {
     pub marginal_cost: f64,
     /// Cost of spilled inflow, currency/MWh.
     pub spill_cost: f64,
+    /// The power capacity the optimisation may choose (`p_nom_extendable`; the energy
+    /// capacity follows as `p_nom_opt * max_hours`).
+    pub expansion: Option<Expansion>,
     pub in_service: bool,
     pub origin: Origin,
+}
+
+/// A store of energy (PyPSA's Store: hydrogen, heat, a battery's energy part): a level `e`
+/// (MWh) at a bus, emptied into the bus and filled from it by one power `p` (MW, positive
+/// into the bus) without conversion losses, only a standing loss:
+/// `e[t] = (1 - standing_loss)^h_t * e[t-1] - h_t * p[t]`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub name: String,
+    pub bus: usize,
+    pub carrier: String,
+    /// Energy capacity, MWh.
+    pub e_nom: f64,
+    /// Per-unit bounds of the level: `e_nom * e_min_pu[t] <= e[t] <= e_nom * e_max_pu[t]`.
+    pub e_min_pu: Series,
+    pub e_max_pu: Series,
+    /// Level before the first snapshot, MWh (ignored when cyclic).
+    pub e_initial: f64,
+    /// The level after the last snapshot equals the one before the first.
+    pub e_cyclic: bool,
+    /// Share of the level lost per hour.
+    pub standing_loss: f64,
+    /// Cost of `p`, currency/MWh (a gain when `p` is negative: filling the store).
+    pub marginal_cost: f64,
+    /// Cost of holding energy, currency/MWh per hour (PyPSA's `marginal_cost_storage`).
+    pub marginal_cost_storage: f64,
+    /// The energy capacity the optimisation may choose (`e_nom_extendable`), MWh.
+    pub expansion: Option<Expansion>,
+    pub in_service: bool,
+    pub origin: Origin,
+}
+
+/// A capacity chosen by the optimisation (PyPSA's `p_nom_extendable` / `s_nom_extendable`):
+/// the capacity becomes a variable `nom_min <= nom_opt <= nom_max` (MW) that costs `cost`
+/// per MW over the horizon. The element's fixed capacity (`p_nom`, `s_nom`) is what exists
+/// already: as in PyPSA, the objective counts `cost * (nom_opt - p_nom)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Expansion {
+    /// MW (may be 0).
+    pub nom_min: f64,
+    /// MW (may be infinite).
+    pub nom_max: f64,
+    /// currency/MW over the modelled horizon (PyPSA's periodized cost: `capital_cost`, or
+    /// `overnight_cost` annuitised over `lifetime` at `discount_rate` times the horizon in
+    /// years, plus `fom_cost`).
+    pub cost: f64,
+}
+
+impl Expansion {
+    /// The largest capacity an element may have, MW: `nom_max` when extendable, else its
+    /// fixed capacity `nom`.
+    pub fn largest(expansion: &Option<Expansion>, nom: f64) -> f64 {
+        expansion.map_or(nom, |x| x.nom_max)
+    }
 }
 
 /// An energy carrier (fuel), with its CO2 intensity.
@@ -380,6 +456,7 @@ pub struct Network {
     pub generators: Vec<Generator>,
     pub loads: Vec<Load>,
     pub storage_units: Vec<StorageUnit>,
+    pub stores: Vec<Store>,
     pub carriers: Vec<Carrier>,
     /// A limit on the CO2 emitted over the horizon, if the network has one.
     pub co2_constraint: Option<Co2Constraint>,
@@ -441,6 +518,21 @@ impl Network {
         );
         self.links.push(link);
         id
+    }
+
+    /// The horizon in years: the snapshots' objective weights over 8,760 h (PyPSA's
+    /// `nyears`).
+    pub fn years(&self) -> f64 {
+        self.snapshots.objective.iter().sum::<f64>() / 8760.0
+    }
+
+    /// Whether some element's capacity is chosen by the optimisation.
+    pub fn has_expansion(&self) -> bool {
+        self.generators.iter().any(|g| g.expansion.is_some())
+            || self.branches.iter().any(|b| b.expansion.is_some())
+            || self.links.iter().any(|l| l.expansion.is_some())
+            || self.storage_units.iter().any(|s| s.expansion.is_some())
+            || self.stores.iter().any(|s| s.expansion.is_some())
     }
 
     pub fn carrier(&self, name: &str) -> Option<&Carrier> {
@@ -516,6 +608,10 @@ impl Network {
                 s.state_of_charge_set = s.state_of_charge_set[range.clone()].to_vec();
             }
         }
+        for s in &mut self.stores {
+            s.e_min_pu.restrict(range.clone());
+            s.e_max_pu.restrict(range.clone());
+        }
     }
 
     /// This network on a coarser clock: each run of `hours` snapshots (the last may be
@@ -555,6 +651,10 @@ impl Network {
                 .map(|c| c.last().copied().flatten())
                 .collect();
         }
+        for s in &mut n.stores {
+            s.e_min_pu.aggregate(hours);
+            s.e_max_pu.aggregate(hours);
+        }
         n
     }
 
@@ -589,7 +689,7 @@ impl Network {
         self.buses[l.bus0].country != self.buses[l.bus1].country
     }
 
-    /// Switch a branch, link, generator, load or storage unit in or out of service by name.
+    /// Switch a branch, link, generator, load, storage unit or store in or out of service by name.
     /// Returns false when no element has that name.
     pub fn set_in_service(&mut self, name: &str, in_service: bool) -> bool {
         self.switch(|e| e == name, in_service)
@@ -616,6 +716,7 @@ impl Network {
         switch!(self.generators);
         switch!(self.loads);
         switch!(self.storage_units);
+        switch!(self.stores);
         found
     }
 }
@@ -630,6 +731,7 @@ mod tests {
             zone: "Z".into(),
             country: "Z".into(),
             v_nom: 1.0,
+            carrier: "AC".into(),
             x: 0.0,
             y: 0.0,
             in_service: true,

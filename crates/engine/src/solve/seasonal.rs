@@ -41,7 +41,7 @@ impl Seasonal {
     };
 
     /// The start `start` gives `n`: the seasonal one by default when `n` has storage in
-    /// service over at least two blocks (in the PTDF form it starts the first round, the LP
+    /// service over at least two blocks, no capacity is extendable and it has no stores (in the PTDF form it starts the first round, the LP
     /// without line limits, which the blocks also solve; later rounds go on warm from the
     /// round before, as always); none when cold.
     pub fn choose(start: Start, n: &Network) -> Option<Seasonal> {
@@ -53,7 +53,10 @@ impl Seasonal {
             .storage_units
             .iter()
             .any(|u| u.in_service && n.buses[u.bus].in_service);
-        (storage && n.snapshots.len() >= 2 * s.block).then_some(s)
+        // A capacity column couples every block: the blocks' bases would not fit the LP.
+        // Stores' levels are not planned on the coarse clock: no seasonal start with them.
+        let plain = !n.has_expansion() && n.stores.is_empty();
+        (storage && plain && n.snapshots.len() >= 2 * s.block).then_some(s)
     }
 }
 

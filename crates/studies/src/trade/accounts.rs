@@ -61,6 +61,18 @@ pub(super) fn producers(
             system_cost += c;
         }
     }
+    for (s, st) in n.stores.iter().enumerate() {
+        let z = zones.of_bus[st.bus];
+        for t in 0..nt {
+            let e = r.store_p[s][t] * w[t];
+            zt[z].generation_mwh += e;
+            zt[z].producer_revenue += revenue(r, st.bus, t, e);
+            let c = w[t]
+                * (st.marginal_cost * r.store_p[s][t] + st.marginal_cost_storage * r.store_e[s][t]);
+            zt[z].production_cost += c;
+            system_cost += c;
+        }
+    }
     // A link's own cost (e.g. a wheeling charge) is on its flow at bus0, in bus0's zone.
     for (k, link) in n.links.iter().enumerate() {
         if link.marginal_cost == 0.0 {
