@@ -163,7 +163,8 @@ pub fn variable_link_flow(m: &mut Model, n: &Network) {
     }
 }
 
-/// Storage units: `0 <= p_dispatch <= p_nom * p_max_pu` (cost `w_t * marginal_cost`),
+/// Storage units: `0 <= p_dispatch <= p_nom * p_max_pu` (cost `w_t * marginal_cost`; the
+/// state of charge costs `w_t * marginal_cost_storage`),
 /// `0 <= p_store <= -p_nom * p_min_pu`, `0 <= soc <= p_nom * max_hours` (`soc = level`
 /// where `state_of_charge_set` fixes it), and
 /// `0 <= spill <= inflow[t]` where the inflow is positive (cost `w_t * spill_cost`).
@@ -186,9 +187,10 @@ pub fn variable_storage(m: &mut Model, n: &Network) {
                 upper(per_unit_limit(su.p_nom, -su.p_min_pu.at(t)).max(0.0)),
                 0.0,
             );
+            let hold = w[t] * su.marginal_cost_storage;
             let soc = match su.state_of_charge_set.get(t).copied().flatten() {
-                Some(level) => m.lp.col(level, level, 0.0),
-                None => m.lp.col(0.0, e_nom, 0.0),
+                Some(level) => m.lp.col(level, level, hold),
+                None => m.lp.col(0.0, e_nom, hold),
             };
             let inflow = su.inflow.at(t);
             let spill = (inflow > 0.0).then(|| m.lp.col(0.0, inflow, w[t] * su.spill_cost));

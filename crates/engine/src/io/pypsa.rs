@@ -380,6 +380,17 @@ impl Names {
     }
 }
 
+/// A quadratic cost is modelled for generators only (by `--pwl-segments`); elsewhere it is
+/// an error rather than dropped.
+fn refuse_quadratic_cost(c: &mut super::table::Cells, what: &str) {
+    if c.f64("marginal_cost_quadratic", 0.0, false) != 0.0 {
+        c.error(
+            "marginal_cost_quadratic",
+            format!("a quadratic cost of {what} is not supported"),
+        );
+    }
+}
+
 /// The capacity the optimisation may choose, where `<nom>_extendable` (`nom` is `p_nom` or
 /// `s_nom`) says so: bounds `<nom>_min`, `<nom>_max` and PyPSA's periodized cost over the
 /// horizon of `years` years ([`periodized_cost`]). `None` for a fixed capacity.
@@ -674,6 +685,7 @@ fn read_links(n: &mut Network, t: &Table, f: &mut Findings) {
         let bus0 = bus_ref(n, &mut c, "bus0");
         let bus1 = bus_ref(n, &mut c, "bus1");
         let expansion = expansion(&mut c, "p_nom", n.years());
+        refuse_quadratic_cost(&mut c, "a link");
         for extra in ["bus2", "bus3", "bus4"] {
             if c.text(extra).is_some() {
                 c.error(extra, "multi-output links are not supported");
@@ -776,6 +788,7 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
         let mut c = t.cell(i, format!("storage unit '{name}'"), f);
         let bus = bus_ref(n, &mut c, "bus");
         let expansion = expansion(&mut c, "p_nom", n.years());
+        refuse_quadratic_cost(&mut c, "a storage unit");
         let su = StorageUnit {
             name: name.clone(),
             bus: bus.unwrap_or(0),
@@ -793,6 +806,7 @@ fn read_storage_units(n: &mut Network, t: &Table, f: &mut Findings) {
             cyclic_state_of_charge: c.bool("cyclic_state_of_charge", false),
             marginal_cost: c.f64("marginal_cost", 0.0, false),
             spill_cost: c.f64("spill_cost", 0.0, false),
+            marginal_cost_storage: c.f64("marginal_cost_storage", 0.0, false),
             expansion,
             in_service: c.bool("active", true),
             origin: c.origin(),

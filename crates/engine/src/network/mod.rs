@@ -289,6 +289,9 @@ pub struct StorageUnit {
     pub marginal_cost: f64,
     /// Cost of spilled inflow, currency/MWh.
     pub spill_cost: f64,
+    /// Cost of holding energy, currency/MWh per hour (PyPSA's `marginal_cost_storage`, on
+    /// the state of charge).
+    pub marginal_cost_storage: f64,
     /// The power capacity the optimisation may choose (`p_nom_extendable`; the energy
     /// capacity follows as `p_nom_opt * max_hours`).
     pub expansion: Option<Expansion>,
@@ -348,6 +351,13 @@ impl Expansion {
     pub fn largest(expansion: &Option<Expansion>, nom: f64) -> f64 {
         expansion.map_or(nom, |x| x.nom_max)
     }
+}
+
+/// How [`Network::fix_candidate`] fixes a capacity-expansion candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixed {
+    Built,
+    NotBuilt,
 }
 
 /// An energy carrier (fuel), with its CO2 intensity.
@@ -580,8 +590,15 @@ impl Network {
     }
 
     /// Keep only the snapshots in `range` (positions, half-open). Storage units that are not
-    /// cyclic start the window from their `state_of_charge_initial`.
+    /// cyclic start the window from their `state_of_charge_initial`. Capacity costs shrink to
+    /// the window's share of the horizon's hours.
     pub fn restrict_snapshots(&mut self, range: std::ops::Range<usize>) {
+        let hours = |w: &[f64]| w.iter().sum::<f64>();
+        let all = hours(&self.snapshots.objective);
+        let kept = hours(&self.snapshots.objective[range.clone()]);
+        if all > 0.0 {
+            self.scale_capacity_costs(kept / all);
+        }
         let s = std::sync::Arc::make_mut(&mut self.snapshots);
         s.names = s.names[range.clone()].to_vec();
         s.objective = s.objective[range.clone()].to_vec();
@@ -611,6 +628,70 @@ impl Network {
         for s in &mut self.stores {
             s.e_min_pu.restrict(range.clone());
             s.e_max_pu.restrict(range.clone());
+        }
+    }
+
+    /// Fix every extendable element that `name` designates (see [`designates`]) so the
+    /// optimisation no longer chooses its capacity: [`Fixed::Built`] at its largest capacity
+    /// (`nom_max`, which must be finite; its cost still counts), [`Fixed::NotBuilt`] at the
+    /// capacity it has (`p_nom`, `s_nom`, `e_nom`), and out of service where that is 0 (a line
+    /// without a rating would still hold its ends' angles together). Returns how many
+    /// elements were fixed, or why one cannot be built.
+    pub fn fix_candidate(&mut self, name: &str, fixed: Fixed) -> Result<usize, String> {
+        let mut count = 0;
+        macro_rules! fix {
+            ($elements:expr, $nom:ident) => {
+                for e in $elements.iter_mut().filter(|e| designates(name, &e.name)) {
+                    let Some(x) = e.expansion.as_mut() else {
+                        continue;
+                    };
+                    count += 1;
+                    match fixed {
+                        Fixed::Built if !x.nom_max.is_finite() => {
+                            return Err(format!(
+                                "`{}` has no finite maximum capacity to build",
+                                e.name
+                            ));
+                        }
+                        Fixed::Built => x.nom_min = x.nom_max,
+                        Fixed::NotBuilt => {
+                            e.expansion = None;
+                            e.in_service &= e.$nom != 0.0;
+                        }
+                    }
+                }
+            };
+        }
+        fix!(self.generators, p_nom);
+        fix!(self.branches, s_nom);
+        fix!(self.links, p_nom);
+        fix!(self.storage_units, p_nom);
+        fix!(self.stores, e_nom);
+        Ok(count)
+    }
+
+    /// Multiply every extendable element's capacity cost by `share`: a part of the horizon
+    /// bears its share of the cost over the whole (by objective weight), so that a month of
+    /// a year pays a month of the annual cost.
+    fn scale_capacity_costs(&mut self, share: f64) {
+        let costs = self
+            .generators
+            .iter_mut()
+            .filter_map(|g| g.expansion.as_mut())
+            .chain(
+                self.branches
+                    .iter_mut()
+                    .filter_map(|b| b.expansion.as_mut()),
+            )
+            .chain(self.links.iter_mut().filter_map(|l| l.expansion.as_mut()))
+            .chain(
+                self.storage_units
+                    .iter_mut()
+                    .filter_map(|s| s.expansion.as_mut()),
+            )
+            .chain(self.stores.iter_mut().filter_map(|s| s.expansion.as_mut()));
+        for x in costs {
+            x.cost *= share;
         }
     }
 

@@ -55,8 +55,10 @@ pub(super) fn producers(
             let e = r.su_p[s][t] * w[t];
             zt[z].generation_mwh += e;
             zt[z].producer_revenue += revenue(r, su.bus, t, e);
-            let c =
-                w[t] * (su.marginal_cost * r.su_dispatch[s][t] + su.spill_cost * r.su_spill[s][t]);
+            let c = w[t]
+                * (su.marginal_cost * r.su_dispatch[s][t]
+                    + su.spill_cost * r.su_spill[s][t]
+                    + su.marginal_cost_storage * r.su_soc[s][t]);
             zt[z].production_cost += c;
             system_cost += c;
         }
