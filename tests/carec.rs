@@ -102,13 +102,15 @@ fn uzbekistan_split_keeps_the_national_demand_and_fleet() {
     );
 }
 
+/// `build-carec` writes `networks/carec` and `networks/carec-plan` (the planned
+/// interconnectors as expansion candidates) exactly as committed.
 #[test]
-fn committed_folder_is_what_build_carec_makes() {
-    let out = tempfile::tempdir().unwrap();
+fn committed_folders_are_what_build_carec_makes() {
+    let tmp = tempfile::tempdir().unwrap();
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_build-carec"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("--out")
-        .arg(out.path())
+        .arg(tmp.path().join("carec"))
         .output()
         .unwrap();
     assert!(
@@ -116,19 +118,24 @@ fn committed_folder_is_what_build_carec_makes() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let mut files: Vec<_> = std::fs::read_dir(out.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10);
-    for f in files {
-        let made = std::fs::read(out.path().join(&f)).unwrap();
-        let committed = std::fs::read(carec().join(&f)).unwrap_or_default();
-        assert!(
-            made == committed,
-            "{f:?} differs from the committed networks/carec: rebuild it"
-        );
+    for (folder, at_least) in [("carec", 10), ("carec-plan", 12)] {
+        let made = tmp.path().join(folder);
+        let committed = carec().with_file_name(folder);
+        let mut files: Vec<_> = std::fs::read_dir(&made)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        files.sort();
+        assert!(files.len() >= at_least, "{folder}: {files:?}");
+        for f in files {
+            // The plan's shared files are symbolic links: read through them.
+            let ours = std::fs::read(made.join(&f)).unwrap();
+            let theirs = std::fs::read(committed.join(&f)).unwrap_or_default();
+            assert!(
+                ours == theirs,
+                "{f:?} differs from the committed networks/{folder}: rebuild it"
+            );
+        }
     }
 }
 

@@ -1210,7 +1210,7 @@ async fn co2_limit_and_its_price_over_grpc() {
 /// Capacity expansion over gRPC: PyPSA's expansion reference network uploaded and solved
 /// gives PyPSA's objective and each extendable element's chosen capacity
 /// (`tests/data/pypsa_expansion/expected.json`); a trade study of it is refused by name
-/// (sizing in a trade study is not built).
+/// (the Plan RPC studies expansion).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capacity_expansion_over_grpc() {
     let (addr, _stop) = start(2, 4).await;
@@ -1259,4 +1259,51 @@ async fn capacity_expansion_over_grpc() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     assert!(err.message().contains("is extendable"), "{}", err.message());
+}
+
+/// The Plan RPC on the CAREC plan network's first week: the same report as the library's
+/// (`gridtrade plan`), candidates and countries named, leave-one-out savings given; a bad
+/// scenario is INVALID_ARGUMENT naming its field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_over_grpc_gives_the_library_report() {
+    let (addr, _stop) = start(2, 4).await;
+    let mut c = client(&addr).await;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/carec-plan");
+    c.upload_network(proto::UploadNetworkRequest {
+        name: "carec-plan".into(),
+        files: files_of(&dir),
+    })
+    .await
+    .unwrap();
+    let request = |scenario: &str| proto::PlanRequest {
+        network: "carec-plan".into(),
+        snapshot_end: 168,
+        scenario_toml: scenario.into(),
+        leave_one_out: true,
+        ..Default::default()
+    };
+    let r = c.plan(request("")).await.unwrap().into_inner();
+    let mut n = read(&dir);
+    gridtrade_engine::solve::select_snapshots(&mut n, 0..168).unwrap();
+    let req = gridtrade_studies::plan::PlanRequest {
+        leave_one_out: true,
+        ..Default::default()
+    };
+    let control = gridtrade_engine::solver::Control::default();
+    let want = gridtrade_studies::plan::run(&n, &req, &control)
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.snapshots, 168);
+    assert_rel(r.system_cost_plan, want.system_cost_plan, 1e-9);
+    assert_rel(r.saving, want.saving, 1e-9);
+    assert_eq!(r.candidates.len(), want.candidates.len());
+    for (got, want) in r.candidates.iter().zip(&want.candidates) {
+        assert_eq!((&got.name, got.pays), (&want.name, want.pays));
+        assert_abs(got.built, want.built, 1e-6);
+        assert_eq!(got.saving.is_some(), want.saving.is_some());
+    }
+    assert_eq!(r.countries.len(), want.countries.len());
+    let err = c.plan(request("build = [\"NOPE\"]")).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("NOPE"), "{}", err.message());
 }

@@ -33,7 +33,7 @@ pub struct Case {
 }
 
 /// The cases of issue 5's table (on our synthetic networks), a one-day 200-bus case for
-/// the quick set, and the shipped CAREC year.
+/// the quick set, the shipped CAREC year and its capacity-expansion plan.
 pub fn cases() -> Vec<Case> {
     use NetworkModel::*;
     vec![
@@ -75,6 +75,15 @@ pub fn cases() -> Vec<Case> {
             // with Kirchhoff's laws, so the comparison is the dc model.
             name: "carec-year".into(),
             source: Source::Path("networks/carec"),
+            model: Dc,
+            quick: false,
+            n1: false,
+        },
+        Case {
+            // Capacity expansion of the year (issue 15): the planned interconnectors as
+            // extendable candidates; both tools choose their capacities.
+            name: "carec-plan-year".into(),
+            source: Source::Path("networks/carec-plan"),
             model: Dc,
             quick: false,
             n1: false,

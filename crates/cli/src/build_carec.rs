@@ -14,6 +14,8 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "build_carec/plan.rs"]
+mod plan;
 #[path = "build_carec/subzones.rs"]
 mod subzones;
 
@@ -369,10 +371,18 @@ fn main() -> Res<()> {
     let lines = write_lines(&inputs, &out)?;
     let links = write_links(&inputs, &out)?;
     let storage_units = write_storage(&inputs, &out)?;
+    let plan_out = out.with_file_name(format!(
+        "{}-plan",
+        out.file_name()
+            .ok_or("--out needs a folder name")?
+            .to_string_lossy()
+    ));
+    let candidates = plan::write(&out, &grid, &plan_out)?;
     print!("{}", validation_table(&validation));
     println!(
-        "wrote {} (buses {buses}, generators {generators}, lines {lines}, links {links}, storage units {storage_units}, {HOURS} snapshots)",
+        "wrote {} (buses {buses}, generators {generators}, lines {lines}, links {links}, storage units {storage_units}, {HOURS} snapshots) and {} ({candidates} expansion candidates)",
         out.display(),
+        plan_out.display(),
     );
     Ok(())
 }

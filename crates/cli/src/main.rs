@@ -21,6 +21,7 @@ use std::time::Instant;
 
 mod bench;
 mod call;
+mod plan;
 mod progress;
 mod trade;
 
@@ -46,6 +47,9 @@ enum Command {
     /// Cross-border trade report: prices, flows, congestion, welfare and gains from trade,
     /// optionally for a scenario compared with the base or another scenario.
     Trade(trade::TradeArgs),
+    /// Capacity expansion: which candidate (extendable element) pays for itself, the
+    /// system-cost and CO2 saving, and each country's gain.
+    Plan(plan::PlanArgs),
     /// Run the gRPC server (gridtrade.v1) with every network under --networks.
     Serve(ServeArgs),
     /// Call a gridtrade server: networks, get, solve, trade, update, upload, delete.
@@ -363,6 +367,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => run_validate(a),
         Command::Info(a) => run_info(a),
         Command::Trade(a) => trade::run(a),
+        Command::Plan(a) => plan::run(a),
         Command::Serve(a) => run_serve(a),
         Command::Call(a) => call::run(a),
         Command::Synth(a) => bench::run_synth(a),

@@ -376,6 +376,102 @@ pub fn edits(
 }
 
 /// The study a trade request asks for. Scenario text errors name the request field and line.
+/// A Plan request as the study's request (the scenario parsed, the options checked as
+/// Solve's).
+pub fn plan_request(
+    r: &proto::PlanRequest,
+    time_limit: Option<f64>,
+) -> Result<gridtrade_studies::plan::PlanRequest, Status> {
+    use gridtrade_studies::scenario::Scenario;
+    let model = match proto::NetworkModel::try_from(r.model) {
+        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Dc) => NetworkModel::Dc,
+        Ok(proto::NetworkModel::Transport) => NetworkModel::Transport,
+        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
+        Err(_) => {
+            return Err(Status::invalid_argument(format!(
+                "model: unknown value {}",
+                r.model
+            )))
+        }
+    };
+    let mut options = formulation(&proto::SolveRequest {
+        dc_convention: r.dc_convention,
+        kvl: r.kvl,
+        voll: r.voll,
+        co2_price: r.co2_price,
+        snapshot_start: r.snapshot_start,
+        snapshot_end: r.snapshot_end,
+        ..Default::default()
+    })?;
+    options.model = model;
+    let scenario = if r.scenario_toml.is_empty() {
+        None
+    } else {
+        let s =
+            Scenario::parse(&r.scenario_toml, "scenario_toml").map_err(|e| super::status_of(&e))?;
+        Some((s, "scenario_toml".to_string()))
+    };
+    Ok(gridtrade_studies::plan::PlanRequest {
+        scenario,
+        options,
+        time_limit,
+        leave_one_out: r.leave_one_out,
+    })
+}
+
+/// A plan's report as the Plan RPC's response.
+pub fn plan_response(
+    p: &gridtrade_studies::plan::PlanReport,
+    network: &str,
+    version: u64,
+) -> proto::PlanResponse {
+    proto::PlanResponse {
+        network: network.to_string(),
+        version,
+        snapshots: p.snapshots as u32,
+        system_cost_without: p.system_cost_without,
+        system_cost_plan: p.system_cost_plan,
+        saving: p.saving,
+        co2_without_t: p.co2_without_t,
+        co2_plan_t: p.co2_plan_t,
+        shed_without_mwh: p.shed_without_mwh,
+        shed_plan_mwh: p.shed_plan_mwh,
+        co2_limit: p.co2_limit.as_ref().map(co2_limit),
+        candidates: p
+            .candidates
+            .iter()
+            .map(|c| proto::PlanCandidate {
+                component: c.component.clone(),
+                name: c.name.clone(),
+                zone0: c.zone0.clone(),
+                zone1: c.zone1.clone(),
+                nom: c.nom,
+                nom_max: c.nom_max,
+                built: c.built,
+                cost: c.cost,
+                cost_per_mw: c.cost_per_mw,
+                congestion_rent: c.congestion_rent,
+                energy_mwh: c.energy_mwh,
+                pays: c.pays,
+                saving: c.saving,
+            })
+            .collect(),
+        countries: p
+            .countries
+            .iter()
+            .map(|c| proto::PlanCountry {
+                country: c.country.clone(),
+                net_cost_without: c.net_cost_without,
+                net_cost_plan: c.net_cost_plan,
+                candidate_cost_share: c.candidate_cost_share,
+                gain: c.gain,
+                co2_without_t: c.co2_without_t,
+                co2_plan_t: c.co2_plan_t,
+            })
+            .collect(),
+    }
+}
+
 pub fn trade_request(
     r: &proto::TradeRequest,
     time_limit: Option<f64>,

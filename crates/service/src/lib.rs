@@ -560,6 +560,44 @@ impl GridTrade {
     }
 }
 
+impl GridTrade {
+    async fn do_plan(
+        &self,
+        req: Request<proto::PlanRequest>,
+    ) -> Result<Response<proto::PlanResponse>, Status> {
+        let time_limit = Some(self.time_limit(&req));
+        let r = req.into_inner();
+        let (version, network) = self.network(&r.network, r.version).await?;
+        self.check_lp_size(&network, span(&network, r.snapshot_start, r.snapshot_end))?;
+        let plan = convert::plan_request(&r, time_limit)?;
+        let _admitted = self.admit()?;
+        let control = self.stop.child();
+        let _guard = CancelOnDrop(control.clone());
+        let range = (r.snapshot_start, r.snapshot_end);
+        let c = control.clone();
+        let out = jobs::on_solver_slot(self.running.clone(), &control, move || {
+            let mut part = (*network).clone();
+            if range != (0, 0) {
+                let span = range.0 as usize..range.1 as usize;
+                gridtrade_engine::solve::select_snapshots(&mut part, span)?;
+            }
+            gridtrade_studies::plan::run(&part, &plan, &c)
+        })
+        .await?;
+        match out {
+            Ok(p) => Ok(Response::new(convert::plan_response(
+                &p, &r.network, version,
+            ))),
+            Err(gridtrade_studies::study::NoReport::Cancelled) => {
+                Err(Status::cancelled("the plan was cancelled"))
+            }
+            Err(gridtrade_studies::study::NoReport::NotSolved(m)) => {
+                Err(Status::failed_precondition(format!("{}: {m}", r.network)))
+            }
+        }
+    }
+}
+
 /// A stream of `SolveStream` events.
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
 
@@ -674,6 +712,15 @@ impl GridTradeService for GridTrade {
         let network = req.get_ref().network.clone();
         rpc!(self, req, "Trade", Role::Viewer, network, |call| self
             .do_trade(req))
+    }
+
+    async fn plan(
+        &self,
+        req: Request<proto::PlanRequest>,
+    ) -> Result<Response<proto::PlanResponse>, Status> {
+        let network = req.get_ref().network.clone();
+        rpc!(self, req, "Plan", Role::Viewer, network, |call| self
+            .do_plan(req))
     }
 }
 

@@ -20,7 +20,7 @@
 //! an interconnector id switches both directions. Unknown names and keys are errors.
 
 use gridtrade_engine::error::{Error, Findings};
-use gridtrade_engine::network::{designates, Co2Constraint, Network, Origin, Sense};
+use gridtrade_engine::network::{designates, Co2Constraint, Fixed, Network, Origin, Sense};
 use gridtrade_engine::validate::{number_problem, show};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,6 +46,12 @@ pub struct Scenario {
     pub inflow_scale: BTreeMap<String, f64>,
     #[serde(default)]
     pub capacity: BTreeMap<String, f64>,
+    /// Capacity-expansion candidates fixed in, at their largest capacity (`gridtrade plan`).
+    #[serde(default)]
+    pub build: Vec<String>,
+    /// Capacity-expansion candidates fixed out, at the capacity they have.
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 impl Scenario {
@@ -116,6 +122,7 @@ impl Scenario {
         self.scale_demand(n, file, &mut f);
         self.scale_inflows(n, file, &mut f);
         self.set_capacities(n, file, &mut f);
+        self.fix_candidates(n, file, &mut f);
         if f.has_errors() {
             Err(Error::Invalid(f))
         } else {
@@ -145,6 +152,29 @@ impl Scenario {
                 limit_t: cap,
                 origin: Origin::new(file, 0),
             });
+        }
+    }
+
+    /// `build`, `exclude`: capacity-expansion candidates (extendable elements, or an
+    /// interconnector's) fixed in at their largest capacity or out at the one they have.
+    fn fix_candidates(&self, n: &mut Network, file: &str, f: &mut Findings) {
+        for (list, fixed, field) in [
+            (&self.build, Fixed::Built, "build"),
+            (&self.exclude, Fixed::NotBuilt, "exclude"),
+        ] {
+            for name in list {
+                let problem = match n.fix_candidate(name, fixed) {
+                    Ok(0) => "no extendable element has this name".to_string(),
+                    Ok(_) => continue,
+                    Err(e) => e,
+                };
+                f.error(
+                    file,
+                    Some(format!("element '{name}'")),
+                    Some(field),
+                    problem,
+                );
+            }
         }
     }
 

@@ -132,7 +132,7 @@ fn report(
 
 /// Why a solve that ended with `status` (not optimal) gives no report: cancelled, or not
 /// solved as its diagnosis' summary says (it names the status and says why).
-fn why_not(status: Status, diagnosis: Option<solve::Diagnosis>) -> NoReport {
+pub(crate) fn why_not(status: Status, diagnosis: Option<solve::Diagnosis>) -> NoReport {
     match (status, diagnosis) {
         (Status::Cancelled, _) => NoReport::Cancelled,
         (_, Some(d)) => NoReport::NotSolved(d.summary),
@@ -279,10 +279,8 @@ fn with_scenario(
     Ok((n, s.label.clone(), o))
 }
 
-/// Run the study `req` on `base`: the main case (with autarky when asked) and the
-/// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
 /// The name of an element whose capacity is extendable, if any.
-fn extendable_element(n: &Network) -> Option<&str> {
+pub(crate) fn extendable_element(n: &Network) -> Option<&str> {
     let mut names = n
         .generators
         .iter()
@@ -315,6 +313,8 @@ fn extendable_element(n: &Network) -> Option<&str> {
     names.next()
 }
 
+/// Run the study `req` on `base`: the main case (with autarky when asked) and the
+/// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
 pub fn run(
     base: &Network,
     req: &TradeRequest,
@@ -336,7 +336,7 @@ pub fn run(
     if let Some(name) = extendable_element(base) {
         return Err(Error::option(
             "trade",
-            format!("`{name}` is extendable: a trade study takes the capacities as given (capacity expansion is solved by `gridtrade solve`; sizing candidates in a trade study is not built yet)"),
+            format!("`{name}` is extendable: a trade study takes the capacities as given; `gridtrade plan` (the Plan RPC) studies the expansion, `gridtrade solve` solves it"),
         ));
     }
     let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
