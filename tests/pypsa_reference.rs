@@ -202,7 +202,8 @@ fn co2_limit_gives_pypsa_objective_prices_and_shadow_price() {
     }
 }
 
-/// Global constraints other than a CO2 limit are refused by name, never dropped; so are a
+/// Global constraints other than a CO2 limit and the transmission limits are refused by
+/// name, never dropped; so are a
 /// CO2 limit with storage of an emitting carrier and one whose generator weights differ
 /// from the objective's.
 #[test]
@@ -225,13 +226,10 @@ fn unsupported_global_constraints_are_refused_by_name() {
     };
     let (bad, text) = with(&[(
         "global_constraints.csv",
-        "name,type,sense,constant\nlines,transmission_volume_expansion_limit,<=,100\n",
+        "name,type,sense,constant\nwind,tech_capacity_expansion_limit,<=,100\n",
     )]);
-    assert!(bad && text.contains("global constraint 'lines'"), "{text}");
-    assert!(
-        text.contains("transmission_volume_expansion_limit"),
-        "{text}"
-    );
+    assert!(bad && text.contains("global constraint 'wind'"), "{text}");
+    assert!(text.contains("tech_capacity_expansion_limit"), "{text}");
     let (bad, text) = with(&[
         (
             "global_constraints.csv",
@@ -552,5 +550,55 @@ fn stores_give_pypsa_levels_objective_and_prices() {
         for (t, w) in soc.as_array().unwrap().iter().enumerate() {
             assert_abs(r.su_soc[0][t], w.as_f64().unwrap(), 1e-6);
         }
+    }
+}
+
+/// Transmission expansion limits, built and solved by PyPSA 1.4
+/// (`tests/data/pypsa_transmission_limits/make.py`): a `transmission_volume_expansion_limit`
+/// on AC and DC lines and links (MW·km) and a `transmission_expansion_cost_limit` on AC
+/// (currency), both binding. gridtrade gives PyPSA's objective, prices, every capacity and
+/// each limit's `mu`; the AC link without a carrier of its own counts as AC (its bus0's).
+#[test]
+fn transmission_limits_give_pypsa_capacities_and_shadow_prices() {
+    use gridtrade_engine::formulation::Kvl;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_transmission_limits");
+    let expected = expected_json(&dir);
+    let n = read(&dir.join("network"));
+    assert_eq!(n.transmission_limits.len(), 2);
+    // Volume: 4 lines and 2 links (AC and DC); cost: the 4 lines and the AC link.
+    let counted: Vec<usize> = n
+        .transmission_limits
+        .iter()
+        .map(|l| l.terms.len())
+        .collect();
+    assert_eq!(counted, vec![6, 5]);
+    for kvl in [Kvl::Angles, Kvl::Cycles, Kvl::Auto] {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let o = solve_ok(&n, &opts);
+        let r = o.results.as_ref().unwrap();
+        let want = expected["objective_as_pypsa_reports"].as_f64().unwrap();
+        assert_rel(r.objective, want, 1e-6);
+        assert_prices(&n, r, &expected);
+        for (b, v) in n.branches.iter().zip(&r.branch_s_nom_opt) {
+            assert_abs(*v, expected["s_nom_opt"][&b.name].as_f64().unwrap(), 1e-6);
+        }
+        for (l, v) in n.links.iter().zip(&r.link_p_nom_opt) {
+            assert_abs(*v, expected["p_nom_opt"][&l.name].as_f64().unwrap(), 1e-6);
+        }
+        for (limit, mu) in n.transmission_limits.iter().zip(&r.transmission_limit_mu) {
+            assert_abs(
+                mu.unwrap(),
+                expected["mu"][&limit.name].as_f64().unwrap(),
+                1e-6,
+            );
+        }
+        let s = gridtrade_engine::report::summary(&n, &o, &opts.formulation);
+        let volume = &s.transmission_limits[0];
+        assert_eq!(
+            (volume.measure.as_str(), volume.sense.as_str()),
+            ("volume", "<=")
+        );
+        assert_rel(volume.value, 650000.0, 1e-9);
     }
 }

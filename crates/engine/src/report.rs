@@ -1,7 +1,7 @@
 //! What a solve reports: the JSON summary (`--json`) and the table for a person.
 
 use crate::formulation::FormulationOptions;
-use crate::network::{Expansion, Network};
+use crate::network::{EdgeRef, Expansion, Network, TransmissionMeasure};
 use crate::solution::{Results, Timings};
 use crate::solve::{Diagnosis, LpSize, Outcome};
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,55 @@ pub struct Summary<'a> {
     /// The capacities the optimisation chose (extendable elements), in network order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expansion: Vec<ExpansionSummary>,
+    /// The network's transmission limits with what was built against them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transmission_limits: Vec<TransmissionLimitSummary>,
+}
+
+/// A transmission limit in a solve's summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TransmissionLimitSummary {
+    pub name: String,
+    /// `volume` (MW·km) or `cost` (currency).
+    pub measure: String,
+    /// `<=`, `==` or `>=`.
+    pub sense: String,
+    pub constant: f64,
+    /// What the capacities chosen add up to, in the limit's unit.
+    pub value: f64,
+    /// The limit's dual with PyPSA's sign (its global constraint's `mu`); null when the
+    /// limit held no extendable element.
+    pub mu: Option<f64>,
+}
+
+/// Each transmission limit of `n` with the value and dual `r` gives it.
+pub fn transmission_limit_summary(n: &Network, r: &Results) -> Vec<TransmissionLimitSummary> {
+    n.transmission_limits
+        .iter()
+        .zip(&r.transmission_limit_mu)
+        .map(|(limit, mu)| TransmissionLimitSummary {
+            name: limit.name.clone(),
+            measure: match limit.measure {
+                TransmissionMeasure::Volume => "volume",
+                TransmissionMeasure::Cost => "cost",
+            }
+            .into(),
+            sense: limit.sense.symbol().into(),
+            constant: limit.constant,
+            value: limit
+                .terms
+                .iter()
+                .map(|&(edge, coefficient)| {
+                    coefficient
+                        * match edge {
+                            EdgeRef::Branch(l) => r.branch_s_nom_opt[l],
+                            EdgeRef::Link(k) => r.link_p_nom_opt[k],
+                        }
+                })
+                .sum(),
+            mu: *mu,
+        })
+        .collect()
 }
 
 /// An element whose capacity the optimisation chose (PyPSA's `*_nom_extendable`).
@@ -256,10 +305,12 @@ pub fn summary<'a>(n: &'a Network, o: &'a Outcome, opts: &'a FormulationOptions)
         warnings: o.warnings.0.iter().map(|w| w.to_string()).collect(),
         security: None,
         expansion: Vec::new(),
+        transmission_limits: Vec::new(),
     };
     let Some(r) = r else { return s };
     s.security = security_summary(n, r, opts);
     s.expansion = expansion_summary(n, r);
+    s.transmission_limits = transmission_limit_summary(n, r);
     s.zones = zone_summaries(n, r);
     s.buses = n
         .buses
@@ -528,6 +579,14 @@ pub fn text(s: &Summary) -> String {
     }
     if !s.expansion.is_empty() {
         write_expansion(&mut out, &s.expansion);
+    }
+    for l in &s.transmission_limits {
+        let mu = l.mu.map_or("-".to_string(), |m| format!("{m:.6}"));
+        let _ = writeln!(
+            out,
+            "transmission limit {} ({}): {:.3} {} {:.3}, mu {mu}",
+            l.name, l.measure, l.value, l.sense, l.constant
+        );
     }
     out
 }

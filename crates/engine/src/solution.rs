@@ -106,6 +106,10 @@ pub struct Results {
     /// global constraint: ≤ 0 for a binding `<=` limit); the CO2 price the limit implies is
     /// its negative. None without a limit.
     pub co2_limit_mu: Option<f64>,
+    /// The dual of each of the network's transmission limits, in order, with PyPSA's sign
+    /// (its global constraint's `mu`: currency per MW·km or per currency of the limit; ≤ 0
+    /// for a binding `<=`); None for a limit that held no column.
+    pub transmission_limit_mu: Vec<Option<f64>>,
     /// Energy not served over the horizon (weighted), MWh: load shed by `--voll` plus the
     /// output of generators with carrier `load_shedding`.
     pub shed_mwh: f64,
@@ -172,6 +176,7 @@ impl Results {
             cnec_mu: cut(&self.cnec_mu),
             co2_t: self.co2_t,
             co2_limit_mu: self.co2_limit_mu,
+            transmission_limit_mu: self.transmission_limit_mu.clone(),
             shed_mwh: self.shed_mwh,
             gen_p_nom_opt: self.gen_p_nom_opt.clone(),
             branch_s_nom_opt: self.branch_s_nom_opt.clone(),
@@ -237,6 +242,11 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
         shed_mwh: read.shed_mwh(n, &bus_shed, &gen_p),
         co2_t: read.co2_t(m, &gen_p),
         co2_limit_mu: m.co2_row.map(|row| positive_zero(read.dual_row[row])),
+        transmission_limit_mu: m
+            .transmission_limit_rows
+            .iter()
+            .map(|row| row.map(|row| positive_zero(read.dual_row[row])))
+            .collect(),
         bus_shed,
         gen_curtailment: read.curtailment(n, m, &gen_p, &gen_p_nom_opt),
         gen_cost: read.generator_costs(n, m, costs),

@@ -177,109 +177,128 @@ fn fixed_out(n: &Network, names: &[String]) -> Network {
     m
 }
 
+/// Which family of the results an extendable element's values are in.
+#[derive(Debug, Clone, Copy)]
+enum Family {
+    Generator,
+    Branch,
+    Link,
+    StorageUnit,
+    Store,
+}
+
 /// An extendable element of a network, as the report needs it.
 struct Extendable {
+    family: Family,
+    /// Its index in its family.
+    index: usize,
     component: &'static str,
     name: String,
     bus0: usize,
     bus1: usize,
+    /// The capacity it has, MW (MWh for a store).
     nom: f64,
     expansion: Expansion,
-    /// Its capacity in the plan's results, and its power at each end per snapshot (MW,
-    /// positive into the element at bus0 and out of it at bus1).
-    built: f64,
-    sent: Vec<f64>,
-    received: Vec<f64>,
 }
 
-/// Every extendable element of `n`; with results `r`, what it built and carried.
-fn expansions(n: &Network) -> Vec<Extendable> {
-    collect(n, None)
-}
-
-fn collect(n: &Network, r: Option<&Results>) -> Vec<Extendable> {
-    let mut out = Vec::new();
-    let nt = n.snapshots.len();
-    let zero = vec![0.0; nt];
-    let mut add = |component,
-                   name: &str,
-                   ends: (usize, usize),
-                   nom,
-                   x: &Option<Expansion>,
-                   built: Option<f64>,
-                   p: (&[f64], &[f64])| {
-        if let Some(x) = x {
-            out.push(Extendable {
-                component,
-                name: name.to_string(),
-                bus0: ends.0,
-                bus1: ends.1,
-                nom,
-                expansion: *x,
-                built: built.unwrap_or(nom),
-                sent: p.0.to_vec(),
-                received: p.1.to_vec(),
-            });
+impl Extendable {
+    /// Its capacity after the optimisation, MW.
+    fn built(&self, r: &Results) -> f64 {
+        let i = self.index;
+        match self.family {
+            Family::Generator => r.gen_p_nom_opt[i],
+            Family::Branch => r.branch_s_nom_opt[i],
+            Family::Link => r.link_p_nom_opt[i],
+            Family::StorageUnit => r.su_p_nom_opt[i],
+            Family::Store => r.store_e_nom_opt[i],
         }
-    };
+    }
+
+    /// The power it takes at bus0 and gives at bus1 in snapshot t, MW (a plant or storage:
+    /// nothing taken, its net output given).
+    fn flow(&self, r: &Results, t: usize) -> (f64, f64) {
+        let i = self.index;
+        match self.family {
+            Family::Generator => (0.0, r.gen_p[i][t]),
+            Family::Branch => (r.branch_p0[i][t], r.branch_p0[i][t]),
+            Family::Link => (r.link_p0[i][t], r.link_p1[i][t]),
+            Family::StorageUnit => (0.0, r.su_p[i][t]),
+            Family::Store => (0.0, r.store_p[i][t]),
+        }
+    }
+}
+
+/// Every extendable element of `n`, in network order.
+fn expansions(n: &Network) -> Vec<Extendable> {
+    let mut out = Vec::new();
+    let mut add =
+        |family, index, component, name: &str, ends: (usize, usize), nom, x: &Option<Expansion>| {
+            if let Some(x) = x {
+                out.push(Extendable {
+                    family,
+                    index,
+                    component,
+                    name: name.to_string(),
+                    bus0: ends.0,
+                    bus1: ends.1,
+                    nom,
+                    expansion: *x,
+                });
+            }
+        };
     for (i, g) in n.generators.iter().enumerate() {
-        let p = r.map_or(&zero[..], |r| &r.gen_p[i]);
         add(
+            Family::Generator,
+            i,
             "generator",
             &g.name,
             (g.bus, g.bus),
             g.p_nom,
             &g.expansion,
-            r.map(|r| r.gen_p_nom_opt[i]),
-            (&zero, p),
         );
     }
     for (i, b) in n.branches.iter().enumerate() {
-        let p = r.map_or(&zero[..], |r| &r.branch_p0[i]);
         add(
+            Family::Branch,
+            i,
             b.kind_name(),
             &b.name,
             (b.bus0, b.bus1),
             b.s_nom,
             &b.expansion,
-            r.map(|r| r.branch_s_nom_opt[i]),
-            (p, p),
         );
     }
     for (i, l) in n.links.iter().enumerate() {
-        let (p0, p1) = r.map_or((&zero[..], &zero[..]), |r| (&r.link_p0[i], &r.link_p1[i]));
         add(
+            Family::Link,
+            i,
             "link",
             &l.name,
             (l.bus0, l.bus1),
             l.p_nom,
             &l.expansion,
-            r.map(|r| r.link_p_nom_opt[i]),
-            (p0, p1),
         );
     }
     for (i, s) in n.storage_units.iter().enumerate() {
-        let p = r.map_or(&zero[..], |r| &r.su_p[i]);
         add(
+            Family::StorageUnit,
+            i,
             "storage_unit",
             &s.name,
             (s.bus, s.bus),
             s.p_nom,
             &s.expansion,
-            r.map(|r| r.su_p_nom_opt[i]),
-            (&zero, p),
         );
     }
     for (i, s) in n.stores.iter().enumerate() {
-        let p = r.map_or(&zero[..], |r| &r.store_p[i]);
         add(
+            Family::Store,
+            i,
             "store",
             &s.name,
             (s.bus, s.bus),
             s.e_nom,
             &s.expansion,
-            r.map(|r| r.store_e_nom_opt[i]),
-            (&zero, p),
         );
     }
     out
@@ -293,7 +312,7 @@ fn report(
     r_without: &Results,
     o: &FormulationOptions,
 ) -> PlanReport {
-    let candidates: Vec<CandidateReport> = collect(plan, Some(r_plan))
+    let candidates: Vec<CandidateReport> = expansions(plan)
         .iter()
         .map(|e| candidate_report(plan, r_plan, e))
         .collect();
@@ -318,35 +337,32 @@ fn report(
 fn candidate_report(n: &Network, r: &Results, e: &Extendable) -> CandidateReport {
     let w = &n.snapshots.objective;
     let price = |b: usize, t: usize| r.bus_price[b][t];
-    let mut rent = 0.0;
-    let mut energy = 0.0;
+    let (mut rent, mut energy) = (0.0, 0.0);
     for t in 0..n.snapshots.len() {
+        let (sent, received) = e.flow(r, t);
         if e.bus0 != e.bus1 {
-            rent += w[t] * (price(e.bus1, t) * e.received[t] - price(e.bus0, t) * e.sent[t]);
-            energy += w[t] * e.sent[t].abs();
+            rent += w[t] * (price(e.bus1, t) * received - price(e.bus0, t) * sent);
+            energy += w[t] * sent.abs();
         } else {
-            energy += w[t] * e.received[t].max(0.0);
+            energy += w[t] * received.max(0.0);
         }
     }
-    let cost = e.expansion.cost * (e.built - e.nom);
-    let built = e.built > e.nom + 1e-6;
+    let built = e.built(r);
+    let cost = e.expansion.cost * (built - e.nom);
+    let max = e.expansion.nom_max;
     CandidateReport {
         component: e.component.into(),
         name: e.name.clone(),
         zone0: n.buses[e.bus0].zone.clone(),
         zone1: n.buses[e.bus1].zone.clone(),
         nom: e.nom,
-        nom_max: e
-            .expansion
-            .nom_max
-            .is_finite()
-            .then_some(e.expansion.nom_max),
-        built: e.built,
+        nom_max: max.is_finite().then_some(max),
+        built,
         cost,
         cost_per_mw: e.expansion.cost,
         congestion_rent: rent,
         energy_mwh: energy,
-        pays: built && rent >= cost * (1.0 - 1e-6),
+        pays: built > e.nom + 1e-6 && rent >= cost * (1.0 - 1e-6),
         saving: None,
     }
 }

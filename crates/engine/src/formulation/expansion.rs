@@ -8,11 +8,11 @@
 
 use super::lp::{Col, Terms};
 use super::Model;
-use crate::network::{Expansion, Network};
+use crate::network::{EdgeRef, Expansion, Network, Sense};
 
 /// `nom_min <= P[e] <= nom_max`, MW (MWh for stores), cost `cost * P`, for every
-/// extendable generator, branch, link, storage unit and store that has columns in the model; the constant `-cost *
-/// p_nom` keeps the existing capacity out of the objective.
+/// extendable generator, branch, link, storage unit and store that has columns in the
+/// model; the constant `-cost * p_nom` keeps the existing capacity out of the objective.
 pub fn variable_capacity(m: &mut Model, n: &Network) {
     let gens = n.generators.iter().map(|g| (g.expansion, g.p_nom));
     m.gen_p_nom = capacity_columns(m, gens, |m, e| !m.gen_p[e].is_empty());
@@ -107,6 +107,36 @@ pub fn constraint_capacity(m: &mut Model, n: &Network) {
             let e = m.store_e[s][t];
             bound_by_capacity(m, e, cap, st.e_min_pu.at(t), st.e_max_pu.at(t));
         }
+    }
+}
+
+/// Each transmission limit of the network (PyPSA's transmission expansion global
+/// constraints), over the capacity columns of the lines and links it counts:
+///
+/// ```text
+/// Σ_l coefficient_l · s_nom_opt[l] + Σ_k coefficient_k · p_nom_opt[k]   (<=, ==, >=)   constant
+/// ```
+///
+/// A limit that holds no column (nothing extendable of its carriers) gets no row, as in
+/// PyPSA.
+pub fn constraint_transmission_limit(m: &mut Model, n: &Network) {
+    for limit in &n.transmission_limits {
+        let mut e = Terms::with_capacity(limit.terms.len());
+        for &(edge, coefficient) in &limit.terms {
+            let column = match edge {
+                EdgeRef::Branch(l) => m.branch_s_nom[l],
+                EdgeRef::Link(k) => m.link_p_nom[k],
+            };
+            if let Some(c) = column {
+                e.add_mul(coefficient, c);
+            }
+        }
+        let row = (!e.is_empty()).then(|| match limit.sense {
+            Sense::AtMost => m.lp.row_le(e, limit.constant),
+            Sense::Equal => m.lp.row_eq(e, limit.constant),
+            Sense::AtLeast => m.lp.row_ge(e, limit.constant),
+        });
+        m.transmission_limit_rows.push(row);
     }
 }
 

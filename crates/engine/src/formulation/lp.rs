@@ -51,6 +51,11 @@ impl Terms {
     }
 
     /// Add the constant `k` (moved to the right-hand side when the row is stored).
+    /// Whether the expression has no column term.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn add_constant(&mut self, k: f64) {
         self.constant += k;
     }

@@ -66,8 +66,9 @@ pub const SMALL_GRID_SHARE: f64 = 0.1;
 
 /// The formulation for `n` under `o`: the model asked for; for `dc`, angles whenever
 /// angle-difference limits are enforced, else the `--kvl` asked for. `auto` is the PTDF form,
-/// except where the grid is a small part of the LP ([`SMALL_GRID_SHARE`]) and no N-1 is
-/// asked, or where a branch's rating is extendable: there the cycle form. PTDF was faster on every meshed grid we have (PGLib case118
+/// except where no N-1 is asked and the grid is a small part of the LP
+/// ([`SMALL_GRID_SHARE`]) or a branch's rating is extendable (its flow needs a column):
+/// there the cycle form. PTDF was faster on every meshed grid we have (PGLib case118
 /// to case2869: 2–18× less HiGHS time; synthetic 50–2000 buses × 24–168 h: 10–280×; with
 /// 30–60 % of lines tightly rated, 5–15×; a synthetic 20-bus year: 2.9 s against 12.8 s;
 /// benches/README.md, "PTDF and lazy limits"), where the grid is most of the LP and the
@@ -161,6 +162,9 @@ pub struct Model {
     pub gen_co2: Vec<f64>,
     /// The row of the network's CO2 limit ([`constraints::constraint_co2_limit`]), if any.
     pub co2_row: Option<usize>,
+    /// The row of each of the network's transmission limits, in order (`None`: it holds no
+    /// column, so no row).
+    pub transmission_limit_rows: Vec<Option<usize>>,
     /// Kirchhoff's-voltage-law rows by what they hold (see [`KvlRows`]), in build order.
     pub kvl_rows: Vec<KvlRows>,
     /// The formulation built.
@@ -254,9 +258,8 @@ impl Model {
 /// (a server refuses an LP beyond its limit without spending the memory): per snapshot a
 /// generator has at most 2 (output, piecewise-linear cost), a branch and a link 1, a bus 3
 /// (angle, load shed, surplus), a storage unit 4 (dispatch, store, state of charge, spill),
-/// a store 2 (power, level);
-/// plus one capacity column per extendable element.
-/// Saturates instead of overflowing.
+/// a store 2 (power, level); plus one capacity column per extendable element. Saturates
+/// instead of overflowing.
 pub fn column_bound(n: &Network, snapshots: usize) -> u64 {
     let per_snapshot = [
         (n.generators.len(), 2u64),
@@ -344,6 +347,7 @@ pub fn build(n: &Network, o: &FormulationOptions) -> Result<Model, Error> {
     constraints::constraint_storage_balance(&mut m, n);
     constraints::constraint_store_balance(&mut m, n);
     expansion::constraint_capacity(&mut m, n);
+    expansion::constraint_transmission_limit(&mut m, n);
     constraints::constraint_co2_limit(&mut m, n);
     if let Some(p) = m.ptdf.as_mut() {
         p.rows_in_lp = m.lp.num_rows(); // limit rows go after every row built
@@ -398,6 +402,7 @@ impl Model {
             kirchhoff_rows: 0,
             gen_co2: vec![0.0; n.generators.len()],
             co2_row: None,
+            transmission_limit_rows: Vec::new(),
             kvl_rows: Vec::new(),
             form,
             ptdf: None,

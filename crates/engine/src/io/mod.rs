@@ -1,5 +1,6 @@
 //! File formats: PyPSA CSV folders and MATPOWER `.m` cases in, PyPSA-style result folders out.
 
+mod global_constraints;
 pub mod matpower;
 pub mod pypsa;
 pub mod results;

@@ -9,8 +9,8 @@ use super::standard_types::{LineTypes, TransformerTypes};
 use super::table::{parse_f64, Table};
 use crate::error::{Error, Findings};
 use crate::network::{
-    per_unit_limit, Branch, BranchKind, Bus, Carrier, Co2Constraint, CostCurve, Expansion,
-    Generator, Link, Load, Network, Origin, Sense, Series, Snapshots, StorageUnit, Store,
+    per_unit_limit, Branch, BranchKind, Bus, Carrier, CostCurve, Expansion, Generator, Link, Load,
+    Network, Origin, Series, Snapshots, StorageUnit, Store,
 };
 use petgraph::graph::EdgeIndex;
 use std::collections::HashMap;
@@ -102,7 +102,7 @@ pub fn read_folder(dir: &Path) -> Result<(Network, Findings), Error> {
         }
     }
     if let Some(t) = Table::read(dir, "global_constraints.csv")? {
-        read_global_constraints(dir, &mut n, &t, &mut f)?;
+        super::global_constraints::read(dir, &mut n, &t, &mut f)?;
     }
     read_time_series(dir, &mut n, &mut f)?;
     Ok((n, f))
@@ -233,103 +233,8 @@ fn read_carriers(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(), Er
     Ok(())
 }
 
-/// PyPSA's global constraints: a CO2 limit (`primary_energy` on `co2_emissions`, any
-/// sense) is read; every other type is an error naming it, never dropped. The limit counts
-/// the emissions of generators, so a storage unit whose carrier emits, or snapshot weights
-/// for generators that differ from the objective's, are errors too.
-fn read_global_constraints(
-    dir: &Path,
-    n: &mut Network,
-    t: &Table,
-    f: &mut Findings,
-) -> Result<(), Error> {
-    for i in 0..t.rows.len() {
-        let Some(name) = element_name(t, i, "global constraint", f) else {
-            continue;
-        };
-        let mut c = t.cell(i, format!("global constraint '{name}'"), f);
-        let kind = c.string("type", "primary_energy");
-        let attribute = c.string("carrier_attribute", "co2_emissions");
-        if kind != "primary_energy" || attribute != "co2_emissions" {
-            c.error(
-                "type",
-                format!("`{kind}` on `{attribute}` is not supported yet (only `primary_energy` on `co2_emissions`, a CO2 limit)"),
-            );
-            continue;
-        }
-        if c.text("investment_period").is_some() {
-            c.error("investment_period", "investment periods are not supported");
-        }
-        let sense = match c.string("sense", "==").as_str() {
-            "<=" => Sense::AtMost,
-            "==" => Sense::Equal,
-            ">=" => Sense::AtLeast,
-            other => {
-                c.error("sense", format!("`{other}`: must be <=, == or >="));
-                continue;
-            }
-        };
-        let limit_t = c.f64("constant", 0.0, false);
-        if n.co2_constraint.is_some() {
-            c.error("name", "a second CO2 limit: give one");
-            continue;
-        }
-        let emits = |carrier: &str| n.carrier(carrier).is_some_and(|k| k.co2_emissions != 0.0);
-        let emitting = n
-            .storage_units
-            .iter()
-            .filter(|s| emits(&s.carrier))
-            .map(|s| ("storage unit", &s.name))
-            .chain(
-                n.stores
-                    .iter()
-                    .filter(|s| emits(&s.carrier))
-                    .map(|s| ("store", &s.name)),
-            )
-            .next();
-        if let Some((kind, name)) = emitting {
-            c.error(
-                "carrier_attribute",
-                format!("{kind} `{name}` has an emitting carrier: its emissions in a CO2 limit are not supported"),
-            );
-        }
-        if !generator_weights_match(dir, n)? {
-            c.error(
-                "constant",
-                "snapshots.csv's `generators` weights differ from `objective`: a CO2 limit with other weights is not supported",
-            );
-        }
-        n.co2_constraint = Some(Co2Constraint {
-            name,
-            sense,
-            limit_t,
-            origin: c.origin(),
-        });
-    }
-    Ok(())
-}
-
-/// Whether snapshots.csv's `generators` weights (PyPSA's weights of generator energy, 1 by
-/// default) equal the objective weights.
-fn generator_weights_match(dir: &Path, n: &Network) -> Result<bool, Error> {
-    let Some(t) = Table::read(dir, "snapshots.csv")? else {
-        return Ok(true);
-    };
-    if !t.has("generators") {
-        return Ok(n.snapshots.objective.iter().all(|&w| w == 1.0));
-    }
-    Ok(t.rows
-        .iter()
-        .zip(&n.snapshots.objective)
-        .all(|((_, r), &w)| {
-            t.text(r, "generators")
-                .and_then(parse_f64)
-                .is_some_and(|g| g == w)
-        }))
-}
-
 /// The `name` cell of row `i`, or an error finding when it is empty.
-fn element_name(t: &Table, i: usize, kind: &str, f: &mut Findings) -> Option<String> {
+pub(super) fn element_name(t: &Table, i: usize, kind: &str, f: &mut Findings) -> Option<String> {
     let (line, row) = &t.rows[i];
     let name = t
         .text(row, "name")
@@ -422,14 +327,20 @@ fn expansion(c: &mut super::table::Cells, nom: &str, years: f64) -> Option<Expan
     })
 }
 
-/// PyPSA's periodized cost of one MW, currency/MW over the horizon: `overnight_cost`
-/// annuitised at `discount_rate` over `lifetime` (years; infinite by default) times the
-/// horizon's `years`, where an overnight cost is given, else `capital_cost` as it stands;
+/// PyPSA's periodized cost of one MW, currency/MW over the horizon: [`investment_cost`]
 /// plus `fom_cost`.
 fn periodized_cost(c: &mut super::table::Cells, years: f64) -> Option<f64> {
     let fom = c.f64("fom_cost", 0.0, false);
+    Some(investment_cost(c, years)? + fom)
+}
+
+/// PyPSA's annuitised investment cost of one MW over the horizon (its `capital_cost`
+/// property, without fixed O&M), currency/MW: `overnight_cost` annuitised at
+/// `discount_rate` over `lifetime` (years; infinite by default) times the horizon's
+/// `years`, where an overnight cost is given, else `capital_cost` as it stands.
+pub(super) fn investment_cost(c: &mut super::table::Cells, years: f64) -> Option<f64> {
     if c.text("overnight_cost").is_none() {
-        return Some(c.f64("capital_cost", 0.0, false) + fom);
+        return Some(c.f64("capital_cost", 0.0, false));
     }
     let overnight = c.f64("overnight_cost", 0.0, false);
     let lifetime = c.f64("lifetime", f64::INFINITY, true);
@@ -445,7 +356,7 @@ fn periodized_cost(c: &mut super::table::Cells, years: f64) -> Option<f64> {
         c.error("lifetime", format!("{lifetime} years: must be > 0"));
         return None;
     }
-    Some(overnight * annuity(rate, lifetime) * years + fom)
+    Some(overnight * annuity(rate, lifetime) * years)
 }
 
 /// The share of an overnight cost paid each year over `lifetime` years at discount `rate`

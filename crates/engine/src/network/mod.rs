@@ -452,6 +452,33 @@ pub struct Co2Constraint {
     pub origin: Origin,
 }
 
+/// What a [`TransmissionLimit`] weighs the capacity built by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransmissionMeasure {
+    /// Length, km: the limit is on MW·km (PyPSA's `transmission_volume_expansion_limit`).
+    Volume,
+    /// Annuitised investment cost per MW (without fixed O&M), currency/MW: the limit is on
+    /// currency (PyPSA's `transmission_expansion_cost_limit`).
+    Cost,
+}
+
+/// A limit on the transmission the optimisation builds, as PyPSA states it: Σ over the
+/// extendable lines and links of the listed carriers of `coefficient × capacity chosen`
+/// (`s_nom_opt`, `p_nom_opt`, MW) `sense` `constant`. Transformers are not counted.
+#[derive(Debug, Clone)]
+pub struct TransmissionLimit {
+    pub name: String,
+    pub measure: TransmissionMeasure,
+    /// The carriers it counts (`AC`, `DC`, ...).
+    pub carriers: Vec<String>,
+    pub sense: Sense,
+    /// MW·km or currency.
+    pub constant: f64,
+    /// Each counted element with its coefficient (km, or currency/MW).
+    pub terms: Vec<(EdgeRef, f64)>,
+    pub origin: Origin,
+}
+
 /// A whole network. Build it with the `add_*` methods, which keep the graph in step.
 #[derive(Debug, Clone, Default)]
 pub struct Network {
@@ -470,6 +497,8 @@ pub struct Network {
     pub carriers: Vec<Carrier>,
     /// A limit on the CO2 emitted over the horizon, if the network has one.
     pub co2_constraint: Option<Co2Constraint>,
+    /// Limits on the transmission built (PyPSA's transmission expansion global constraints).
+    pub transmission_limits: Vec<TransmissionLimit>,
     /// Nodes are buses (weight: bus index); edges are branches and links.
     graph: UnGraph<usize, EdgeRef>,
     bus_index: HashMap<String, usize>,
@@ -670,9 +699,10 @@ impl Network {
         Ok(count)
     }
 
-    /// Multiply every extendable element's capacity cost by `share`: a part of the horizon
-    /// bears its share of the cost over the whole (by objective weight), so that a month of
-    /// a year pays a month of the annual cost.
+    /// Multiply every extendable element's capacity cost by `share` (and the costs a
+    /// transmission cost limit weighs by): a part of the horizon bears its share of the cost
+    /// over the whole (by objective weight), so that a month of a year pays a month of the
+    /// annual cost.
     fn scale_capacity_costs(&mut self, share: f64) {
         let costs = self
             .generators
@@ -692,6 +722,13 @@ impl Network {
             .chain(self.stores.iter_mut().filter_map(|s| s.expansion.as_mut()));
         for x in costs {
             x.cost *= share;
+        }
+        let cost_limits = self
+            .transmission_limits
+            .iter_mut()
+            .filter(|l| l.measure == TransmissionMeasure::Cost);
+        for limit in cost_limits {
+            limit.terms.iter_mut().for_each(|(_, c)| *c *= share);
         }
     }
 
