@@ -105,7 +105,7 @@ fn missing_attributes_take_pypsa_defaults() {
             k.expansion.is_some() as u8 as f64,
         ),
         ("lines", "s_nom", line.s_nom),
-        ("lines", "s_max_pu", line.s_max_pu),
+        ("lines", "s_max_pu", line.s_max_pu.at(0)),
         ("lines", "r", line.r),
         (
             "lines",
@@ -114,7 +114,7 @@ fn missing_attributes_take_pypsa_defaults() {
         ),
         ("transformers", "tap_ratio", trafo.tap_ratio),
         ("transformers", "phase_shift", trafo.phase_shift),
-        ("transformers", "s_max_pu", trafo.s_max_pu),
+        ("transformers", "s_max_pu", trafo.s_max_pu.at(0)),
         ("transformers", "r", trafo.r),
         ("storage_units", "p_nom", s.p_nom),
         ("storage_units", "p_min_pu", s.p_min_pu.at(0)),

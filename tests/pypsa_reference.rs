@@ -602,3 +602,49 @@ fn transmission_limits_give_pypsa_capacities_and_shadow_prices() {
         assert_rel(volume.value, 650000.0, 1e-9);
     }
 }
+
+/// Ratings that vary by snapshot (`lines-s_max_pu.csv`, `transformers-s_max_pu.csv`: dynamic
+/// line ratings, a derated transformer), one of them on an extendable line, built and
+/// solved by PyPSA 1.4 (`tests/data/pypsa_s_max_pu/make.py`): gridtrade gives its
+/// objective, prices, the capacity chosen and every branch flow, in each statement of
+/// Kirchhoff's law that applies (the extendable line rules out PTDF); without the
+/// extendable line, PTDF's lazy limits use each snapshot's rating too.
+#[test]
+fn time_varying_ratings_give_pypsa_answer() {
+    use gridtrade_engine::formulation::Kvl;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/pypsa_s_max_pu");
+    let expected = expected_json(&dir);
+    let n = read(&dir.join("network"));
+    let ab = n.branches.iter().find(|b| b.name == "A-B").unwrap();
+    assert_eq!((ab.rating(3), ab.s_max), (150.0, 300.0));
+    for kvl in [Kvl::Angles, Kvl::Cycles, Kvl::Auto] {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&n, &opts).results.unwrap();
+        let want = expected["objective_as_pypsa_reports"].as_f64().unwrap();
+        assert_rel(r.objective, want, 1e-6);
+        assert_prices(&n, &r, &expected);
+        assert_branch_flows(&n, &r, &expected["line_p0"]);
+        assert_branch_flows(&n, &r, &expected["transformer_p0"]);
+        let ac = n.branches.iter().position(|b| b.name == "A-C").unwrap();
+        let want = expected["s_nom_opt"]["A-C"].as_f64().unwrap();
+        assert_abs(r.branch_s_nom_opt[ac], want, 1e-6);
+    }
+    // The same network with A-C fixed at PyPSA's choice solves alike in every form, PTDF's
+    // lazy limits included (the objective then leaves out A-C's cost).
+    let mut fixed = n.clone();
+    let ac = fixed.branches.iter().position(|b| b.name == "A-C").unwrap();
+    let built = expected["s_nom_opt"]["A-C"].as_f64().unwrap();
+    fixed.branches[ac].expansion = None;
+    fixed.branches[ac].s_nom = built;
+    fixed.branches[ac].update_rating();
+    let capex = 40.0 * (built - 100.0);
+    for kvl in EVERY_KVL {
+        let mut opts = SolveOptions::default();
+        opts.formulation.kvl = kvl;
+        let r = solve_ok(&fixed, &opts).results.unwrap();
+        let want = expected["objective_as_pypsa_reports"].as_f64().unwrap() - capex;
+        assert_rel(r.objective, want, 1e-6);
+        assert_branch_flows(&fixed, &r, &expected["line_p0"]);
+    }
+}

@@ -228,7 +228,7 @@ pub fn extract(n: &Network, m: &Model, costs: &[f64], sol: &highs::Solution) -> 
             read.bus_prices(n, m),
             read.values(&m.branch_p0, n.branches.len()),
             read.capacity_shadow(
-                read.shadow(&m.branch_p0, &|l, _| -n.branches[l].s_max),
+                read.shadow(&m.branch_p0, &|l, t| -n.branches[l].rating(t)),
                 &m.branch_capacity_rows,
             ),
         ),

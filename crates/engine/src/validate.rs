@@ -177,6 +177,20 @@ fn check_branches(n: &Network, f: &mut Findings) {
                 format!("rating {}: negative capacity", br.s_max),
             );
         }
+        if let Some(t) =
+            (0..n.snapshots.len()).find(|&t| br.s_max_pu.is_hourly() && br.s_max_pu.at(t) < 0.0)
+        {
+            let snapshot = n.snapshots.names.get(t).map_or("?", String::as_str);
+            f.error(
+                &br.origin,
+                el.clone(),
+                Some("s_max_pu"),
+                format!(
+                    "{} in snapshot '{snapshot}': must be >= 0",
+                    br.s_max_pu.at(t)
+                ),
+            );
+        }
         if !(br.tap_ratio > 0.0) || !br.tap_ratio.is_finite() {
             f.error(
                 &br.origin,

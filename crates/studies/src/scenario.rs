@@ -20,7 +20,7 @@
 //! an interconnector id switches both directions. Unknown names and keys are errors.
 
 use gridtrade_engine::error::{Error, Findings};
-use gridtrade_engine::network::{designates, Co2Constraint, Fixed, Network, Origin, Sense};
+use gridtrade_engine::network::{designates, Co2Constraint, Fixed, Network, Origin, Sense, Series};
 use gridtrade_engine::validate::{number_problem, show};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -267,7 +267,7 @@ impl Scenario {
             let mut found = false;
             for b in n.branches.iter_mut().filter(|b| matches(&b.name, name)) {
                 // The scenario gives the usable rating itself.
-                (b.s_max, b.s_nom, b.s_max_pu) = (*mw, *mw, 1.0);
+                (b.s_max, b.s_nom, b.s_max_pu) = (*mw, *mw, Series::Static(1.0));
                 found = true;
             }
             for l in n.links.iter_mut().filter(|l| matches(&l.name, name)) {

@@ -339,6 +339,13 @@ pub fn run(
             format!("`{name}` is extendable: a trade study takes the capacities as given; `gridtrade plan` (the Plan RPC) studies the expansion, `gridtrade solve` solves it"),
         ));
     }
+    let hourly = base.branches.iter().find(|b| b.s_max_pu.is_hourly());
+    if let (Some(b), Some(_)) = (hourly, req.coupling) {
+        return Err(Error::option(
+            "--coupling",
+            format!("{} `{}` has a rating that varies by snapshot (s_max_pu): the coupling report (flow-based domain, redispatch) takes fixed ratings", b.kind_name(), b.name),
+        ));
+    }
     let (n, label, o) = with_scenario(base, req.scenario.as_ref(), &req.options)?;
     let o = match coupling_options(&n, req, &o, control)? {
         Ok(o) => o,

@@ -64,7 +64,7 @@ fn bound_by_capacity(m: &mut Model, flow: Col, capacity: Col, lo: f64, hi: f64) 
 ///
 /// ```text
 /// generators:  p_nom_opt * p_min_pu[t] <= p[g,t]  <= p_nom_opt * p_max_pu[t]
-/// branches:   -s_nom_opt * s_max_pu    <= p0[l,t] <= s_nom_opt * s_max_pu
+/// branches:   -s_nom_opt * s_max_pu[t] <= p0[l,t] <= s_nom_opt * s_max_pu[t]
 /// links:       p_nom_opt * p_min_pu[t] <= p0[k,t] <= p_nom_opt * p_max_pu[t]
 /// storage:     p_dispatch <= p_nom_opt * p_max_pu[t],  p_store <= -p_nom_opt * p_min_pu[t],
 ///              soc <= p_nom_opt * max_hours
@@ -85,7 +85,8 @@ pub fn constraint_capacity(m: &mut Model, n: &Network) {
         m.branch_capacity_rows[l] = (0..m.snapshots)
             .map(|t| {
                 let p0 = m.branch_p0[l][t];
-                bound_by_capacity(m, p0, cap, -br.s_max_pu, br.s_max_pu)
+                let pu = br.s_max_pu.at(t);
+                bound_by_capacity(m, p0, cap, -pu, pu)
             })
             .collect();
     }

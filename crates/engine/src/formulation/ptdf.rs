@@ -168,7 +168,9 @@ impl PtdfForm {
                     monitored: l,
                     outage: None,
                 };
-                if over(flows[l][t], n.branches[l].s_max) && !self.limit_rows.contains_key(&limit) {
+                if over(flows[l][t], n.branches[l].rating(t))
+                    && !self.limit_rows.contains_key(&limit)
+                {
                     found.push(limit);
                 }
             }
@@ -178,7 +180,7 @@ impl PtdfForm {
             // limits that a few rows settle (200 buses × 24 h: 20,736 rows and 733 MB when
             // all were added).
             for &l in &self.limited {
-                let limit = sec.rating * n.branches[l].s_max;
+                let limit = sec.rating * n.branches[l].rating(t);
                 let worst = sec
                     .outages
                     .iter()
@@ -300,7 +302,7 @@ pub fn constraint_branch_limit(m: &mut Model, n: &Network, limits: &[Limit], row
             if let Some(o) = limit.outage {
                 p.add_flow_terms(o, lodf, &terms, &load, &mut e);
             }
-            let s = rating * n.branches[limit.monitored].s_max;
+            let s = rating * n.branches[limit.monitored].rating(limit.t);
             let row = p.rows_in_lp + rows.push(e, -s, s);
             p.limit_rows.insert(limit, LimitRow { row, lodf });
             k += 1;

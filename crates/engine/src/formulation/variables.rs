@@ -101,15 +101,20 @@ pub(super) fn branch_modelled(m: &Model, n: &Network, l: usize) -> bool {
     n.branch_live(l) && m.balance_node[br.bus0] != m.balance_node[br.bus1]
 }
 
-/// `-s_max <= p0[l,t] <= s_max`, MW (unlimited when the rating is infinite; free when
+/// `-s_max[t] <= p0[l,t] <= s_max[t]`, MW (the branch's rating in snapshot t) (unlimited when the rating is infinite; free when
 /// extendable, bounded by its capacity in [`super::expansion::constraint_capacity`]).
 pub fn variable_branch_flow(m: &mut Model, n: &Network) {
     for (l, br) in n.branches.iter().enumerate() {
         if !branch_modelled(m, n, l) {
             continue;
         }
-        let (lo, hi) = free_if_extendable(&br.expansion, -br.s_max, br.s_max);
-        m.branch_p0[l] = (0..m.snapshots).map(|_| m.lp.col(lo, hi, 0.0)).collect();
+        m.branch_p0[l] = (0..m.snapshots)
+            .map(|t| {
+                let s = br.rating(t);
+                let (lo, hi) = free_if_extendable(&br.expansion, -s, s);
+                m.lp.col(lo, hi, 0.0)
+            })
+            .collect();
     }
 }
 

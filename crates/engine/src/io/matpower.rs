@@ -532,7 +532,7 @@ impl Converter<'_> {
                 r: row[2] / self.base_mva,
                 s_max: if rate_a == 0.0 { f64::INFINITY } else { rate_a },
                 s_nom: if rate_a == 0.0 { f64::INFINITY } else { rate_a },
-                s_max_pu: 1.0,
+                s_max_pu: Series::Static(1.0),
                 expansion: None,
                 tap_ratio: if tap == 0.0 { 1.0 } else { tap },
                 phase_shift: shift,

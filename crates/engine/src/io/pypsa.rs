@@ -26,6 +26,8 @@ const TIME_SERIES: &[(&str, &[&str])] = &[
         &["inflow", "p_max_pu", "p_min_pu", "state_of_charge_set"],
     ),
     ("stores", &["e_min_pu", "e_max_pu"]),
+    ("lines", &["s_max_pu"]),
+    ("transformers", &["s_max_pu"]),
 ];
 
 /// Read a PyPSA CSV folder. Returns the network and the findings of reading it (errors
@@ -465,7 +467,7 @@ fn read_lines(n: &mut Network, t: &Table, types: &LineTypes, dc_buses: &[bool], 
             r: r_ohm / v2,
             s_max: per_unit_limit(s_nom, s_max_pu),
             s_nom,
-            s_max_pu,
+            s_max_pu: Series::Static(s_max_pu),
             expansion,
             tap_ratio: 1.0,
             phase_shift: 0.0,
@@ -573,7 +575,7 @@ fn read_transformers(n: &mut Network, t: &Table, types: &TransformerTypes, f: &m
             r: if s_nom.is_finite() { r / s_nom } else { r },
             s_max: per_unit_limit(s_nom, s_max_pu),
             s_nom,
-            s_max_pu,
+            s_max_pu: Series::Static(s_max_pu),
             expansion,
             tap_ratio,
             phase_shift,
@@ -823,6 +825,10 @@ fn read_time_series(dir: &Path, n: &mut Network, f: &mut Findings) -> Result<(),
             read_series_table(n, &t, component, attr, f);
         }
     }
+    // A rating that varies by snapshot: `s_max` is its largest.
+    for b in n.branches.iter_mut().filter(|b| b.s_max_pu.is_hourly()) {
+        b.update_rating();
+    }
     Ok(())
 }
 
@@ -921,6 +927,17 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
         "links" => n.links.iter().map(|e| e.name.clone()).collect(),
         "storage_units" => n.storage_units.iter().map(|e| e.name.clone()).collect(),
         "stores" => n.stores.iter().map(|e| e.name.clone()).collect(),
+        // By branch index; a branch of the other kind gets a name no column can have.
+        "lines" | "transformers" => n
+            .branches
+            .iter()
+            .map(|b| match (b.kind, component) {
+                (BranchKind::Line, "lines") | (BranchKind::Transformer, "transformers") => {
+                    b.name.clone()
+                }
+                _ => "\0".to_string(),
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let index: HashMap<&str, usize> = names
@@ -969,6 +986,7 @@ fn read_series_table(n: &mut Network, t: &Table, component: &str, attr: &str, f:
             }),
             ("stores", Some(&i)) if attr == "e_min_pu" => Some(&mut n.stores[i].e_min_pu),
             ("stores", Some(&i)) => Some(&mut n.stores[i].e_max_pu),
+            ("lines" | "transformers", Some(&i)) => Some(&mut n.branches[i].s_max_pu),
             _ => None,
         };
         match target {

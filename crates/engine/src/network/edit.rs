@@ -198,7 +198,7 @@ impl Network {
             match attribute {
                 "s_nom" => {
                     b.s_nom = value;
-                    b.s_max = super::per_unit_limit(value, b.s_max_pu);
+                    b.update_rating();
                 }
                 _ => return unknown("branch"),
             }

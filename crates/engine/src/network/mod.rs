@@ -116,12 +116,14 @@ pub struct Branch {
     /// Series resistance, per unit on a 1 MVA base (only used by the PowerModels convention).
     pub r: f64,
     /// Thermal rating, MW (`f64::INFINITY` for unlimited: MATPOWER `rateA = 0`):
-    /// `s_nom * s_max_pu` of a PyPSA line or transformer.
+    /// `s_nom * s_max_pu` of a PyPSA line or transformer; where `s_max_pu` varies by
+    /// snapshot, the largest (the rating of snapshot t is [`Branch::rating`]).
     pub s_max: f64,
     /// Nominal rating, MW (PyPSA's `s_nom`; MATPOWER's `rateA`, infinite where 0).
     pub s_nom: f64,
-    /// Share of `s_nom` that may flow (PyPSA's `s_max_pu`; 1 for MATPOWER).
-    pub s_max_pu: f64,
+    /// Share of `s_nom` that may flow (PyPSA's `s_max_pu`, which may vary by snapshot, e.g.
+    /// dynamic line ratings; 1 for MATPOWER).
+    pub s_max_pu: Series,
     /// The rating the optimisation may choose (`s_nom_extendable`); the impedance stays
     /// as given, as in PyPSA.
     pub expansion: Option<Expansion>,
@@ -151,7 +153,7 @@ impl Branch {
             r: 0.0,
             s_max,
             s_nom: s_max,
-            s_max_pu: 1.0,
+            s_max_pu: Series::Static(1.0),
             expansion: None,
             tap_ratio: 1.0,
             phase_shift: 0.0,
@@ -161,6 +163,21 @@ impl Branch {
             edge: EdgeIndex::new(0),
             origin: Origin::default(),
         }
+    }
+
+    /// The rating in snapshot t, MW: `s_max`, or `s_nom * s_max_pu[t]` where `s_max_pu`
+    /// varies by snapshot.
+    pub fn rating(&self, t: usize) -> f64 {
+        if self.s_max_pu.is_hourly() {
+            per_unit_limit(self.s_nom, self.s_max_pu.at(t))
+        } else {
+            self.s_max
+        }
+    }
+
+    /// Set `s_max` from `s_nom` and `s_max_pu` (its largest value where it varies).
+    pub fn update_rating(&mut self) {
+        self.s_max = per_unit_limit(self.s_nom, self.s_max_pu.max());
     }
 
     /// `line` or `transformer`, for messages.
@@ -658,6 +675,10 @@ impl Network {
             s.e_min_pu.restrict(range.clone());
             s.e_max_pu.restrict(range.clone());
         }
+        for b in self.branches.iter_mut().filter(|b| b.s_max_pu.is_hourly()) {
+            b.s_max_pu.restrict(range.clone());
+            b.update_rating();
+        }
     }
 
     /// Fix every extendable element that `name` designates (see [`designates`]) so the
@@ -772,6 +793,10 @@ impl Network {
         for s in &mut n.stores {
             s.e_min_pu.aggregate(hours);
             s.e_max_pu.aggregate(hours);
+        }
+        for b in n.branches.iter_mut().filter(|b| b.s_max_pu.is_hourly()) {
+            b.s_max_pu.aggregate(hours);
+            b.update_rating();
         }
         n
     }

@@ -110,12 +110,13 @@ fn binding_branches(n: &Network, model: &Model, r: &Results, duals: &[f64], d: &
             if !modelled {
                 continue;
             }
-            if br.s_max.is_finite() && p.abs() >= br.s_max - 1e-6 * br.s_max.max(1.0) {
+            let s = br.rating(t);
+            if s.is_finite() && p.abs() >= s - 1e-6 * s.max(1.0) {
                 d.binding.push(format!(
                     "{} {} at its {} MW rating in snapshot {}",
                     br.kind_name(),
                     br.name,
-                    br.s_max,
+                    s,
                     snap(t)
                 ));
             }
