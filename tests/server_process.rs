@@ -497,3 +497,46 @@ async fn an_unreadable_stored_version_is_listed_not_a_reason_not_to_start() {
     );
     assert!(server.log.lock().unwrap().contains("not restored"));
 }
+
+/// `gridtrade call plan` against a server holding `networks/` (so `carec-plan`): the plan's
+/// tables, every candidate named, the same system cost as `gridtrade plan` locally.
+#[test]
+fn call_plan_prints_the_plan_of_a_served_network() {
+    let networks = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks");
+    let server = start(&networks, &[]);
+    let out = gridtrade()
+        .args([
+            "call",
+            "--server",
+            &server.url,
+            "--json",
+            "plan",
+            "carec-plan",
+        ])
+        .args(["--snapshots", "0..24"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let served: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let local = json_of(
+        gridtrade()
+            .args(["plan", "--snapshots", "0..24", "--json"])
+            .arg(networks.join("carec-plan")),
+    );
+    let cost = |v: &serde_json::Value| v["system_cost_plan"].as_f64().unwrap();
+    assert_rel(cost(&served), cost(&local), 1e-9);
+    let out = gridtrade()
+        .args(["call", "--server", &server.url, "plan", "carec-plan"])
+        .args(["--snapshots", "0..24"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("CASA-HVDC") && text.contains("country"),
+        "{text}"
+    );
+}

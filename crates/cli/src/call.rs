@@ -41,6 +41,8 @@ enum Action {
     Solve(SolveCall),
     /// The trade report of a network on the server (as `gridtrade trade`).
     Trade(TradeCall),
+    /// The capacity-expansion plan of a network on the server (as `gridtrade plan`).
+    Plan(PlanCall),
     /// Make a new version of a network with edits.
     Update(UpdateCall),
     /// Upload a PyPSA CSV folder or a MATPOWER .m file under a name (streamed in chunks).
@@ -89,6 +91,28 @@ struct TradeCall {
     #[command(flatten)]
     scope: super::trade::TradeScope,
     /// Give up (and stop the study) after this many seconds.
+    #[arg(long)]
+    timeout: Option<f64>,
+}
+
+#[derive(Args)]
+struct PlanCall {
+    name: String,
+    #[arg(long, default_value_t = 0)]
+    version: u64,
+    /// Apply this scenario file (TOML; `build`, `exclude`, `co2_cap`), sent as text.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    #[arg(long, value_name = "A..B", value_parser = parse_range)]
+    snapshots: Option<Range<usize>>,
+    #[arg(long, value_parser = crate::choice::<NetworkModel>(), default_value_t = NetworkModel::Dc)]
+    model: NetworkModel,
+    #[command(flatten)]
+    common: super::SolveCommon,
+    /// Also re-solve the plan once per candidate built, with it fixed out.
+    #[arg(long)]
+    leave_one_out: bool,
+    /// Give up (and stop the plan) after this many seconds.
     #[arg(long)]
     timeout: Option<f64>,
 }
@@ -167,6 +191,7 @@ pub fn run(a: CallArgs) -> Result<ExitCode, Error> {
         }
         Action::Solve(s) => solve(&mut c, s, a.json),
         Action::Trade(t) => trade(&mut c, t, a.json),
+        Action::Plan(p) => plan(&mut c, p, a.json),
         Action::Update(u) => update(&mut c, u),
         Action::Upload { name, path } => {
             let r = c.upload(upload_chunks(&name, &path)?).map_err(rpc_error)?;
@@ -315,6 +340,96 @@ fn trade(c: &mut Client, t: TradeCall, as_json: bool) -> Result<ExitCode, Error>
         print!("{}", super::trade::text(&out.study, out.compare.as_ref()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `call plan`: the expansion plan (the scenario file is sent as text).
+fn plan(c: &mut Client, p: PlanCall, as_json: bool) -> Result<ExitCode, Error> {
+    let (start, end) = span(p.snapshots);
+    let scenario_toml = match &p.scenario {
+        Some(file) => String::from_utf8(read_file(file)?)
+            .map_err(|_| Error::option("--scenario", format!("{}: not UTF-8", file.display())))?,
+        None => String::new(),
+    };
+    let req = proto::PlanRequest {
+        network: p.name,
+        version: p.version,
+        snapshot_start: start,
+        snapshot_end: end,
+        model: model_of(p.model),
+        dc_convention: convention_of(p.common.dc_convention),
+        kvl: kvl_of(p.common.kvl),
+        voll: p.common.voll,
+        co2_price: p.common.co2_price,
+        scenario_toml,
+        leave_one_out: p.leave_one_out,
+    };
+    let r = match c.plan(req, deadline(p.timeout)) {
+        Ok(r) => r,
+        Err(e) => return not_solved(e),
+    };
+    if as_json {
+        println!("{}", json(&r));
+    } else {
+        print!("{}", super::plan::text(&plan_report(&r)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The Plan RPC's response as the library's report (for the same tables as `plan`).
+fn plan_report(r: &proto::PlanResponse) -> gridtrade_studies::plan::PlanReport {
+    use gridtrade_studies::plan::{CandidateReport, CountryPlanGain, PlanReport};
+    PlanReport {
+        snapshots: r.snapshots as usize,
+        system_cost_without: r.system_cost_without,
+        system_cost_plan: r.system_cost_plan,
+        saving: r.saving,
+        co2_without_t: r.co2_without_t,
+        co2_plan_t: r.co2_plan_t,
+        shed_without_mwh: r.shed_without_mwh,
+        shed_plan_mwh: r.shed_plan_mwh,
+        co2_limit: r
+            .co2_limit
+            .as_ref()
+            .map(|c| gridtrade_engine::report::Co2LimitSummary {
+                name: c.name.clone(),
+                sense: c.sense.clone(),
+                limit_t: c.limit_t,
+                mu: c.mu,
+                co2_price: c.co2_price,
+            }),
+        candidates: r
+            .candidates
+            .iter()
+            .map(|c| CandidateReport {
+                component: c.component.clone(),
+                name: c.name.clone(),
+                zone0: c.zone0.clone(),
+                zone1: c.zone1.clone(),
+                nom: c.nom,
+                nom_max: c.nom_max,
+                built: c.built,
+                cost: c.cost,
+                cost_per_mw: c.cost_per_mw,
+                congestion_rent: c.congestion_rent,
+                energy_mwh: c.energy_mwh,
+                pays: c.pays,
+                saving: c.saving,
+            })
+            .collect(),
+        countries: r
+            .countries
+            .iter()
+            .map(|c| CountryPlanGain {
+                country: c.country.clone(),
+                net_cost_without: c.net_cost_without,
+                net_cost_plan: c.net_cost_plan,
+                candidate_cost_share: c.candidate_cost_share,
+                gain: c.gain,
+                co2_without_t: c.co2_without_t,
+                co2_plan_t: c.co2_plan_t,
+            })
+            .collect(),
+    }
 }
 
 /// `call update`: the edits of the command line as one UpdateNetwork call.

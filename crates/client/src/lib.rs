@@ -158,6 +158,17 @@ impl Client {
             .map(tonic::Response::into_inner)
     }
 
+    pub fn plan(
+        &mut self,
+        req: proto::PlanRequest,
+        timeout: Option<Duration>,
+    ) -> Result<proto::PlanResponse, Status> {
+        let stub = &mut self.stub;
+        self.runtime
+            .block_on(stub.plan(request(req, timeout)))
+            .map(tonic::Response::into_inner)
+    }
+
     pub fn update_network(
         &mut self,
         req: proto::UpdateNetworkRequest,
