@@ -184,17 +184,7 @@ fn contingency_limits(
 
 /// The formulation options of a solve request; unknown enum values are INVALID_ARGUMENT.
 pub fn formulation(r: &proto::SolveRequest) -> Result<FormulationOptions, Status> {
-    let model = match proto::NetworkModel::try_from(r.model) {
-        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Dc) => NetworkModel::Dc,
-        Ok(proto::NetworkModel::Transport) => NetworkModel::Transport,
-        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
-        Err(_) => {
-            return Err(Status::invalid_argument(format!(
-                "model: unknown value {}",
-                r.model
-            )))
-        }
-    };
+    let model = network_model(r.model, NetworkModel::Dc)?;
     let dc_convention = match proto::DcConvention::try_from(r.dc_convention) {
         Ok(proto::DcConvention::Unspecified | proto::DcConvention::Matpower) => {
             DcConvention::Matpower
@@ -376,6 +366,20 @@ pub fn edits(
 }
 
 /// The study a trade request asks for. Scenario text errors name the request field and line.
+/// A request's `model` field: `unspecified` is `default` (the dc model for a plan, the
+/// transport model for a trade study).
+fn network_model(value: i32, default: NetworkModel) -> Result<NetworkModel, Status> {
+    match proto::NetworkModel::try_from(value) {
+        Ok(proto::NetworkModel::Unspecified) => Ok(default),
+        Ok(proto::NetworkModel::Dc) => Ok(NetworkModel::Dc),
+        Ok(proto::NetworkModel::Transport) => Ok(NetworkModel::Transport),
+        Ok(proto::NetworkModel::Copperplate) => Ok(NetworkModel::Copperplate),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "model: unknown value {value}"
+        ))),
+    }
+}
+
 /// A Plan request as the study's request (the scenario parsed, the options checked as
 /// Solve's).
 pub fn plan_request(
@@ -478,19 +482,7 @@ pub fn trade_request(
 ) -> Result<gridtrade_studies::study::TradeRequest, Status> {
     use gridtrade_studies::scenario::Scenario;
     use gridtrade_studies::study::{Compare, Labelled, TradeRequest};
-    let model = match proto::NetworkModel::try_from(r.model) {
-        Ok(proto::NetworkModel::Unspecified | proto::NetworkModel::Transport) => {
-            NetworkModel::Transport
-        }
-        Ok(proto::NetworkModel::Dc) => NetworkModel::Dc,
-        Ok(proto::NetworkModel::Copperplate) => NetworkModel::Copperplate,
-        Err(_) => {
-            return Err(Status::invalid_argument(format!(
-                "model: unknown value {}",
-                r.model
-            )))
-        }
-    };
+    let model = network_model(r.model, NetworkModel::Transport)?;
     // The solve options checks are shared with Solve.
     let mut o = formulation(&proto::SolveRequest {
         dc_convention: r.dc_convention,

@@ -279,40 +279,6 @@ fn with_scenario(
     Ok((n, s.label.clone(), o))
 }
 
-/// The name of an element whose capacity is extendable, if any.
-pub(crate) fn extendable_element(n: &Network) -> Option<&str> {
-    let mut names = n
-        .generators
-        .iter()
-        .filter(|g| g.expansion.is_some())
-        .map(|g| g.name.as_str())
-        .chain(
-            n.branches
-                .iter()
-                .filter(|b| b.expansion.is_some())
-                .map(|b| b.name.as_str()),
-        )
-        .chain(
-            n.links
-                .iter()
-                .filter(|l| l.expansion.is_some())
-                .map(|l| l.name.as_str()),
-        )
-        .chain(
-            n.storage_units
-                .iter()
-                .filter(|s| s.expansion.is_some())
-                .map(|s| s.name.as_str()),
-        )
-        .chain(
-            n.stores
-                .iter()
-                .filter(|s| s.expansion.is_some())
-                .map(|s| s.name.as_str()),
-        );
-    names.next()
-}
-
 /// Run the study `req` on `base`: the main case (with autarky when asked) and the
 /// comparison. Bad scenarios are errors; a case that does not solve is a `NoReport`.
 pub fn run(
@@ -333,7 +299,7 @@ pub fn run(
             ));
         }
     }
-    if let Some(name) = extendable_element(base) {
+    if let Some(name) = base.extendable_element() {
         return Err(Error::option(
             "trade",
             format!("`{name}` is extendable: a trade study takes the capacities as given; `gridtrade plan` (the Plan RPC) studies the expansion, `gridtrade solve` solves it"),

@@ -584,11 +584,19 @@ impl Network {
 
     /// Whether some element's capacity is chosen by the optimisation.
     pub fn has_expansion(&self) -> bool {
-        self.generators.iter().any(|g| g.expansion.is_some())
-            || self.branches.iter().any(|b| b.expansion.is_some())
-            || self.links.iter().any(|l| l.expansion.is_some())
-            || self.storage_units.iter().any(|s| s.expansion.is_some())
-            || self.stores.iter().any(|s| s.expansion.is_some())
+        self.extendable_element().is_some()
+    }
+
+    /// The name of the first element (in component order) whose capacity is extendable.
+    pub fn extendable_element(&self) -> Option<&str> {
+        fn first<T>(v: &[T], pick: impl Fn(&T) -> (bool, &str)) -> Option<&str> {
+            v.iter().map(pick).find(|(x, _)| *x).map(|(_, name)| name)
+        }
+        first(&self.generators, |e| (e.expansion.is_some(), &e.name))
+            .or_else(|| first(&self.branches, |e| (e.expansion.is_some(), &e.name)))
+            .or_else(|| first(&self.links, |e| (e.expansion.is_some(), &e.name)))
+            .or_else(|| first(&self.storage_units, |e| (e.expansion.is_some(), &e.name)))
+            .or_else(|| first(&self.stores, |e| (e.expansion.is_some(), &e.name)))
     }
 
     pub fn carrier(&self, name: &str) -> Option<&Carrier> {
