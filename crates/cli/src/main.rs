@@ -23,6 +23,7 @@ mod bench;
 mod call;
 mod plan;
 mod progress;
+mod study;
 mod trade;
 
 #[derive(Parser)]
@@ -50,6 +51,9 @@ enum Command {
     /// Capacity expansion: which candidate (extendable element) pays for itself, the
     /// system-cost and CO2 saving, and each country's gain.
     Plan(plan::PlanArgs),
+    /// Solve a study of many cases (scenario files or a grid of factors) here, cases in
+    /// parallel up to --jobs, and print the table across cases (CSV).
+    Study(study::StudyArgs),
     /// Run the gRPC server (gridtrade.v1) with every network under --networks.
     Serve(ServeArgs),
     /// Call a gridtrade server: networks, get, solve, trade, update, upload, delete.
@@ -368,6 +372,7 @@ pub fn main() -> ExitCode {
         Command::Info(a) => run_info(a),
         Command::Trade(a) => trade::run(a),
         Command::Plan(a) => plan::run(a),
+        Command::Study(a) => study::run(a),
         Command::Serve(a) => run_serve(a),
         Command::Call(a) => call::run(a),
         Command::Synth(a) => bench::run_synth(a),

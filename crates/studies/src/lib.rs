@@ -9,6 +9,7 @@
 //! the engine knows nothing of countries' autarky or of scenarios.
 
 pub mod autarky;
+pub mod batch;
 pub mod coupling;
 pub mod plan;
 pub mod scenario;
