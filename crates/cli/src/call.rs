@@ -49,6 +49,18 @@ enum Action {
     Upload { name: String, path: PathBuf },
     /// Delete a network and all its versions.
     Delete { name: String },
+    /// Submit a study (a scenario batch) to run in the background, follow it with a
+    /// progress bar, then print its table (CSV).
+    Study(super::call_study::StudyCall),
+    /// A submitted study's table (CSV), or one case's full report.
+    StudyResults(super::call_study::ResultsCall),
+    /// The server's studies (long-running operations).
+    Operations,
+    /// Get, wait on, cancel or delete one study's operation.
+    Operation {
+        #[command(subcommand)]
+        action: super::call_study::OperationAction,
+    },
 }
 
 #[derive(Args)]
@@ -176,7 +188,7 @@ fn not_solved(e: Status) -> Result<ExitCode, Error> {
     }
 }
 
-fn rpc_error(e: Status) -> Error {
+pub(crate) fn rpc_error(e: Status) -> Error {
     Error::Format(format!("server: {:?}: {}", e.code(), e.message()))
 }
 
@@ -198,6 +210,10 @@ pub fn run(a: CallArgs) -> Result<ExitCode, Error> {
             println!("{}", json(&r));
             Ok(ExitCode::SUCCESS)
         }
+        Action::Study(s) => super::call_study::study(&mut c, s, a.json),
+        Action::StudyResults(r) => super::call_study::results(&mut c, r),
+        Action::Operations => super::call_study::operations(&mut c, a.json),
+        Action::Operation { action } => super::call_study::operation(&mut c, action, a.json),
         Action::Delete { name } => {
             c.delete_network(&name).map_err(rpc_error)?;
             if !a.json {
@@ -479,7 +495,7 @@ fn set_attribute(s: &str) -> Result<proto::Edit, Error> {
 }
 
 /// A response as JSON.
-fn json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("response serialises")
 }
 

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 mod bench;
 mod call;
+mod call_study;
 mod plan;
 mod progress;
 mod study;
@@ -56,6 +57,8 @@ enum Command {
     Study(study::StudyArgs),
     /// Run the gRPC server (gridtrade.v1) with every network under --networks.
     Serve(ServeArgs),
+    /// Solve study cases queued in a shared database (PostgreSQL), without an API.
+    Worker(WorkerArgs),
     /// Call a gridtrade server: networks, get, solve, trade, update, upload, delete.
     Call(call::CallArgs),
     /// Write a seeded synthetic network (PyPSA CSV folder) of any size.
@@ -68,6 +71,75 @@ enum Command {
     /// Load and fault test: a `gridtrade serve` process under concurrent clients, killed
     /// with SIGKILL mid-way and restarted; figures as JSON (benches/README.md).
     Loadtest(bench::LoadtestArgs),
+}
+
+/// Where studies are queued and how workers take them (`serve`, `worker`).
+#[derive(Args)]
+pub(crate) struct QueueArgs {
+    /// The study queue's database: `postgres://USER@HOST:PORT/DB` (shared by any number of
+    /// replicas and workers), an SQLite file (`sqlite://PATH`) or `sqlite::memory:`.
+    /// Default: DATA_DIR/studies.sqlite with --data-dir, else in memory.
+    #[arg(long, value_name = "URL", env = "GRIDTRADE_DATABASE")]
+    database: Option<String>,
+    /// Workers on this process claiming study cases, one solve each (0: none, API only).
+    /// Default: the number of cores.
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// How long a claimed case stays a worker's without a heartbeat (every third of it);
+    /// a worker that dies holds its case this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    lease: f64,
+    /// How often an idle worker looks for cases queued by other replicas.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.5)]
+    poll: f64,
+}
+
+impl QueueArgs {
+    fn config(&self, data_dir: Option<&Path>) -> Result<gridtrade_service::StudyConfig, Error> {
+        let seconds = |option: &str, s: f64| {
+            if s > 0.0 && s <= 86_400.0 {
+                Ok(std::time::Duration::from_secs_f64(s))
+            } else {
+                Err(Error::option(
+                    option,
+                    format!("{s}: must be a number of seconds in (0, 86400]"),
+                ))
+            }
+        };
+        let database = match (&self.database, data_dir) {
+            (Some(url), _) => url.clone(),
+            (None, Some(dir)) => dir.join("studies.sqlite").display().to_string(),
+            (None, None) => "sqlite::memory:".into(),
+        };
+        Ok(gridtrade_service::StudyConfig {
+            database,
+            workers: self.workers.unwrap_or_else(cores),
+            lease: seconds("--lease", self.lease)?,
+            poll: seconds("--poll", self.poll)?,
+        })
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Solve study cases queued in a shared database (no API): the networks of --networks
+/// (and --data-dir) must be the ones the API replicas hold.
+#[derive(Args)]
+struct WorkerArgs {
+    #[arg(long, default_value = "networks")]
+    networks: PathBuf,
+    /// Networks uploaded and edited through the API, replayed from this directory.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    queue: QueueArgs,
+    /// On SIGTERM: seconds running cases get to finish before they go back to the queue.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    shutdown_grace: f64,
 }
 
 #[derive(Args)]
@@ -134,6 +206,8 @@ struct ServeArgs {
     /// ones are dropped, except the upload the kept edits are built on. Default: all.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     keep_versions: Option<u64>,
+    #[command(flatten)]
+    studies: QueueArgs,
 }
 
 impl ServeArgs {
@@ -374,6 +448,7 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => plan::run(a),
         Command::Study(a) => study::run(a),
         Command::Serve(a) => run_serve(a),
+        Command::Worker(a) => run_worker(a),
         Command::Call(a) => call::run(a),
         Command::Synth(a) => bench::run_synth(a),
         Command::Bench(a) => bench::run_bench(a),
@@ -564,7 +639,36 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             }
         );
     };
-    gridtrade_service::run_until_signal(&a.addr, service, tls, grace, &announce)?;
+    let studies = a.studies.config(a.data_dir.as_deref())?;
+    eprintln!(
+        "studies queued in {}; {} workers",
+        gridtrade_service::studies::db::redact(&studies.database),
+        studies.workers
+    );
+    gridtrade_service::run_until_signal(&a.addr, service, tls, grace, studies, &announce)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_worker(a: WorkerArgs) -> Result<ExitCode, Error> {
+    limit_malloc_arenas();
+    let (mut store, problems) = gridtrade_service::Store::load_dir(&a.networks)?;
+    for p in &problems {
+        eprintln!("not loaded: {p}");
+    }
+    if let Some(dir) = &a.data_dir {
+        for p in store.open_database(dir)? {
+            eprintln!("not restored: {p}");
+        }
+    }
+    if !(a.shutdown_grace >= 0.0 && a.shutdown_grace.is_finite()) {
+        return Err(Error::option(
+            "--shutdown-grace",
+            "must be a number of seconds >= 0",
+        ));
+    }
+    let studies = a.queue.config(a.data_dir.as_deref())?;
+    let grace = std::time::Duration::from_secs_f64(a.shutdown_grace);
+    gridtrade_service::run_workers_until_signal(std::sync::Arc::new(store), studies, grace)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,12 +7,21 @@
 
 use gridtrade_engine::error::Error;
 use gridtrade_engine::solver::{Phase, Progress};
+use gridtrade_proto::longrunning::{self, Operation};
 use gridtrade_proto::{
     self as proto, grid_trade_service_client::GridTradeServiceClient, MAX_MESSAGE_BYTES,
 };
 use std::path::Path;
 use std::time::Duration;
 pub use tonic::{Code, Status};
+
+/// A study's progress from its operation's metadata.
+pub fn study_progress(op: &Operation) -> Option<proto::StudyProgress> {
+    use prost::Message;
+    op.metadata
+        .as_ref()
+        .and_then(|m| proto::StudyProgress::decode(m.value.as_slice()).ok())
+}
 
 /// Adds the bearer token to every call.
 #[derive(Clone)]
@@ -31,10 +40,16 @@ type Stub = GridTradeServiceClient<
     tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
 >;
 
+type OpsStub = gridtrade_proto::longrunning::operations_client::OperationsClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Auth>,
+>;
+
 /// A connection to a server, with its own runtime: every method blocks until the answer.
 pub struct Client {
     runtime: tokio::runtime::Runtime,
     stub: Stub,
+    /// `google.longrunning.Operations` on the same connection (studies).
+    ops: OpsStub,
 }
 
 /// A request with an optional deadline (the server stops the solve when it passes).
@@ -83,10 +98,16 @@ impl Client {
             source,
         })?;
         let channel = runtime.block_on(endpoint.connect()).map_err(|e| fail(&e))?;
+        let ops = longrunning::operations_client::OperationsClient::with_interceptor(
+            channel.clone(),
+            Auth(token.clone()),
+        )
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let stub = GridTradeServiceClient::with_interceptor(channel, Auth(token))
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Ok(Client { runtime, stub })
+        Ok(Client { runtime, stub, ops })
     }
 
     pub fn list_networks(&mut self) -> Result<proto::ListNetworksResponse, Status> {
@@ -188,6 +209,94 @@ impl Client {
         self.runtime
             .block_on(stub.upload_network_stream(tokio_stream::iter(chunks)))
             .map(tonic::Response::into_inner)
+    }
+
+    /// Submit a study (SubmitStudy): its operation.
+    pub fn submit_study(&mut self, req: proto::SubmitStudyRequest) -> Result<Operation, Status> {
+        let stub = &mut self.stub;
+        self.runtime
+            .block_on(stub.submit_study(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    pub fn get_study_results(
+        &mut self,
+        req: proto::GetStudyResultsRequest,
+    ) -> Result<proto::GetStudyResultsResponse, Status> {
+        let stub = &mut self.stub;
+        self.runtime
+            .block_on(stub.get_study_results(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    pub fn get_case_result(
+        &mut self,
+        study: &str,
+        case: u32,
+    ) -> Result<proto::GetCaseResultResponse, Status> {
+        let stub = &mut self.stub;
+        let req = proto::GetCaseResultRequest {
+            study: study.to_string(),
+            case,
+        };
+        self.runtime
+            .block_on(stub.get_case_result(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    pub fn get_operation(&mut self, name: &str) -> Result<Operation, Status> {
+        let ops = &mut self.ops;
+        let req = longrunning::GetOperationRequest {
+            name: name.to_string(),
+        };
+        self.runtime
+            .block_on(ops.get_operation(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    /// WaitOperation: the operation when done, or after `timeout` as it then stands.
+    pub fn wait_operation(&mut self, name: &str, timeout: Duration) -> Result<Operation, Status> {
+        let ops = &mut self.ops;
+        let req = longrunning::WaitOperationRequest {
+            name: name.to_string(),
+            timeout: prost_types::Duration::try_from(timeout).ok(),
+        };
+        self.runtime
+            .block_on(ops.wait_operation(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    pub fn list_operations(
+        &mut self,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<longrunning::ListOperationsResponse, Status> {
+        let ops = &mut self.ops;
+        let req = longrunning::ListOperationsRequest {
+            name: "studies".into(),
+            page_size,
+            page_token: page_token.to_string(),
+            ..Default::default()
+        };
+        self.runtime
+            .block_on(ops.list_operations(req))
+            .map(tonic::Response::into_inner)
+    }
+
+    pub fn cancel_operation(&mut self, name: &str) -> Result<(), Status> {
+        let ops = &mut self.ops;
+        let req = longrunning::CancelOperationRequest {
+            name: name.to_string(),
+        };
+        self.runtime.block_on(ops.cancel_operation(req)).map(|_| ())
+    }
+
+    pub fn delete_operation(&mut self, name: &str) -> Result<(), Status> {
+        let ops = &mut self.ops;
+        let req = longrunning::DeleteOperationRequest {
+            name: name.to_string(),
+        };
+        self.runtime.block_on(ops.delete_operation(req)).map(|_| ())
     }
 
     pub fn delete_network(&mut self, name: &str) -> Result<(), Status> {

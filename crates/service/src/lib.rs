@@ -10,6 +10,7 @@ mod calls;
 mod convert;
 mod jobs;
 mod store;
+pub mod studies;
 mod upload;
 
 /// The API's messages and stubs (the `gridtrade-proto` crate).
@@ -27,6 +28,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 pub use store::{Retention, Store, Unrestored};
+pub use studies::Studies;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -84,6 +86,9 @@ pub struct GridTrade {
     limits: Limits,
     /// Uploads being received.
     uploads: Arc<Semaphore>,
+    /// The study queue (SubmitStudy, the Operations service); none: those calls fail with
+    /// FAILED_PRECONDITION.
+    studies: Option<Arc<Studies>>,
 }
 
 impl GridTrade {
@@ -97,7 +102,19 @@ impl GridTrade {
             stop: Control::default(),
             limits: Limits::default(),
             uploads: Arc::new(Semaphore::new(Limits::default().concurrent_uploads)),
+            studies: None,
         }
+    }
+
+    /// Take studies (SubmitStudy, the Operations service) into this queue.
+    pub fn with_studies(mut self, studies: Arc<Studies>) -> Self {
+        self.studies = Some(studies);
+        self
+    }
+
+    /// The networks this server holds (what its workers solve).
+    pub fn store(&self) -> Arc<Store> {
+        self.store.clone()
     }
 
     /// Limit what one call may cost (see [`Limits`]).
@@ -229,6 +246,24 @@ impl GridTrade {
         GridTradeServiceServer::new(self)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES)
+    }
+
+    /// The API and the Operations service over one state.
+    pub fn into_servers(
+        self,
+    ) -> (
+        GridTradeServiceServer<GridTrade>,
+        proto::longrunning::operations_server::OperationsServer<GridTrade>,
+    ) {
+        let shared = Arc::new(self);
+        (
+            GridTradeServiceServer::from_arc(shared.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+            proto::longrunning::operations_server::OperationsServer::from_arc(shared)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
     }
 }
 
@@ -722,6 +757,48 @@ impl GridTradeService for GridTrade {
         rpc!(self, req, "Plan", Role::Viewer, network, |call| self
             .do_plan(req))
     }
+
+    async fn submit_study(
+        &self,
+        req: Request<proto::SubmitStudyRequest>,
+    ) -> Result<Response<proto::longrunning::Operation>, Status> {
+        rpc!(
+            self,
+            req,
+            "SubmitStudy",
+            Role::Planner,
+            String::new(),
+            |call| self.do_submit_study(req)
+        )
+    }
+
+    async fn get_study_results(
+        &self,
+        req: Request<proto::GetStudyResultsRequest>,
+    ) -> Result<Response<proto::GetStudyResultsResponse>, Status> {
+        rpc!(
+            self,
+            req,
+            "GetStudyResults",
+            Role::Viewer,
+            String::new(),
+            |call| self.do_get_study_results(req)
+        )
+    }
+
+    async fn get_case_result(
+        &self,
+        req: Request<proto::GetCaseResultRequest>,
+    ) -> Result<Response<proto::GetCaseResultResponse>, Status> {
+        rpc!(
+            self,
+            req,
+            "GetCaseResult",
+            Role::Viewer,
+            String::new(),
+            |call| self.do_get_case_result(req)
+        )
+    }
 }
 
 /// A server certificate chain and its private key, PEM.
@@ -765,6 +842,7 @@ async fn serve_boxed(
     health
         .set_serving::<GridTradeServiceServer<GridTrade>>()
         .await;
+    let (api, operations) = service.into_servers();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -785,7 +863,8 @@ async fn serve_boxed(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(service.into_server())
+        .add_service(api)
+        .add_service(operations)
         .serve_with_incoming_shutdown(
             // TCP_NODELAY: without it a response of more than one segment waits for the
             // client's delayed ACK (40 ms per GetNetwork page on Linux, seen in the load test).
@@ -795,23 +874,39 @@ async fn serve_boxed(
         .await
 }
 
+/// Where a replica keeps its studies and how many workers it runs.
+#[derive(Debug, Clone)]
+pub struct StudyConfig {
+    /// `postgres://…`, an SQLite file (`sqlite://PATH` or a path) or `sqlite::memory:`.
+    pub database: String,
+    /// Workers claiming cases on this replica (0: API only).
+    pub workers: usize,
+    /// A claimed case's lease; a heartbeat extends it every third.
+    pub lease: Duration,
+    /// How often an idle worker looks for cases.
+    pub poll: Duration,
+}
+
 /// Run `service` on `addr` until SIGINT or SIGTERM, blocking the calling thread (the
 /// command line's `gridtrade serve`): `announce` is told the address bound; on the signal
-/// the server stops taking calls, gives running solves `grace` to finish, then cancels
-/// them.
+/// the server stops taking calls and its workers stop claiming cases, running solves get
+/// `grace` to finish, then are cancelled (a worker's case goes back to the queue).
 pub fn run_until_signal(
     addr: &str,
     service: GridTrade,
     tls: Option<TlsIdentity>,
     grace: Duration,
+    studies: StudyConfig,
     announce: &dyn Fn(std::net::SocketAddr),
 ) -> Result<(), Error> {
     let stopper = service.stopper();
-    let runtime = tokio::runtime::Runtime::new().map_err(|source| Error::Io {
-        path: std::path::PathBuf::from("tokio runtime"),
-        source,
-    })?;
+    let runtime = runtime()?;
     runtime.block_on(async move {
+        let queue = Studies::open(&studies.database, studies.lease, studies.poll).await?;
+        let quit = Control::default();
+        let service = service.with_studies(queue.clone());
+        let workers =
+            studies::spawn_workers(&queue, service.store(), studies.workers, &quit, &stopper);
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::option("--addr", format!("{addr}: {e}")))?;
@@ -825,6 +920,7 @@ pub fn run_until_signal(
                 "shutting down: in-flight solves have {} s to finish, then are cancelled",
                 grace.as_secs_f64()
             );
+            quit.cancel();
             tokio::spawn(async move {
                 tokio::time::sleep(grace).await;
                 stopper.cancel();
@@ -832,7 +928,54 @@ pub fn run_until_signal(
         };
         serve_boxed(listener, service, tls, Box::pin(shutdown))
             .await
-            .map_err(|e| Error::Format(format!("server: {e}")))
+            .map_err(|e| Error::Format(format!("server: {e}")))?;
+        for w in workers {
+            let _ = w.await;
+        }
+        Ok(())
+    })
+}
+
+/// Run `workers` workers on the networks of `store` until SIGINT or SIGTERM, blocking the
+/// calling thread (`gridtrade worker`): no API; on the signal they take no new case, and
+/// running ones get `grace` to finish before they are cancelled and released.
+pub fn run_workers_until_signal(
+    store: Arc<Store>,
+    studies: StudyConfig,
+    grace: Duration,
+) -> Result<(), Error> {
+    runtime()?.block_on(async move {
+        let queue = Studies::open(&studies.database, studies.lease, studies.poll).await?;
+        let (quit, stop) = (Control::default(), Control::default());
+        let workers = studies::spawn_workers(&queue, store, studies.workers.max(1), &quit, &stop);
+        eprintln!(
+            "gridtrade worker: {} workers on {} ({})",
+            workers.len(),
+            studies::db::redact(&studies.database),
+            queue.queue.kind()
+        );
+        wait_for_signal().await;
+        eprintln!(
+            "stopping: running cases have {} s to finish, then go back to the queue",
+            grace.as_secs_f64()
+        );
+        quit.cancel();
+        let stopper = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            stopper.cancel();
+        });
+        for w in workers {
+            let _ = w.await;
+        }
+        Ok(())
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Runtime::new().map_err(|source| Error::Io {
+        path: std::path::PathBuf::from("tokio runtime"),
+        source,
     })
 }
 
