@@ -1,0 +1,528 @@
+//! Studies at scale, with real components: `gridtrade serve` processes on 127.0.0.1 sharing a
+//! throwaway PostgreSQL cluster (Debian's `postgresql` package, started and stopped here),
+//! and the same suite on SQLite with one process. A 24-case study of a CAREC month is
+//! submitted to one replica and polled through another; a worker is killed with SIGKILL in
+//! the middle of a case; every case completes once, each equal to the same case solved
+//! alone; a replica killed and restarted answers GetOperation with the same state. And a
+//! cancelled study stops its running case (HiGHS interrupted) and starts no other.
+
+mod common;
+
+use common::gridtrade;
+use gridtrade_client::{study_progress, Client, Code};
+use gridtrade_service::proto::{self, longrunning::operation::Result as OpResult};
+use gridtrade_studies::batch::{self, Batch, CaseRow};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// 3 hydrology × 2 demand × 2 carbon prices × 2 interconnector sets of January (every case
+/// solves: with 5 % more demand Afghanistan West cannot be served in autarky).
+const MONTH_STUDY: &str = r#"
+name = "CAREC January: hydrology x demand x carbon x KZ-Siberia"
+network = "carec"
+snapshots = "0..744"
+[grid]
+inflow_scale = [0.8, 1.0, 1.2]
+demand_scale = [0.95, 1.0]
+co2_price = [0.0, 30.0]
+[[grid.interconnectors]]
+label = "today"
+[[grid.interconnectors]]
+label = "without Kazakhstan-Siberia"
+switch_off = ["KZN-RUSIB"]
+"#;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A networks folder holding only the CAREC network (linked, not copied).
+fn networks() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(root().join("networks/carec"), dir.path().join("carec")).unwrap();
+    dir
+}
+
+/// Each case of the month study solved alone, in this process (computed once).
+fn solved_alone() -> &'static Vec<CaseRow> {
+    static ROWS: OnceLock<Vec<CaseRow>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        let batch = Batch::parse(MONTH_STUDY, "test", &|_| unreachable!()).unwrap();
+        let n = common::read(&root().join("networks/carec"));
+        let base = batch.base_network(&n).unwrap();
+        let control = Default::default();
+        batch::run_local(&base, &batch, 1, &control, &|_| {})
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect()
+    })
+}
+
+/// Two rows are the same case's result: every figure equal (to 1e-9 relative: the server
+/// is another binary, so the compiler may order a float sum differently), the time aside.
+fn assert_same(served: &CaseRow, alone: &CaseRow) {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => close(a, b),
+        (a, b) => a == b,
+    };
+    let case = format!("case {} ({})", alone.case, alone.label);
+    assert_eq!(
+        (&served.label, &served.status),
+        (&alone.label, &alone.status),
+        "{case}"
+    );
+    assert_eq!(alone.status, "optimal", "{case}: {}", alone.message);
+    for (what, a, b) in [
+        ("system cost", served.system_cost, alone.system_cost),
+        ("CO2", served.co2_t, alone.co2_t),
+        ("shed", served.shed_mwh, alone.shed_mwh),
+        ("trade saving", served.trade_saving, alone.trade_saving),
+    ] {
+        assert!(opt(a, b), "{case}: {what} {a:?} served, {b:?} alone");
+    }
+    let pairs = |v: &[(String, f64)], w: &[(String, f64)]| {
+        v.len() == w.len() && v.iter().zip(w).all(|(x, y)| x.0 == y.0 && close(x.1, y.1))
+    };
+    assert!(
+        pairs(&served.zone_prices, &alone.zone_prices),
+        "{case}: prices"
+    );
+    assert!(pairs(&served.gains, &alone.gains), "{case}: gains");
+    assert_eq!(served.borders.len(), alone.borders.len(), "{case}");
+    for (x, y) in served.borders.iter().zip(&alone.borders) {
+        assert!(
+            x.border == y.border
+                && close(x.flow_ab_mwh, y.flow_ab_mwh)
+                && close(x.flow_ba_mwh, y.flow_ba_mwh)
+                && close(x.rent, y.rent),
+            "{case}: border {x:?} served, {y:?} alone"
+        );
+    }
+}
+
+/// A running `gridtrade serve`: its address and stderr so far.
+struct Server {
+    url: String,
+    log: Arc<Mutex<String>>,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Kill it with SIGKILL (no shutdown of any kind).
+    fn kill_9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+fn serve(networks: &Path, database: &str, workers: usize) -> Server {
+    let mut child = gridtrade()
+        .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
+        .arg(networks)
+        .args(["--database", database, "--lease", "3", "--poll", "0.2"])
+        .args(["--workers", &workers.to_string()])
+        .env("GRIDTRADE_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("gridtrade serving") {
+                if let Some(rest) = line.split(" on ").nth(1) {
+                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
+                }
+            }
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+    Server { url, log, child }
+}
+
+fn client(s: &Server) -> Client {
+    Client::connect(&s.url, None, None).unwrap()
+}
+
+fn submit(c: &mut Client, toml: &str) -> String {
+    let op = c
+        .submit_study(proto::SubmitStudyRequest {
+            study_toml: toml.to_string(),
+            files: Vec::new(),
+        })
+        .unwrap();
+    assert!(!op.done);
+    let p = study_progress(&op).unwrap();
+    assert_eq!((p.network.as_str(), p.version), ("carec", 1));
+    op.name
+}
+
+/// Poll `name` until `until` holds of its progress (at most `limit`).
+fn poll_until(
+    c: &mut Client,
+    name: &str,
+    limit: Duration,
+    until: impl Fn(&proto::StudyProgress) -> bool,
+) -> proto::StudyProgress {
+    let start = Instant::now();
+    loop {
+        let op = c.get_operation(name).unwrap();
+        let p = study_progress(&op).unwrap();
+        if until(&p) {
+            return p;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{name} did not get there in {limit:?}: {p:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every row of a study through GetStudyResults, `page` at a time.
+fn all_rows(c: &mut Client, study: &str, page: u32) -> Vec<proto::StudyCase> {
+    let mut rows = Vec::new();
+    let mut token = String::new();
+    loop {
+        let r = c
+            .get_study_results(proto::GetStudyResultsRequest {
+                study: study.to_string(),
+                page_size: page,
+                page_token: token,
+            })
+            .unwrap();
+        assert!(r.cases.len() <= page as usize);
+        rows.extend(r.cases);
+        if r.next_page_token.is_empty() {
+            return rows;
+        }
+        token = r.next_page_token;
+    }
+}
+
+fn row_of(c: &proto::StudyCase) -> CaseRow {
+    let named = |v: &[proto::ZoneValue]| v.iter().map(|z| (z.name.clone(), z.value)).collect();
+    CaseRow {
+        case: c.case as usize,
+        label: c.label.clone(),
+        status: c.status.clone(),
+        message: c.message.clone(),
+        system_cost: c.system_cost,
+        co2_t: c.co2_t,
+        shed_mwh: c.shed_mwh,
+        trade_saving: c.trade_saving,
+        zone_prices: named(&c.zone_prices),
+        borders: c
+            .borders
+            .iter()
+            .map(|b| batch::BorderRow {
+                border: b.border.clone(),
+                flow_ab_mwh: b.flow_ab_mwh,
+                flow_ba_mwh: b.flow_ba_mwh,
+                rent: b.rent,
+            })
+            .collect(),
+        gains: named(&c.gains),
+        seconds: c.seconds,
+    }
+}
+
+/// The finished study: every case once, optimal, equal to the case solved alone; at least
+/// one case (the killed worker's) solved on a second lease.
+fn check_finished(c: &mut Client, name: &str) {
+    let p = study_progress(&c.get_operation(name).unwrap()).unwrap();
+    assert_eq!(
+        (
+            p.cases,
+            p.optimal,
+            p.queued,
+            p.running,
+            p.failed,
+            p.not_solved
+        ),
+        (24, 24, 0, 0, 0, 0),
+        "{p:?}"
+    );
+    assert!(p.retried >= 1, "the killed worker's case ran again: {p:?}");
+    let study = name.trim_start_matches("studies/");
+    let rows = all_rows(c, study, 10);
+    let cases: Vec<u32> = rows.iter().map(|r| r.case).collect();
+    assert_eq!(
+        cases,
+        (0..24).collect::<Vec<u32>>(),
+        "each case recorded once"
+    );
+    assert!(
+        rows.iter().any(|r| r.attempts == 2),
+        "a case took a second lease"
+    );
+    let alone = solved_alone();
+    for r in &rows {
+        assert_same(&row_of(r), &alone[r.case as usize]);
+    }
+    // One case's full report is the trade report of that case.
+    let full = c.get_case_result(study, 5).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&full.report_json).unwrap();
+    let cost = report["study"]["report"]["welfare"]["system_cost"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(Some(cost), full.row.unwrap().system_cost);
+}
+
+/// Wait until both workers are in the middle of a case (and some cases are done), then
+/// kill `victim` with SIGKILL.
+fn kill_a_worker_mid_case(c: &mut Client, name: &str, victim: &mut Server) {
+    poll_until(c, name, Duration::from_secs(300), |p| {
+        p.optimal >= 2 && p.running == 2
+    });
+    victim.kill_9();
+}
+
+/// The operation as it stands, through a replica killed with SIGKILL and started again.
+fn operation_survives_restart(
+    name: &str,
+    before: &proto::longrunning::Operation,
+    restart: impl FnOnce() -> Server,
+) {
+    let again = restart();
+    let after = client(&again).get_operation(name).unwrap();
+    assert_eq!(&after, before, "{}", again.log.lock().unwrap());
+}
+
+#[test]
+fn a_study_on_sqlite_survives_kill_9_of_its_one_process() {
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", data.path().join("studies.sqlite").display());
+    let mut server = serve(nets.path(), &db, 2);
+    let mut c = client(&server);
+    let name = submit(&mut c, MONTH_STUDY);
+    kill_a_worker_mid_case(&mut c, &name, &mut server);
+    let server = serve(nets.path(), &db, 2);
+    let mut c = client(&server);
+    poll_until(&mut c, &name, Duration::from_secs(600), |p| {
+        p.queued + p.running == 0
+    });
+    check_finished(&mut c, &name);
+    let before = c.get_operation(&name).unwrap();
+    assert!(before.done);
+    assert!(matches!(before.result, Some(OpResult::Response(_))));
+    drop(server);
+    operation_survives_restart(&name, &before, || serve(nets.path(), &db, 0));
+}
+
+/// A throwaway PostgreSQL cluster on 127.0.0.1, in a temp dir; stopped when dropped.
+struct Postgres {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The PostgreSQL server's programs: `$GRIDTRADE_PG_BIN`, else the newest
+/// /usr/lib/postgresql/<version>/bin (Debian's `postgresql` package).
+fn pg_bin() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GRIDTRADE_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, b)| b).expect(
+        "PostgreSQL's server programs are not installed: install Debian's `postgresql` \
+         package (scripts/install-build-deps does) or set GRIDTRADE_PG_BIN",
+    )
+}
+
+/// A PostgreSQL program, run as the `postgres` user when we are root (it refuses root).
+fn pg_command(program: &str) -> Command {
+    let path = pg_bin().join(program);
+    if unsafe { libc::geteuid() } == 0 {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(path);
+        c
+    } else {
+        Command::new(path)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Postgres {
+    fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        if unsafe { libc::geteuid() } == 0 {
+            let st = Command::new("chown")
+                .args(["postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(st.success(), "chown of the cluster's directory");
+        }
+        let data = dir.path().join("data");
+        let out = pg_command("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "gridtrade", "-A", "trust", "-E", "UTF8", "--no-sync"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = free_port();
+        let child = pg_command("postgres")
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(dir.path())
+            .args(["-c", "listen_addresses=127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", "fsync=off", "-c", "max_connections=50"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pg = Postgres {
+            child,
+            url: format!("postgres://gridtrade@127.0.0.1:{port}/postgres"),
+            _dir: dir,
+        };
+        let start = Instant::now();
+        loop {
+            let ready = pg_command("pg_isready")
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q"])
+                .status()
+                .unwrap();
+            if ready.success() {
+                return pg;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "PostgreSQL did not start"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+#[test]
+fn a_study_on_postgres_runs_across_replicas_and_survives_a_killed_worker_and_replica() {
+    let pg = Postgres::start();
+    let nets = networks();
+    // A takes the study and runs no worker; B and C each run one.
+    let a = serve(nets.path(), &pg.url, 0);
+    let b = serve(nets.path(), &pg.url, 1);
+    let mut c_replica = serve(nets.path(), &pg.url, 1);
+    let name = submit(&mut client(&a), MONTH_STUDY);
+    let mut through_b = client(&b);
+    kill_a_worker_mid_case(&mut through_b, &name, &mut c_replica);
+    poll_until(&mut through_b, &name, Duration::from_secs(600), |p| {
+        p.queued + p.running == 0
+    });
+    check_finished(&mut through_b, &name);
+    let before = through_b.get_operation(&name).unwrap();
+    let mut a = a;
+    a.kill_9();
+    operation_survives_restart(&name, &before, || serve(nets.path(), &pg.url, 0));
+    // The cases were solved by both workers, none by the API replica.
+    let rows = all_rows(&mut through_b, name.trim_start_matches("studies/"), 100);
+    let workers: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r.worker.as_str()).collect();
+    assert_eq!(workers.len(), 2, "{workers:?}");
+    // Listed by every replica.
+    let listed = through_b.list_operations(10, "").unwrap();
+    assert!(listed.operations.iter().any(|o| o.name == name));
+}
+
+/// The CAREC year, three cases: each takes far longer than the test waits.
+const YEAR_STUDY: &str = r#"
+name = "CAREC year, to cancel"
+network = "carec"
+model = "dc"
+[grid]
+inflow_scale = [0.8, 1.0, 1.2]
+"#;
+
+#[test]
+fn cancelling_a_study_interrupts_its_running_case_and_starts_no_other() {
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", data.path().join("studies.sqlite").display());
+    let server = serve(nets.path(), &db, 1);
+    let mut c = client(&server);
+    let name = submit(&mut c, YEAR_STUDY);
+    poll_until(&mut c, &name, Duration::from_secs(120), |p| p.running == 1);
+    // Let HiGHS get going on the year's LP.
+    std::thread::sleep(Duration::from_secs(3));
+    c.cancel_operation(&name).unwrap();
+    let op = c.wait_operation(&name, Duration::from_secs(60)).unwrap();
+    assert!(
+        op.done,
+        "the running case was not interrupted: {:?}",
+        study_progress(&op)
+    );
+    match &op.result {
+        Some(OpResult::Error(e)) => assert_eq!(e.code, Code::Cancelled as i32, "{e:?}"),
+        other => panic!("a cancelled study ends with CANCELLED, not {other:?}"),
+    }
+    let p = study_progress(&op).unwrap();
+    assert_eq!(
+        (p.cancelled, p.optimal, p.running, p.queued),
+        (3, 0, 0, 0),
+        "{p:?}"
+    );
+    let study = name.trim_start_matches("studies/");
+    // The running case ended as cancelled; the others were never started.
+    let rows = all_rows(&mut c, study, 10);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!((rows[0].case, rows[0].status.as_str()), (0, "cancelled"));
+    for case in [1, 2] {
+        let e = c.get_case_result(study, case).unwrap_err();
+        assert_eq!(e.code(), Code::NotFound, "case {case} never started");
+    }
+    // Deleted, it is gone.
+    c.delete_operation(&name).unwrap();
+    assert_eq!(c.get_operation(&name).unwrap_err().code(), Code::NotFound);
+    assert!(server.log.lock().unwrap().contains("case finished"));
+}
