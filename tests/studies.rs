@@ -18,22 +18,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// 3 hydrology × 2 demand × 2 carbon prices × 2 interconnector sets of January (every case
-/// solves: with 5 % more demand Afghanistan West cannot be served in autarky).
-const MONTH_STUDY: &str = r#"
-name = "CAREC January: hydrology x demand x carbon x KZ-Siberia"
-network = "carec"
-snapshots = "0..744"
-[grid]
-inflow_scale = [0.8, 1.0, 1.2]
-demand_scale = [0.95, 1.0]
-co2_price = [0.0, 30.0]
-[[grid.interconnectors]]
-label = "today"
-[[grid.interconnectors]]
-label = "without Kazakhstan-Siberia"
-switch_off = ["KZN-RUSIB"]
-"#;
+/// The shipped January study: 3 hydrology × 2 demand × 2 carbon prices × 2 interconnector
+/// sets (every case solves: with 5 % more demand Afghanistan West cannot be served in
+/// autarky).
+fn month_study() -> String {
+    std::fs::read_to_string(root().join("networks/carec-month-study.toml")).unwrap()
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,7 +40,7 @@ fn networks() -> tempfile::TempDir {
 fn solved_alone() -> &'static Vec<CaseRow> {
     static ROWS: OnceLock<Vec<CaseRow>> = OnceLock::new();
     ROWS.get_or_init(|| {
-        let batch = Batch::parse(MONTH_STUDY, "test", &|_| unreachable!()).unwrap();
+        let batch = Batch::parse(&month_study(), "test", &|_| unreachable!()).unwrap();
         let n = common::read(&root().join("networks/carec"));
         let base = batch.base_network(&n).unwrap();
         let control = Default::default();
@@ -316,7 +306,7 @@ fn a_study_on_sqlite_survives_kill_9_of_its_one_process() {
     let db = format!("sqlite://{}", data.path().join("studies.sqlite").display());
     let mut server = serve(nets.path(), &db, 2);
     let mut c = client(&server);
-    let name = submit(&mut c, MONTH_STUDY);
+    let name = submit(&mut c, &month_study());
     kill_a_worker_mid_case(&mut c, &name, &mut server);
     let server = serve(nets.path(), &db, 2);
     let mut c = client(&server);
@@ -454,7 +444,7 @@ fn a_study_on_postgres_runs_across_replicas_and_survives_a_killed_worker_and_rep
     let a = serve(nets.path(), &pg.url, 0);
     let b = serve(nets.path(), &pg.url, 1);
     let mut c_replica = serve(nets.path(), &pg.url, 1);
-    let name = submit(&mut client(&a), MONTH_STUDY);
+    let name = submit(&mut client(&a), &month_study());
     let mut through_b = client(&b);
     kill_a_worker_mid_case(&mut through_b, &name, &mut c_replica);
     poll_until(&mut through_b, &name, Duration::from_secs(600), |p| {
@@ -525,4 +515,89 @@ fn cancelling_a_study_interrupts_its_running_case_and_starts_no_other() {
     c.delete_operation(&name).unwrap();
     assert_eq!(c.get_operation(&name).unwrap_err().code(), Code::NotFound);
     assert!(server.log.lock().unwrap().contains("case finished"));
+}
+
+/// A CSV table without its `seconds` column (wall time differs run to run).
+fn without_seconds(csv: &str) -> Vec<Vec<String>> {
+    let mut r = ::csv::Reader::from_reader(csv.as_bytes());
+    let header = r.headers().unwrap().clone();
+    let skip = header.iter().position(|h| h == "seconds").unwrap();
+    let keep = |rec: &::csv::StringRecord| {
+        rec.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, v)| v.to_string())
+            .collect::<Vec<_>>()
+    };
+    std::iter::once(keep(&header))
+        .chain(r.records().map(|rec| keep(&rec.unwrap())))
+        .collect()
+}
+
+#[test]
+fn call_study_on_a_server_prints_the_table_study_prints_here() {
+    let study = root().join("networks/carec-interconnectors-study.toml");
+    let local = gridtrade()
+        .args(["study", "--jobs", "2", "--quiet"])
+        .arg(&study)
+        .output()
+        .unwrap();
+    assert!(
+        local.status.success(),
+        "{}",
+        String::from_utf8_lossy(&local.stderr)
+    );
+    let nets = networks();
+    let server = serve(nets.path(), "sqlite::memory:", 2);
+    // The scenario files the study names are read beside it and sent with it.
+    let served = gridtrade()
+        .args(["call", "--server", &server.url, "study", "--quiet"])
+        .arg(&study)
+        .output()
+        .unwrap();
+    assert!(
+        served.status.success(),
+        "{}",
+        String::from_utf8_lossy(&served.stderr)
+    );
+    let (local, served) = (
+        String::from_utf8(local.stdout).unwrap(),
+        String::from_utf8(served.stdout).unwrap(),
+    );
+    let table = without_seconds(&served);
+    assert_eq!(table.len(), 7, "a header and 6 cases:\n{served}");
+    assert_eq!(table[3][1], "CASA-1000 co2=0");
+    // Cell by cell: text equal, numbers to 1e-9 relative (the trade accounts sum in an order
+    // that can differ from process to process in the last bit).
+    let local = without_seconds(&local);
+    assert_eq!(
+        (table.len(), table[0].clone()),
+        (local.len(), local[0].clone())
+    );
+    for (r, (a, b)) in table.iter().zip(&local).enumerate() {
+        for (col, (x, y)) in a.iter().zip(b).enumerate() {
+            let same = match (x.parse::<f64>(), y.parse::<f64>()) {
+                (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                _ => x == y,
+            };
+            assert!(
+                same,
+                "line {r}, column {}: {x} served, {y} here",
+                local[0][col]
+            );
+        }
+    }
+    // `call operations` lists it, done.
+    let listed = gridtrade()
+        .args(["call", "--server", &server.url, "operations"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("carec v1") && l.ends_with("done")),
+        "{listed}"
+    );
 }
