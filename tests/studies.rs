@@ -601,3 +601,84 @@ fn call_study_on_a_server_prints_the_table_study_prints_here() {
         "{listed}"
     );
 }
+
+#[test]
+fn bad_study_requests_are_refused_with_a_status_that_says_why() {
+    let nets = networks();
+    let server = serve(nets.path(), "sqlite::memory:", 0);
+    let mut c = client(&server);
+    let submit = |c: &mut Client, toml: &str, files: Vec<proto::File>| {
+        c.submit_study(proto::SubmitStudyRequest {
+            study_toml: toml.to_string(),
+            files,
+        })
+        .unwrap_err()
+    };
+    let big: Vec<String> = (0..200).map(|i| format!("{}.0", i)).collect();
+    let big = big.join(", ");
+    for (toml, code, says) in [
+        ("network = 3", Code::InvalidArgument, "study_toml:1"),
+        ("network = \"carec\"\ncolour = 1", Code::InvalidArgument, "colour"),
+        ("network = \"nope\"", Code::NotFound, "nope"),
+        ("network = \"carec\"\nsnapshots = \"9..2\"", Code::InvalidArgument, "snapshots"),
+        ("network = \"carec\"\nsnapshots = \"0..99999\"", Code::InvalidArgument, "99999"),
+        ("network = \"carec\"\nmodel = \"ac\"", Code::InvalidArgument, "model"),
+        ("network = \"carec\"\ntime_limit = -1", Code::InvalidArgument, "time_limit"),
+        ("network = \"carec\"\n[grid]\ninflow_scale = [nan]", Code::InvalidArgument, "inflow_scale"),
+        ("network = \"carec\"\n[grid]\nco2_price = [-5.0]", Code::InvalidArgument, "co2_price"),
+        (
+            &format!("network = \"carec\"\n[grid]\ninflow_scale = [{big}]\ndemand_scale = [{big}]"),
+            Code::InvalidArgument,
+            "10000 cases",
+        ),
+        ("network = \"carec\"\n[[case]]\nfile = \"x.toml\"", Code::InvalidArgument, "x.toml"),
+        (
+            "network = \"carec\"\n[[case]]\nscenario = { switch_off = [\"NO-SUCH-LINK\"] }",
+            Code::InvalidArgument,
+            "NO-SUCH-LINK",
+        ),
+        (
+            "network = \"carec\"\n[[case]]\nlabel = \"wet\"\nscenario = { inflow_scale = { all = 1.2 } }\n[grid]\ninflow_scale = [1.0]",
+            Code::InvalidArgument,
+            "inflow_scale.all",
+        ),
+    ] {
+        let e = submit(&mut c, toml, Vec::new());
+        assert_eq!(e.code(), code, "{toml}: {e:?}");
+        assert!(e.message().contains(says), "{toml}: {}", e.message());
+    }
+    // A scenario file that is sent but bad names itself and its line.
+    let e = submit(
+        &mut c,
+        "network = \"carec\"\n[[case]]\nfile = \"bad.toml\"",
+        vec![proto::File {
+            name: "bad.toml".into(),
+            content: b"name = \"x\"\ndemand_scale = 3".to_vec(),
+        }],
+    );
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("bad.toml line 2"), "{}", e.message());
+    // Operations that do not exist, or are not named as ours are.
+    for name in [
+        "",
+        "studies/",
+        "studies/zz",
+        "operations/1",
+        "studies/0123456789abcdef",
+    ] {
+        let e = c.get_operation(name).unwrap_err();
+        assert_eq!(e.code(), Code::NotFound, "{name}: {e:?}");
+        assert_eq!(c.cancel_operation(name).unwrap_err().code(), Code::NotFound);
+        assert_eq!(c.delete_operation(name).unwrap_err().code(), Code::NotFound);
+    }
+    let e = c
+        .get_study_results(proto::GetStudyResultsRequest {
+            study: "0123456789abcdef".into(),
+            page_size: 10,
+            page_token: "x".into(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e:?}");
+    // Nothing was queued.
+    assert!(c.list_operations(10, "").unwrap().operations.is_empty());
+}

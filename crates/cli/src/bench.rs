@@ -85,6 +85,17 @@ pub struct BenchArgs {
     /// installed), through benches/pypsa_bench.py.
     #[arg(long, value_name = "PYTHON")]
     pypsa: Option<String>,
+    /// Instead of the cases: submit this study file to a fresh `gridtrade serve` with each
+    /// `--workers` count and record its throughput, overhead and memory (the server's
+    /// networks are the folder the study file is in).
+    #[arg(long, value_name = "FILE")]
+    study: Option<PathBuf>,
+    /// Workers of the `--study` server, one run each (default: 1 and 2).
+    #[arg(long = "workers", value_name = "N", requires = "study")]
+    workers: Vec<usize>,
+    /// The `--study` server's database (default: SQLite in a temp dir).
+    #[arg(long, value_name = "URL", requires = "study")]
+    database: Option<String>,
 }
 
 #[derive(Args)]
@@ -162,6 +173,14 @@ fn parse_size(s: &str) -> Result<(usize, usize, f64), String> {
 }
 
 pub fn run_bench(a: BenchArgs) -> Result<ExitCode, Error> {
+    if let Some(study) = &a.study {
+        let workers = if a.workers.is_empty() {
+            vec![1, 2]
+        } else {
+            a.workers.clone()
+        };
+        return crate::bench_study::run(study, &workers, a.database.as_deref(), a.out.as_deref());
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = if root.join("benches").exists() {
         root

@@ -57,7 +57,7 @@ pub enum OperationAction {
 }
 
 /// The study file's text and the scenario files it names, read relative to it.
-fn study_request(file: &Path) -> Result<proto::SubmitStudyRequest, Error> {
+pub(crate) fn study_request(file: &Path) -> Result<proto::SubmitStudyRequest, Error> {
     let io = |path: &Path, source| Error::Io {
         path: path.to_path_buf(),
         source,

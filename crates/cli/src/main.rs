@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod bench;
+mod bench_study;
 mod call;
 mod call_study;
 mod plan;
@@ -140,6 +141,9 @@ struct WorkerArgs {
     /// On SIGTERM: seconds running cases get to finish before they go back to the queue.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     shutdown_grace: f64,
+    /// Serve grpc.health.v1 here (for Kubernetes' gRPC probes), e.g. 0.0.0.0:8081.
+    #[arg(long, value_name = "ADDR")]
+    health_addr: Option<String>,
 }
 
 #[derive(Args)]
@@ -668,7 +672,12 @@ fn run_worker(a: WorkerArgs) -> Result<ExitCode, Error> {
     }
     let studies = a.queue.config(a.data_dir.as_deref())?;
     let grace = std::time::Duration::from_secs_f64(a.shutdown_grace);
-    gridtrade_service::run_workers_until_signal(std::sync::Arc::new(store), studies, grace)?;
+    gridtrade_service::run_workers_until_signal(
+        std::sync::Arc::new(store),
+        studies,
+        grace,
+        a.health_addr.as_deref(),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -943,9 +943,13 @@ pub fn run_workers_until_signal(
     store: Arc<Store>,
     studies: StudyConfig,
     grace: Duration,
+    health_addr: Option<&str>,
 ) -> Result<(), Error> {
     runtime()?.block_on(async move {
         let queue = Studies::open(&studies.database, studies.lease, studies.poll).await?;
+        if let Some(addr) = health_addr {
+            serve_health(addr).await?;
+        }
         let (quit, stop) = (Control::default(), Control::default());
         let workers = studies::spawn_workers(&queue, store, studies.workers.max(1), &quit, &stop);
         eprintln!(
@@ -970,6 +974,20 @@ pub fn run_workers_until_signal(
         }
         Ok(())
     })
+}
+
+/// `grpc.health.v1` alone on `addr` (a worker's probes), in the background.
+async fn serve_health(addr: &str) -> Result<(), Error> {
+    let (_, health) = tonic_health::server::health_reporter();
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::option("--health-addr", format!("{addr}: {e}")))?;
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(health)
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+    );
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {

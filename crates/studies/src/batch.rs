@@ -145,10 +145,7 @@ impl Batch {
         read: &dyn Fn(&str) -> Result<String, Error>,
     ) -> Result<Batch, Error> {
         let file: StudyFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-                .unwrap_or(0);
+            let line = crate::scenario::toml_error_line(text, &e);
             Error::Format(format!("{origin}:{line}: {}", e.message()))
         })?;
         let settings = settings(&file, origin)?;
@@ -690,5 +687,124 @@ impl CaseRow {
             v.insert(format!("gain:{c}"), *g);
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_files(name: &str) -> Result<String, Error> {
+        Err(Error::Format(format!("no file {name}")))
+    }
+
+    #[test]
+    fn listed_cases_cross_the_grid_in_order() {
+        let text = r#"
+network = "carec"
+snapshots = "0..24"
+[[case]]
+label = "base"
+[[case]]
+file = "dry.toml"
+[grid]
+co2_price = [0, 30]
+[[grid.interconnectors]]
+label = "today"
+[[grid.interconnectors]]
+label = "no CASA"
+switch_off = ["CASA-HVDC"]
+"#;
+        let read = |name: &str| match name {
+            "dry.toml" => Ok("name = \"dry\"\n[inflow_scale]\nall = 0.75\n".to_string()),
+            other => no_files(other),
+        };
+        let b = Batch::parse(text, "s.toml", &read).unwrap();
+        let labels: Vec<&str> = b.cases.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "co2=0 set=today",
+                "co2=0 set=no CASA",
+                "co2=30 set=today",
+                "co2=30 set=no CASA",
+                "dry co2=0 set=today",
+                "dry co2=0 set=no CASA",
+                "dry co2=30 set=today",
+                "dry co2=30 set=no CASA",
+            ]
+        );
+        assert_eq!(b.snapshots, Some(0..24));
+        let dry_no_casa = &b.cases[7];
+        assert_eq!(dry_no_casa.index, 7);
+        assert_eq!(dry_no_casa.scenario.co2_price, Some(30.0));
+        assert_eq!(dry_no_casa.scenario.inflow_scale.get("all"), Some(&0.75));
+        assert_eq!(dry_no_casa.scenario.switch_off, ["CASA-HVDC"]);
+        assert!(b.cases[6].scenario.switch_off.is_empty());
+        // Defaults: transport, with autarky; a batch survives a round trip through JSON.
+        assert_eq!(
+            (b.settings.model.as_str(), b.settings.autarky),
+            ("transport", true)
+        );
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(serde_json::from_str::<Batch>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn bad_study_files_name_the_field() {
+        for (text, says) in [
+            ("network = \"n\"\nsnapshots = \"3..3\"", "snapshots"),
+            ("network = \"n\"\ncoupling = \"zonal\"", "coupling"),
+            (
+                "network = \"n\"\n[grid]\ndemand_scale = [inf]",
+                "grid.demand_scale",
+            ),
+            (
+                "network = \"n\"\n[[case]]\nfile = \"a\"\nscenario = {}",
+                "case[0]",
+            ),
+            (
+                "network = \"n\"\n[[case]]\nfile = \"missing.toml\"",
+                "missing.toml",
+            ),
+            ("network = \"n\"\n\nfoo = 1", "s.toml:3"),
+        ] {
+            let e = Batch::parse(text, "s.toml", &no_files)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_table_has_a_column_per_zone_border_and_country_met() {
+        let case = |i: usize| Case {
+            index: i,
+            label: format!("c{i}"),
+            scenario: Scenario::default(),
+        };
+        let mut a = CaseRow::empty(&case(0), 1.5);
+        a.status = "optimal".into();
+        a.system_cost = Some(10.0);
+        a.zone_prices = vec![("Z1".into(), 20.5)];
+        a.borders = vec![BorderRow {
+            border: "Z1-Z2".into(),
+            flow_ab_mwh: 3.0,
+            flow_ba_mwh: 0.0,
+            rent: 7.25,
+        }];
+        let mut b = CaseRow::failed(&case(1), "bad, \"quoted\"".into(), 0.0);
+        b.gains = vec![("KZ".into(), -1.0)];
+        let t = table_csv(&[a, b]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "case,label,status,system_cost,co2_t,shed_mwh,trade_saving,seconds,price:Z1,flow_ab:Z1-Z2,flow_ba:Z1-Z2,rent:Z1-Z2,gain:KZ,message"
+        );
+        assert_eq!(lines[1], "0,c0,optimal,10,,,,1.500,20.5,3,0,7.25,,");
+        assert_eq!(
+            lines[2],
+            "1,c1,failed,,,,,0.000,,,,,-1,\"bad, \"\"quoted\"\"\""
+        );
     }
 }

@@ -68,24 +68,7 @@ impl Scenario {
     /// with the line.
     pub fn parse(text: &str, origin: &str) -> Result<Scenario, Error> {
         toml::from_str(text).map_err(|e| {
-            let mut line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
-                .unwrap_or(0);
-            // toml spans an unknown field's whole table; point at the field's own line.
-            if let Some(field) = e
-                .message()
-                .strip_prefix("unknown field `")
-                .and_then(|m| m.split('`').next())
-            {
-                if let Some(i) = text.lines().position(|l| {
-                    l.trim_start()
-                        .strip_prefix(field)
-                        .is_some_and(|rest| rest.trim_start().starts_with('='))
-                }) {
-                    line = i + 1;
-                }
-            }
+            let line = toml_error_line(text, &e);
             let mut f = Findings::default();
             f.error(
                 gridtrade_engine::network::Origin::new(origin, line),
@@ -321,4 +304,27 @@ fn buses_of(n: &Network, key: &str) -> Vec<usize> {
     (0..n.buses.len())
         .filter(|&b| key == "all" || n.buses[b].zone == key || n.buses[b].country == key)
         .collect()
+}
+
+/// The line of `text` a TOML error is on (1-based; 0 when unknown). toml spans an unknown
+/// field's whole table; this points at the field's own line.
+pub(crate) fn toml_error_line(text: &str, e: &toml::de::Error) -> usize {
+    let mut line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+        .unwrap_or(0);
+    if let Some(field) = e
+        .message()
+        .strip_prefix("unknown field `")
+        .and_then(|m| m.split('`').next())
+    {
+        if let Some(i) = text.lines().position(|l| {
+            l.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        }) {
+            line = i + 1;
+        }
+    }
+    line
 }

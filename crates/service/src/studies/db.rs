@@ -2,7 +2,7 @@
 //! replicas and workers, or SQLite (rusqlite, bundled) embedded in one process. The queue's
 //! SQL is written once, with `$n` parameters and two templates — `{now}` (the database's
 //! clock, ms since the Unix epoch, so that leases do not depend on the machines' clocks) and
-//! `{skip_locked}` (PostgreSQL's `FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time
+//! `{skip_locked}` (PostgreSQL's `FOR UPDATE OF c SKIP LOCKED`: lock the claimed case, aliased `c`, not its study; SQLite has one writer at a time
 //! and needs none) — and rows come back as [`Value`]s.
 
 use gridtrade_engine::error::Error;
@@ -137,7 +137,7 @@ impl Backend {
                     "{now}",
                     "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
                 )
-                .replace("{skip_locked}", "FOR UPDATE SKIP LOCKED"),
+                .replace("{skip_locked}", "FOR UPDATE OF c SKIP LOCKED"),
             Backend::Sqlite(_) => template
                 .replace("{now}", "CAST(unixepoch('subsec') * 1000 AS INTEGER)")
                 .replace("{skip_locked}", "")

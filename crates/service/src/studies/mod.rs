@@ -239,6 +239,19 @@ impl GridTrade {
         let (version, network) = self
             .network(&batch.network, batch.version.unwrap_or(0))
             .await?;
+        if let Some(r) = batch
+            .snapshots
+            .as_ref()
+            .filter(|r| r.end > network.snapshots.len())
+        {
+            return Err(Status::invalid_argument(format!(
+                "study_toml: field `snapshots`: {}..{} goes past the {} snapshots of `{}`",
+                r.start,
+                r.end,
+                network.snapshots.len(),
+                batch.network
+            )));
+        }
         let span = batch
             .snapshots
             .as_ref()
