@@ -5,6 +5,22 @@
 //! field); unknown network or version → NOT_FOUND; infeasible or unbounded → FAILED_PRECONDITION
 //! with the diagnosis; more solves than the limit and its queue → RESOURCE_EXHAUSTED.
 
+/// Authorise a request, run its work and log it (request id, method, network, caller,
+/// duration, status).
+// Defined before the modules, so that `studies` uses it too.
+macro_rules! rpc {
+    ($self:ident, $req:ident, $method:literal, $role:expr, $network:expr, |$call:ident| $work:expr) => {{
+        let mut $call = Call::begin($method, &$req, $network);
+        let (caller, allowed) = $self.authorize(&$req, $role);
+        $call.caller = caller;
+        let result = match allowed {
+            Ok(()) => $work.await,
+            Err(e) => Err(e),
+        };
+        $call.end(result)
+    }};
+}
+
 pub mod auth;
 mod calls;
 mod convert;
@@ -635,21 +651,6 @@ impl GridTrade {
 
 /// A stream of `SolveStream` events.
 type EventStream = Pin<Box<dyn Stream<Item = Result<proto::SolveStreamResponse, Status>> + Send>>;
-
-/// Authorise a request, run its work and log it (request id, method, network, caller,
-/// duration, status).
-macro_rules! rpc {
-    ($self:ident, $req:ident, $method:literal, $role:expr, $network:expr, |$call:ident| $work:expr) => {{
-        let mut $call = Call::begin($method, &$req, $network);
-        let (caller, allowed) = $self.authorize(&$req, $role);
-        $call.caller = caller;
-        let result = match allowed {
-            Ok(()) => $work.await,
-            Err(e) => Err(e),
-        };
-        $call.end(result)
-    }};
-}
 
 #[tonic::async_trait]
 impl GridTradeService for GridTrade {

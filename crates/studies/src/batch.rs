@@ -290,8 +290,11 @@ fn listed_cases(
     Ok(out)
 }
 
+/// What one value of a grid factor does to a scenario.
+type Apply = Box<dyn Fn(&mut Scenario) -> Result<(), String>>;
+
 /// One axis of the grid: label parts and what each value does to a scenario.
-type Axis = Vec<(String, Box<dyn Fn(&mut Scenario) -> Result<(), String>>)>;
+type Axis = Vec<(String, Apply)>;
 
 /// Every listed case × every combination of the grid's factors.
 fn cross(bases: Vec<(String, Scenario)>, grid: &Grid, origin: &str) -> Result<Vec<Case>, Error> {
@@ -347,19 +350,18 @@ fn axes(grid: &Grid, origin: &str) -> Result<Vec<Axis>, Error> {
         values
             .iter()
             .map(|&f| {
-                let apply: Box<dyn Fn(&mut Scenario) -> Result<(), String>> =
-                    Box::new(move |s: &mut Scenario| {
-                        let map: &mut BTreeMap<String, f64> = match key {
-                            "inflow" => &mut s.inflow_scale,
-                            _ => &mut s.demand_scale,
-                        };
-                        match map.insert("all".into(), f) {
-                            None => Ok(()),
-                            Some(_) => Err(format!(
-                                "the case has its own `{key}_scale.all` and the grid sets one"
-                            )),
-                        }
-                    });
+                let apply: Apply = Box::new(move |s: &mut Scenario| {
+                    let map: &mut BTreeMap<String, f64> = match key {
+                        "inflow" => &mut s.inflow_scale,
+                        _ => &mut s.demand_scale,
+                    };
+                    match map.insert("all".into(), f) {
+                        None => Ok(()),
+                        Some(_) => Err(format!(
+                            "the case has its own `{key}_scale.all` and the grid sets one"
+                        )),
+                    }
+                });
                 (format!("{key}={f}"), apply)
             })
             .collect()
@@ -368,11 +370,10 @@ fn axes(grid: &Grid, origin: &str) -> Result<Vec<Axis>, Error> {
         .co2_price
         .iter()
         .map(|&p| {
-            let apply: Box<dyn Fn(&mut Scenario) -> Result<(), String>> =
-                Box::new(move |s: &mut Scenario| {
-                    s.co2_price = Some(p);
-                    Ok(())
-                });
+            let apply: Apply = Box::new(move |s: &mut Scenario| {
+                s.co2_price = Some(p);
+                Ok(())
+            });
             (format!("co2={p}"), apply)
         })
         .collect();
@@ -382,12 +383,11 @@ fn axes(grid: &Grid, origin: &str) -> Result<Vec<Axis>, Error> {
         .map(|set| {
             let set = set.clone();
             let label = format!("set={}", set.label);
-            let apply: Box<dyn Fn(&mut Scenario) -> Result<(), String>> =
-                Box::new(move |s: &mut Scenario| {
-                    s.switch_on.extend(set.switch_on.iter().cloned());
-                    s.switch_off.extend(set.switch_off.iter().cloned());
-                    Ok(())
-                });
+            let apply: Apply = Box::new(move |s: &mut Scenario| {
+                s.switch_on.extend(set.switch_on.iter().cloned());
+                s.switch_off.extend(set.switch_off.iter().cloned());
+                Ok(())
+            });
             (label, apply)
         })
         .collect();
@@ -547,6 +547,9 @@ impl CaseRow {
     }
 }
 
+/// A case's row and, when it was solved, its full result.
+pub type Solved = (CaseRow, Option<TradeOutput>);
+
 /// Run every case of `batch` on `base` (the study's base network), `jobs` at a time;
 /// `done` is called as each case ends. Returns the rows in case order and each solved
 /// case's full result.
@@ -556,12 +559,11 @@ pub fn run_local(
     jobs: usize,
     control: &Control,
     done: &(dyn Fn(&CaseRow) + Sync),
-) -> Vec<(CaseRow, Option<TradeOutput>)> {
+) -> Vec<Solved> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<(CaseRow, Option<TradeOutput>)>>> =
-        Mutex::new(vec![None; batch.cases.len()]);
+    let results: Mutex<Vec<Option<Solved>>> = Mutex::new(vec![None; batch.cases.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(batch.cases.len().max(1)) {
             scope.spawn(|| loop {
@@ -588,12 +590,7 @@ pub fn run_local(
 }
 
 /// One case's row and full result (a bad scenario is a failed row).
-pub fn solve_one(
-    base: &Network,
-    batch: &Batch,
-    case: &Case,
-    control: &Control,
-) -> (CaseRow, Option<TradeOutput>) {
+pub fn solve_one(base: &Network, batch: &Batch, case: &Case, control: &Control) -> Solved {
     let clock = Instant::now();
     match run_case(base, batch, case, control) {
         Ok(outcome) => {

@@ -10,6 +10,7 @@ pub mod queue;
 pub mod worker;
 
 use crate::auth::Role;
+use crate::calls::Call;
 use crate::proto::longrunning::{self, operations_server::Operations};
 use crate::proto::{self, google::rpc};
 use crate::{status_of, GridTrade};
@@ -350,14 +351,11 @@ fn check_cases(batch: &Batch, network: &gridtrade_engine::network::Network) -> R
     Ok(())
 }
 
-#[tonic::async_trait]
-impl Operations for GridTrade {
-    async fn list_operations(
+impl GridTrade {
+    async fn do_list_operations(
         &self,
         req: Request<longrunning::ListOperationsRequest>,
     ) -> Result<Response<longrunning::ListOperationsResponse>, Status> {
-        let (_, allowed) = self.authorize(&req, Role::Viewer);
-        allowed?;
         let r = req.into_inner();
         if !(r.name.is_empty() || r.name == "studies") || !r.filter.is_empty() {
             return Err(Status::invalid_argument(
@@ -387,22 +385,18 @@ impl Operations for GridTrade {
         }))
     }
 
-    async fn get_operation(
+    async fn do_get_operation(
         &self,
         req: Request<longrunning::GetOperationRequest>,
     ) -> Result<Response<longrunning::Operation>, Status> {
-        let (_, allowed) = self.authorize(&req, Role::Viewer);
-        allowed?;
         let id = study_id(&req.get_ref().name)?.to_string();
         Ok(Response::new(operation(&self.progress(&id).await?)))
     }
 
-    async fn delete_operation(
+    async fn do_delete_operation(
         &self,
         req: Request<longrunning::DeleteOperationRequest>,
     ) -> Result<Response<()>, Status> {
-        let (_, allowed) = self.authorize(&req, Role::Planner);
-        allowed?;
         let id = study_id(&req.get_ref().name)?.to_string();
         match self.studies()?.queue.delete(&id).await.map_err(db_status)? {
             true => Ok(Response::new(())),
@@ -410,12 +404,10 @@ impl Operations for GridTrade {
         }
     }
 
-    async fn cancel_operation(
+    async fn do_cancel_operation(
         &self,
         req: Request<longrunning::CancelOperationRequest>,
     ) -> Result<Response<()>, Status> {
-        let (_, allowed) = self.authorize(&req, Role::Planner);
-        allowed?;
         let id = study_id(&req.get_ref().name)?.to_string();
         match self.studies()?.queue.cancel(&id).await.map_err(db_status)? {
             true => Ok(Response::new(())),
@@ -423,12 +415,10 @@ impl Operations for GridTrade {
         }
     }
 
-    async fn wait_operation(
+    async fn do_wait_operation(
         &self,
         req: Request<longrunning::WaitOperationRequest>,
     ) -> Result<Response<longrunning::Operation>, Status> {
-        let (_, allowed) = self.authorize(&req, Role::Viewer);
-        allowed?;
         let call_deadline = crate::deadline(&req);
         let r = req.into_inner();
         let id = study_id(&r.name)?.to_string();
@@ -436,7 +426,10 @@ impl Operations for GridTrade {
             .timeout
             .and_then(|t| Duration::try_from(t).ok())
             .unwrap_or(Duration::from_secs(60));
-        let wait = call_deadline.map_or(asked, |d| asked.min(d));
+        // Answer a little before the call's own deadline, so the answer arrives.
+        let wait = call_deadline.map_or(asked, |d| {
+            asked.min(d.saturating_sub(Duration::from_millis(200)))
+        });
         let until = tokio::time::Instant::now() + wait.min(self.limits.max_deadline);
         loop {
             let p = self.progress(&id).await?;
@@ -445,5 +438,60 @@ impl Operations for GridTrade {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+#[tonic::async_trait]
+impl Operations for GridTrade {
+    async fn list_operations(
+        &self,
+        req: Request<longrunning::ListOperationsRequest>,
+    ) -> Result<Response<longrunning::ListOperationsResponse>, Status> {
+        rpc!(
+            self,
+            req,
+            "ListOperations",
+            Role::Viewer,
+            String::new(),
+            |call| self.do_list_operations(req)
+        )
+    }
+
+    async fn get_operation(
+        &self,
+        req: Request<longrunning::GetOperationRequest>,
+    ) -> Result<Response<longrunning::Operation>, Status> {
+        let name = req.get_ref().name.clone();
+        rpc!(self, req, "GetOperation", Role::Viewer, name, |call| self
+            .do_get_operation(req))
+    }
+
+    async fn delete_operation(
+        &self,
+        req: Request<longrunning::DeleteOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        let name = req.get_ref().name.clone();
+        rpc!(self, req, "DeleteOperation", Role::Planner, name, |call| {
+            self.do_delete_operation(req)
+        })
+    }
+
+    async fn cancel_operation(
+        &self,
+        req: Request<longrunning::CancelOperationRequest>,
+    ) -> Result<Response<()>, Status> {
+        let name = req.get_ref().name.clone();
+        rpc!(self, req, "CancelOperation", Role::Planner, name, |call| {
+            self.do_cancel_operation(req)
+        })
+    }
+
+    async fn wait_operation(
+        &self,
+        req: Request<longrunning::WaitOperationRequest>,
+    ) -> Result<Response<longrunning::Operation>, Status> {
+        let name = req.get_ref().name.clone();
+        rpc!(self, req, "WaitOperation", Role::Viewer, name, |call| self
+            .do_wait_operation(req))
     }
 }

@@ -53,7 +53,7 @@ CREATE INDEX IF NOT EXISTS cases_by_state ON cases (state, lease_until_ms);
 ";
 
 /// A case a worker holds the lease of.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Claimed {
     pub study: String,
     pub case: usize,
@@ -433,7 +433,7 @@ impl Queue {
                 vec![id.into(), (limit as i64).into(), (offset as i64).into()],
             )
             .await?;
-        Ok(rows.iter().map(stored).collect())
+        Ok(rows.iter().map(|r| stored(r)).collect())
     }
 
     /// One finished case with its full result.
@@ -447,11 +447,11 @@ impl Queue {
                 vec![id.into(), (case as i64).into()],
             )
             .await?;
-        Ok(rows.first().map(stored))
+        Ok(rows.first().map(|r| stored(r)))
     }
 }
 
-fn stored(r: &Vec<Value>) -> StoredCase {
+fn stored(r: &[Value]) -> StoredCase {
     StoredCase {
         case: r[0].int().unwrap_or(0) as usize,
         row_json: r[1].text().unwrap_or_default().to_string(),

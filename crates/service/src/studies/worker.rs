@@ -188,16 +188,6 @@ impl Worker {
     }
 }
 
-impl Default for Claimed {
-    fn default() -> Self {
-        Claimed {
-            study: String::new(),
-            case: 0,
-            attempts: 0,
-        }
-    }
-}
-
 fn failed_row(c: &Claimed, message: String) -> CaseRow {
     let case = gridtrade_studies::batch::Case {
         index: c.case,
