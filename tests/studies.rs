@@ -117,9 +117,14 @@ impl Server {
 }
 
 fn serve(networks: &Path, database: &str, workers: usize) -> Server {
+    serve_with(networks, database, workers, &[])
+}
+
+fn serve_with(networks: &Path, database: &str, workers: usize, extra: &[&str]) -> Server {
     let mut child = gridtrade()
         .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
         .arg(networks)
+        .args(extra)
         .args(["--database", database, "--lease", "3", "--poll", "0.2"])
         .args(["--workers", &workers.to_string()])
         .env("GRIDTRADE_LOG", "info")
@@ -681,4 +686,106 @@ fn bad_study_requests_are_refused_with_a_status_that_says_why() {
     assert_eq!(e.code(), Code::NotFound, "{e:?}");
     // Nothing was queued.
     assert!(c.list_operations(10, "").unwrap().operations.is_empty());
+}
+
+/// Each case of `study` solved here on `network`.
+fn solved_here(study: &str, network: &gridtrade_engine::Network) -> Vec<CaseRow> {
+    let batch = Batch::parse(study, "test", &|_| unreachable!()).unwrap();
+    let base = batch.base_network(network).unwrap();
+    batch::run_local(&base, &batch, 1, &Default::default(), &|_| {})
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect()
+}
+
+/// Submit `study` through `api`, wait for it through `via`, compare every case with `alone`.
+fn run_and_compare(api: &mut Client, via: &mut Client, study: &str, alone: &[CaseRow]) {
+    let op = api
+        .submit_study(proto::SubmitStudyRequest {
+            study_toml: study.to_string(),
+            files: Vec::new(),
+        })
+        .unwrap();
+    let p = poll_until(via, &op.name, Duration::from_secs(300), |p| {
+        p.queued + p.running == 0
+    });
+    assert_eq!(
+        (p.optimal, p.cases),
+        (alone.len() as u32, alone.len() as u32),
+        "{p:?}"
+    );
+    let rows = all_rows(via, op.name.trim_start_matches("studies/"), 100);
+    assert_eq!(rows.len(), alone.len());
+    for r in &rows {
+        assert_same(&row_of(r), &alone[r.case as usize]);
+    }
+}
+
+#[test]
+fn workers_solve_uploaded_and_edited_networks_they_never_held() {
+    let pg = Postgres::start();
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().display().to_string();
+    // A takes uploads and edits (kept under --data-dir) and runs no worker; B's worker has
+    // only the shipped CAREC network.
+    let a = serve_with(nets.path(), &pg.url, 0, &["--data-dir", &data_dir]);
+    let b = serve(nets.path(), &pg.url, 1);
+    let (mut api, mut via) = (client(&a), client(&b));
+    let example = root().join("networks/example");
+    api.upload(gridtrade_client::upload_chunks("uploaded", &example).unwrap())
+        .unwrap();
+    let edited = api
+        .update_network(proto::UpdateNetworkRequest {
+            name: "carec".into(),
+            base_version: 1,
+            edits: vec![proto::Edit {
+                edit: Some(proto::edit::Edit::SetInService(proto::SetInService {
+                    element: "KZN-RUSIB".into(),
+                    in_service: false,
+                })),
+            }],
+        })
+        .unwrap();
+    assert_eq!(edited.summary.unwrap().version, 2);
+
+    // An upload: B makes it from the files stored with the study.
+    let study = "network = \"uploaded\"\nautarky = false\n[grid]\nco2_price = [0.0, 30.0]\n";
+    let alone = solved_here(study, &common::read(&example));
+    run_and_compare(&mut api, &mut via, study, &alone);
+
+    // An edit of the shipped network: B applies the edit to its own copy.
+    let study = "network = \"carec\"\nversion = 2\nsnapshots = \"0..168\"\n[grid]\nco2_price = [0.0, 30.0]\n";
+    let mut carec = common::read(&root().join("networks/carec"));
+    carec
+        .apply(&[gridtrade_engine::network::Edit::SetInService {
+            element: "KZN-RUSIB".into(),
+            in_service: false,
+        }])
+        .unwrap();
+    let alone = solved_here(study, &carec);
+    let base = solved_here(
+        &study.replace("version = 2\n", "version = 1\n"),
+        &common::read(&root().join("networks/carec")),
+    );
+    assert_ne!(
+        alone[0].system_cost, base[0].system_cost,
+        "the edit changes the dispatch"
+    );
+    run_and_compare(&mut api, &mut via, study, &alone);
+
+    // An upload to a server without --data-dir keeps no files: no worker could make it.
+    let c = serve(nets.path(), &pg.url, 0);
+    let mut plain = client(&c);
+    plain
+        .upload(gridtrade_client::upload_chunks("kept-nowhere", &example).unwrap())
+        .unwrap();
+    let e = plain
+        .submit_study(proto::SubmitStudyRequest {
+            study_toml: "network = \"kept-nowhere\"".into(),
+            files: Vec::new(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert!(e.message().contains("--data-dir"), "{}", e.message());
 }

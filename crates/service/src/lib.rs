@@ -43,7 +43,7 @@ use proto::grid_trade_service_server::{GridTradeService, GridTradeServiceServer}
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-pub use store::{Retention, Store, Unrestored};
+pub use store::{NetworkSource, Retention, Root, Store, Unrestored};
 pub use studies::Studies;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::{Stream, StreamExt};

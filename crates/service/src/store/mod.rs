@@ -44,6 +44,23 @@ pub enum Record<'a> {
     Edit { base: u64, edits: &'a [Edit] },
 }
 
+/// How a version can be made anywhere: where it starts and the edits made on it since, each
+/// list as one UpdateNetwork call made it, oldest first. Stored with a study (JSON).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkSource {
+    pub root: Root,
+    pub edits: Vec<Vec<Edit>>,
+}
+
+/// Where a version starts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Root {
+    /// The network loaded from `networks/` (this version of it).
+    Shipped { version: u64 },
+    /// The files of an upload (PyPSA CSVs or a MATPOWER file), by name.
+    Files(Vec<(String, String)>),
+}
+
 /// How many versions a server holds in memory and keeps at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
@@ -324,8 +341,118 @@ impl Store {
         let mut inner = self.inner.write().expect("store lock");
         let version = inner.networks.get(name).map_or(0, Vec::len) as u64 + 1;
         let summary = crate::convert::summary(name, &n, version);
-        inner.push(name, version, Version::new(Recipe::Held, n, summary));
+        inner.push(name, version, Version::new(Recipe::Shipped, n, summary));
         version
+    }
+
+    /// How version `version` of `name` can be made by another process (a worker on another
+    /// machine): the network it starts from — shipped in `networks/`, or the files of an
+    /// upload — and the edits made on it since. FAILED_PRECONDITION for an upload to a server
+    /// without a database (its files are not kept). Blocking (SQLite).
+    pub fn source(&self, name: &str, version: u64) -> Result<NetworkSource, Status> {
+        let (mut edits, mut at) = (Vec::new(), version);
+        let root = loop {
+            let inner = self.inner.read().expect("store lock");
+            let this = inner
+                .networks
+                .get(name)
+                .and_then(|vs| vs.get((at as usize).wrapping_sub(1)))
+                .ok_or_else(|| {
+                    Status::not_found(format!("network `{name}` has no version {at}"))
+                })?;
+            match &this.recipe {
+                Recipe::Edit { base, edits: e } => {
+                    edits.push((**e).clone());
+                    at = *base;
+                }
+                Recipe::Shipped => break Root::Shipped { version: at },
+                Recipe::Upload => {
+                    drop(inner);
+                    break Root::Files(self.upload_files(name, at)?);
+                }
+                Recipe::Held => {
+                    return Err(Status::failed_precondition(format!(
+                        "network `{name}` version {at} was uploaded to a server without \
+                         --data-dir: its files are not kept, so no worker can make it; \
+                         start the server with --data-dir and upload it again"
+                    )))
+                }
+                Recipe::Dropped | Recipe::Unrestored => {
+                    return Err(Status::not_found(format!(
+                        "version {at} of network `{name}` is not held (dropped, or not \
+                         restored at start)"
+                    )))
+                }
+            }
+        };
+        edits.reverse();
+        Ok(NetworkSource { root, edits })
+    }
+
+    /// The files of an upload, as text.
+    fn upload_files(&self, name: &str, version: u64) -> Result<Vec<(String, String)>, Status> {
+        let db = self
+            .db
+            .as_ref()
+            .ok_or_else(|| Status::internal("no database holds the upload"))?;
+        let files = db
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .files(name, version)
+            .map_err(internal)?;
+        files
+            .into_iter()
+            .map(|(file, bytes)| {
+                String::from_utf8(bytes)
+                    .map(|text| (file.clone(), text))
+                    .map_err(|_| {
+                        Status::failed_precondition(format!(
+                            "network `{name}` version {version}: file `{file}` is not UTF-8 text"
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// Make the network `source` describes, named `name`: from this store's shipped
+    /// version, or from the files, then the edits. Blocking.
+    pub fn make(&self, name: &str, source: &NetworkSource) -> Result<Arc<Network>, String> {
+        let start = match &source.root {
+            Root::Shipped { version } => {
+                let shipped = {
+                    let inner = self.inner.read().expect("store lock");
+                    inner
+                        .networks
+                        .get(name)
+                        .and_then(|vs| vs.get((*version as usize).wrapping_sub(1)))
+                        .filter(|v| matches!(v.recipe, Recipe::Shipped))
+                        .and_then(|v| v.network.clone())
+                };
+                shipped.ok_or_else(|| {
+                    format!(
+                        "this worker's networks folder has no `{name}` (version {version} is \
+                         the shipped network on the replica that took the study)"
+                    )
+                })?
+            }
+            Root::Files(files) => {
+                let bytes: Vec<(String, Vec<u8>)> = files
+                    .iter()
+                    .map(|(f, t)| (f.clone(), t.clone().into_bytes()))
+                    .collect();
+                let (mut n, _) = upload::read(&bytes).map_err(|s| s.message().to_string())?;
+                n.name = name.to_string();
+                Arc::new(n)
+            }
+        };
+        if source.edits.is_empty() {
+            return Ok(start);
+        }
+        let mut n = (*start).clone();
+        for edits in &source.edits {
+            n.apply(edits).map_err(|e| e.to_string())?;
+        }
+        Ok(Arc::new(n))
     }
 
     /// Add a new version of network `name` made as `record` says; with a database, it is
@@ -461,7 +588,7 @@ impl Store {
                          (see ListNetworks)"
                     )))
                 }
-                Recipe::Dropped | Recipe::Held => return Err(dropped()),
+                Recipe::Dropped | Recipe::Held | Recipe::Shipped => return Err(dropped()),
             }
         };
         let mut n = (*start).clone();

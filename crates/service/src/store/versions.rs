@@ -9,8 +9,10 @@ use std::sync::Arc;
 /// How a version was made, which says how it can be made again.
 #[derive(Debug, Clone)]
 pub enum Recipe {
-    /// Loaded from `networks/` at start, or uploaded without a database: it exists only in
-    /// memory and is never evicted.
+    /// Loaded from `networks/` at start: in memory, never evicted; every replica started
+    /// from the same folder (the same image) holds it as version 1.
+    Shipped,
+    /// Uploaded without a database: it exists only in memory and is never evicted.
     Held,
     /// Uploaded, its files in the database: read again when asked for.
     Upload,

@@ -265,10 +265,16 @@ impl GridTrade {
             .await
             .map_err(|e| Status::internal(format!("check task failed: {e}")))?
             .map_err(|e| status_of(&e))?;
+        let store = self.store.clone();
+        let name = batch.network.clone();
+        // How any worker makes this version: shipped, or the upload's files, and the edits.
+        let source = tokio::task::spawn_blocking(move || store.source(&name, version))
+            .await
+            .map_err(|e| Status::internal(format!("store task failed: {e}")))??;
         let id = new_id();
         studies
             .queue
-            .submit(&id, &batch, version)
+            .submit(&id, &batch, version, &source)
             .await
             .map_err(db_status)?;
         studies.submitted.notify_waiters();

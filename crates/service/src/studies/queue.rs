@@ -16,6 +16,7 @@
 //! statements over `FOR UPDATE SKIP LOCKED`.
 
 use super::db::{Backend, Statement, Value};
+use crate::store::NetworkSource;
 use gridtrade_engine::error::Error;
 use gridtrade_studies::batch::Batch;
 use std::time::Duration;
@@ -28,6 +29,8 @@ CREATE TABLE IF NOT EXISTS studies (
     version BIGINT NOT NULL,
     -- the resolved study (every case's scenario), JSON
     batch TEXT NOT NULL,
+    -- how a worker makes the network version: shipped or uploaded files, and edits (JSON)
+    source TEXT NOT NULL,
     cases BIGINT NOT NULL,
     cancelled BOOLEAN NOT NULL DEFAULT FALSE,
     created_ms BIGINT NOT NULL,
@@ -129,12 +132,20 @@ impl Queue {
         self.db.kind()
     }
 
-    /// Store a study and queue its cases, in one transaction.
-    pub async fn submit(&self, id: &str, batch: &Batch, version: u64) -> Result<(), Error> {
+    /// Store a study (with how its network version is made) and queue its cases, in one
+    /// transaction.
+    pub async fn submit(
+        &self,
+        id: &str,
+        batch: &Batch,
+        version: u64,
+        source: &NetworkSource,
+    ) -> Result<(), Error> {
         let json = serde_json::to_string(batch).expect("a batch serialises");
+        let source = serde_json::to_string(source).expect("a source serialises");
         let mut statements: Vec<Statement> = vec![(
-            "INSERT INTO studies (id, name, network, version, batch, cases, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, {now})"
+            "INSERT INTO studies (id, name, network, version, batch, source, cases, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, {now})"
                 .into(),
             vec![
                 id.into(),
@@ -142,6 +153,7 @@ impl Queue {
                 batch.network.clone().into(),
                 (version as i64).into(),
                 json.into(),
+                source.into(),
                 (batch.cases.len() as i64).into(),
             ],
         )];
@@ -300,21 +312,26 @@ impl Queue {
         Ok(())
     }
 
-    /// A study's resolved batch and network version.
-    pub async fn batch(&self, id: &str) -> Result<Option<(Batch, u64)>, Error> {
+    /// A study's resolved batch and how its network version is made.
+    pub async fn batch(&self, id: &str) -> Result<Option<(Batch, NetworkSource)>, Error> {
         let rows = self
             .db
             .query(
-                "SELECT batch, version FROM studies WHERE id = $1",
+                "SELECT batch, source FROM studies WHERE id = $1",
                 vec![id.into()],
             )
             .await?;
         let Some(r) = rows.first() else {
             return Ok(None);
         };
+        let stored = |what: &str, e: serde_json::Error| {
+            Error::Format(format!("study {id}: stored {what}: {e}"))
+        };
         let batch: Batch = serde_json::from_str(r[0].text().unwrap_or_default())
-            .map_err(|e| Error::Format(format!("study {id}: stored batch: {e}")))?;
-        Ok(Some((batch, r[1].int().unwrap_or(0) as u64)))
+            .map_err(|e| stored("batch", e))?;
+        let source: NetworkSource = serde_json::from_str(r[1].text().unwrap_or_default())
+            .map_err(|e| stored("network source", e))?;
+        Ok(Some((batch, source)))
     }
 
     /// Where a study stands; none when there is no such study.

@@ -160,7 +160,7 @@ impl Worker {
                 return Ok((b.clone(), n.clone()));
             }
         }
-        let (batch, version) = self
+        let (batch, source) = self
             .queue()
             .batch(study)
             .await
@@ -170,17 +170,11 @@ impl Worker {
         let batch = Arc::new(batch);
         let b = batch.clone();
         let base = tokio::task::spawn_blocking(move || {
-            let (_, n) = store.get(&b.network, version).map_err(|s| {
-                format!(
-                    "this worker does not hold network `{}` version {version}: {}",
-                    b.network,
-                    s.message()
-                )
-            })?;
+            let n = store.make(&b.network, &source)?;
             b.base_network(&n).map_err(|e| e.to_string())
         })
         .await
-        .map_err(|e| format!("loading the network failed: {e}"))??;
+        .map_err(|e| format!("making the network failed: {e}"))??;
         let base = Arc::new(base);
         *self.cached.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((study.to_string(), batch.clone(), base.clone()));
