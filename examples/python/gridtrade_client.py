@@ -7,6 +7,9 @@ ships with. Use it as a library:
     from gridtrade_client import connect, pb
     api = connect("127.0.0.1:50051", token=None)
     print([n.name for n in api.ListNetworks(pb.ListNetworksRequest()).networks])
+
+Studies are long-running operations: `connect_operations` gives the standard
+google.longrunning Operations stub (its protos are vendored under `proto/google`).
 """
 
 import sys
@@ -28,6 +31,8 @@ def _generate():
 
     OUT.mkdir(exist_ok=True)
     include = Path(grpc_tools.__file__).parent / "_proto"
+    # The API and the Google protos it imports (google.longrunning, google.rpc, google.api).
+    google = sorted(str(p) for p in (PROTO_ROOT / "google").rglob("*.proto"))
     code = protoc.main(
         [
             "grpc_tools.protoc",
@@ -36,6 +41,7 @@ def _generate():
             f"--python_out={OUT}",
             f"--grpc_python_out={OUT}",
             str(PROTO),
+            *google,
         ]
     )
     if code != 0:
@@ -48,14 +54,15 @@ sys.path.insert(0, str(OUT))
 import grpc  # noqa: E402
 from gridtrade.v1 import gridtrade_pb2 as pb  # noqa: E402,F401
 from gridtrade.v1 import gridtrade_pb2_grpc as pb_grpc  # noqa: E402
+from google.longrunning import operations_pb2, operations_pb2_grpc  # noqa: E402
 
 # Large enough for a year of series from Solve; SolveStream sends them in 1 MiB chunks.
 _MAX_MESSAGE = 64 * 1024 * 1024
 
 
-def connect(address, token=None, ca_cert=None):
-    """A GridTradeService stub for `address` (host:port). `token`: a bearer token for a
-    server with --auth-tokens; `ca_cert`: PEM bytes of the CA for a server with TLS."""
+def channel(address, token=None, ca_cert=None):
+    """A channel to `address` (host:port). `token`: a bearer token for a server with
+    --auth-tokens; `ca_cert`: PEM bytes of the CA for a server with TLS."""
     options = [
         ("grpc.max_receive_message_length", _MAX_MESSAGE),
         ("grpc.max_send_message_length", _MAX_MESSAGE),
@@ -66,12 +73,19 @@ def connect(address, token=None, ca_cert=None):
             creds = grpc.composite_channel_credentials(
                 creds, grpc.access_token_call_credentials(token)
             )
-        channel = grpc.secure_channel(address, creds, options=options)
-        return pb_grpc.GridTradeServiceStub(channel)
-    channel = grpc.insecure_channel(address, options=options)
-    if token:
-        channel = grpc.intercept_channel(channel, _BearerToken(token))
-    return pb_grpc.GridTradeServiceStub(channel)
+        return grpc.secure_channel(address, creds, options=options)
+    plain = grpc.insecure_channel(address, options=options)
+    return grpc.intercept_channel(plain, _BearerToken(token)) if token else plain
+
+
+def connect(address, token=None, ca_cert=None):
+    """A GridTradeService stub for `address` (see `channel`)."""
+    return pb_grpc.GridTradeServiceStub(channel(address, token, ca_cert))
+
+
+def connect_operations(address, token=None, ca_cert=None):
+    """The google.longrunning Operations stub for `address`: studies as operations."""
+    return operations_pb2_grpc.OperationsStub(channel(address, token, ca_cert))
 
 
 class _BearerToken(
