@@ -480,10 +480,22 @@ inflow_scale = [0.8, 1.0, 1.2]
 "#;
 
 #[test]
-fn cancelling_a_study_interrupts_its_running_case_and_starts_no_other() {
-    let nets = networks();
+fn cancelling_a_study_on_sqlite_interrupts_its_running_case_and_starts_no_other() {
     let data = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", data.path().join("studies.sqlite").display());
+    cancel_suite(&db);
+}
+
+#[test]
+fn cancelling_a_study_on_postgres_interrupts_its_running_case_and_starts_no_other() {
+    let pg = Postgres::start();
+    cancel_suite(&pg.url);
+}
+
+/// Cancel a study of three year-long cases while its one worker solves the first.
+fn cancel_suite(db: &str) {
+    let nets = networks();
+    let db = db.to_string();
     let server = serve(nets.path(), &db, 1);
     let mut c = client(&server);
     let name = submit(&mut c, YEAR_STUDY);
@@ -722,7 +734,7 @@ fn run_and_compare(api: &mut Client, via: &mut Client, study: &str, alone: &[Cas
 }
 
 #[test]
-fn workers_solve_uploaded_and_edited_networks_they_never_held() {
+fn workers_on_postgres_solve_uploaded_and_edited_networks_they_never_held() {
     let pg = Postgres::start();
     let nets = networks();
     let data = tempfile::tempdir().unwrap();
@@ -731,7 +743,28 @@ fn workers_solve_uploaded_and_edited_networks_they_never_held() {
     // only the shipped CAREC network.
     let a = serve_with(nets.path(), &pg.url, 0, &["--data-dir", &data_dir]);
     let b = serve(nets.path(), &pg.url, 1);
-    let (mut api, mut via) = (client(&a), client(&b));
+    uploads_suite(&a, &b, &pg.url);
+}
+
+#[test]
+fn workers_on_sqlite_solve_uploaded_and_edited_networks() {
+    let nets = networks();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().display().to_string();
+    let a = serve_with(
+        nets.path(),
+        "sqlite::memory:",
+        1,
+        &["--data-dir", &data_dir],
+    );
+    uploads_suite(&a, &a, "sqlite::memory:");
+}
+
+/// Upload a network and edit the shipped one through `a`, study both, follow them through
+/// `b`; an upload to a server without --data-dir (on `plain_db`) cannot be studied.
+fn uploads_suite(a: &Server, b: &Server, plain_db: &str) {
+    let nets = networks();
+    let (mut api, mut via) = (client(a), client(b));
     let example = root().join("networks/example");
     api.upload(gridtrade_client::upload_chunks("uploaded", &example).unwrap())
         .unwrap();
@@ -775,7 +808,7 @@ fn workers_solve_uploaded_and_edited_networks_they_never_held() {
     run_and_compare(&mut api, &mut via, study, &alone);
 
     // An upload to a server without --data-dir keeps no files: no worker could make it.
-    let c = serve(nets.path(), &pg.url, 0);
+    let c = serve(nets.path(), plain_db, 0);
     let mut plain = client(&c);
     plain
         .upload(gridtrade_client::upload_chunks("kept-nowhere", &example).unwrap())
