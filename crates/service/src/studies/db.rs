@@ -274,7 +274,7 @@ fn to_postgres(v: &Value) -> PgParam {
 
 fn from_postgres(row: &tokio_postgres::Row) -> Result<Vec<Value>, Error> {
     use tokio_postgres::types::Type;
-    let err = |e: tokio_postgres::Error| db_error("postgres", e);
+    let err = |e: tokio_postgres::Error| db_error("postgres", pg_message(&e));
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
         let t = column.type_();
@@ -313,12 +313,17 @@ impl Postgres {
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
             let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
                 .await
-                .map_err(|e| db_error(&redact(&self.url), e))?;
+                .map_err(|e| db_error(&redact(&self.url), pg_message(&e)))?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::warn!("PostgreSQL connection ended: {e}");
                 }
             });
+            // The schema's CREATE … IF NOT EXISTS notices are not news.
+            client
+                .batch_execute("SET client_min_messages = warning")
+                .await
+                .map_err(|e| db_error(&redact(&self.url), pg_message(&e)))?;
             *guard = Some(client);
         }
         Ok(guard)
@@ -334,7 +339,7 @@ impl Postgres {
             if e.is_closed() {
                 *guard = None;
             }
-            db_error(&redact(&self.url), e)
+            db_error(&redact(&self.url), pg_message(&e))
         })
     }
 
@@ -367,14 +372,35 @@ impl Postgres {
     }
 }
 
+/// What PostgreSQL said (tokio-postgres' own message is only "db error" for a server error).
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {} ({})", db.severity(), db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
 /// A database URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
+        (Some(s), Some(at)) if at > s && url[s + 3..at].contains(':') => {
+            let user = url[s + 3..at].split(':').next().unwrap_or("");
             format!("{}{user}:***{}", &url[..s + 3], &url[at..])
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_a_message() {
+        use super::redact;
+        assert_eq!(
+            redact("postgres://gt:s3cret@db:5432/x"),
+            "postgres://gt:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://gt@db/x"), "postgres://gt@db/x");
+        assert_eq!(redact("sqlite::memory:"), "sqlite::memory:");
     }
 }
