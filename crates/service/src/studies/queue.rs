@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS cases (
 CREATE INDEX IF NOT EXISTS cases_by_state ON cases (state, lease_until_ms);
 ";
 
+/// Leases a case may lose (its worker gone) before it is failed instead of tried again.
+pub const MAX_ATTEMPTS: u32 = 3;
+
 /// A case a worker holds the lease of.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Claimed {
@@ -167,9 +170,11 @@ impl Queue {
     }
 
     /// Claim the oldest claimable case for `worker`, under a lease of `lease`. Cases of
-    /// cancelled studies whose worker is gone are closed first.
+    /// cancelled studies whose worker is gone are closed first, and cases that lost their
+    /// worker [`MAX_ATTEMPTS`] times are failed.
     pub async fn claim(&self, worker: &str, lease: Duration) -> Result<Option<Claimed>, Error> {
         self.close_abandoned().await?;
+        self.give_up().await?;
         let rows = self
             .db
             .query(
@@ -178,10 +183,11 @@ impl Queue {
                  WHERE (study, idx) = ( \
                      SELECT c.study, c.idx FROM cases c JOIN studies s ON s.id = c.study \
                      WHERE NOT s.cancelled AND (c.state = 'queued' \
-                         OR (c.state = 'running' AND c.lease_until_ms < {now})) \
+                         OR (c.state = 'running' AND c.lease_until_ms < {now} \
+                             AND c.attempts < $3)) \
                      ORDER BY s.created_ms, s.id, c.idx LIMIT 1 {skip_locked}) \
                  RETURNING study, idx, attempts",
-                vec![worker.into(), ms(lease)],
+                vec![worker.into(), ms(lease), (MAX_ATTEMPTS as i64).into()],
             )
             .await?;
         Ok(rows.first().map(|r| Claimed {
@@ -189,6 +195,65 @@ impl Queue {
             case: r[1].int().unwrap_or(0) as usize,
             attempts: r[2].int().unwrap_or(1) as u32,
         }))
+    }
+
+    /// Cases whose lease ran out [`MAX_ATTEMPTS`] times (each worker that took them died,
+    /// e.g. killed for memory): failed, with a row that says so, so that one such case does
+    /// not kill worker after worker.
+    async fn give_up(&self) -> Result<(), Error> {
+        let rows = self
+            .db
+            .query(
+                "SELECT study, idx FROM cases \
+                 WHERE state = 'running' AND lease_until_ms < {now} AND attempts >= $1",
+                vec![(MAX_ATTEMPTS as i64).into()],
+            )
+            .await?;
+        for r in rows {
+            let (Some(study), Some(idx)) = (r[0].text(), r[1].int()) else {
+                continue;
+            };
+            let label = match self.batch(study).await? {
+                Some((b, _)) => b
+                    .cases
+                    .get(idx as usize)
+                    .map_or(String::new(), |c| c.label.clone()),
+                None => continue,
+            };
+            let case = gridtrade_studies::batch::Case {
+                index: idx as usize,
+                label,
+                scenario: Default::default(),
+            };
+            let message = format!(
+                "{MAX_ATTEMPTS} workers took this case and were lost before it finished \
+                 (killed, out of memory?): not tried again"
+            );
+            let row = gridtrade_studies::batch::CaseRow::failed(&case, message, 0.0);
+            let written = self
+                .db
+                .query(
+                    "UPDATE cases SET state = 'done', status = 'failed', row_json = $3, \
+                         lease_until_ms = NULL \
+                     WHERE study = $1 AND idx = $2 AND state = 'running' \
+                         AND lease_until_ms < {now} RETURNING idx",
+                    vec![
+                        study.into(),
+                        idx.into(),
+                        serde_json::to_string(&row).expect("rows serialise").into(),
+                    ],
+                )
+                .await?;
+            if !written.is_empty() {
+                tracing::warn!(
+                    study,
+                    case = idx,
+                    "case given up after {MAX_ATTEMPTS} lost leases"
+                );
+                self.finish_study(study).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Cases of cancelled studies left running by a worker that is gone (lease out): closed
@@ -489,5 +554,120 @@ fn progress_of(r: &[Value]) -> Progress {
         created_ms: r[6].int().unwrap_or(0),
         finished_ms: r[7].int(),
         ..Progress::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Root;
+    use gridtrade_studies::batch::{Case, CaseRow};
+
+    async fn queue_with(cases: usize) -> (Queue, Batch) {
+        let q = Queue::open(Backend::open("sqlite::memory:").await.unwrap())
+            .await
+            .unwrap();
+        let prices: Vec<String> = (0..cases).map(|i| format!("{i}.0")).collect();
+        let text = format!(
+            "network = \"n\"\n[grid]\nco2_price = [{}]",
+            prices.join(", ")
+        );
+        let batch = Batch::parse(&text, "t", &|_| unreachable!()).unwrap();
+        let source = NetworkSource {
+            root: Root::Shipped { version: 1 },
+            edits: Vec::new(),
+        };
+        q.submit("ab12", &batch, 1, &source).await.unwrap();
+        (q, batch)
+    }
+
+    fn row(case: usize) -> String {
+        let c = Case {
+            index: case,
+            label: String::new(),
+            scenario: Default::default(),
+        };
+        serde_json::to_string(&CaseRow::failed(&c, "test".into(), 0.0)).unwrap()
+    }
+
+    const GONE: Duration = Duration::from_millis(1);
+    const HELD: Duration = Duration::from_secs(60);
+
+    async fn expire() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    #[tokio::test]
+    async fn a_lost_lease_is_claimed_again_and_only_its_holder_writes() {
+        let (q, _) = queue_with(3).await;
+        let first = q.claim("w1", GONE).await.unwrap().unwrap();
+        assert_eq!((first.case, first.attempts), (0, 1));
+        expire().await;
+        // Case 0's lease ran out: it comes before the queued cases 1 and 2.
+        let again = q.claim("w2", HELD).await.unwrap().unwrap();
+        assert_eq!((again.case, again.attempts), (0, 2));
+        assert_eq!(q.heartbeat(&first, "w1", HELD).await.unwrap(), Lease::Lost);
+        let late = q.finish(&first, "w1", "optimal", 1.0, row(0), None);
+        assert!(!late.await.unwrap(), "the lost lease writes nothing");
+        let held = q.finish(&again, "w2", "optimal", 2.0, row(0), None);
+        assert!(held.await.unwrap());
+        let again_twice = q.finish(&again, "w2", "optimal", 2.0, row(0), None);
+        assert!(!again_twice.await.unwrap(), "a result is written once");
+        let p = q.progress("ab12").await.unwrap().unwrap();
+        assert_eq!(
+            (p.optimal, p.queued, p.retried, p.solve_seconds),
+            (1, 2, 1, 2.0)
+        );
+        let next = q.claim("w1", HELD).await.unwrap().unwrap();
+        assert_eq!(next.case, 1);
+    }
+
+    #[tokio::test]
+    async fn a_case_whose_workers_keep_dying_is_failed_after_max_attempts() {
+        let (q, _) = queue_with(1).await;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let c = q
+                .claim(&format!("w{attempt}"), GONE)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(c.attempts, attempt);
+            expire().await;
+        }
+        assert_eq!(q.claim("w9", HELD).await.unwrap(), None);
+        let p = q.progress("ab12").await.unwrap().unwrap();
+        assert!(
+            p.done() && p.failed == 1 && p.finished_ms.is_some(),
+            "{p:?}"
+        );
+        let rows = q.rows("ab12", 0, 10).await.unwrap();
+        assert!(
+            rows[0].row_json.contains("3 workers took this case"),
+            "{rows:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn cancelling_closes_queued_cases_and_the_running_one_hears_it() {
+        let (q, _) = queue_with(3).await;
+        let running = q.claim("w1", HELD).await.unwrap().unwrap();
+        assert!(q.cancel("ab12").await.unwrap());
+        assert_eq!(
+            q.heartbeat(&running, "w1", HELD).await.unwrap(),
+            Lease::Held { cancelled: true }
+        );
+        assert_eq!(
+            q.claim("w2", HELD).await.unwrap(),
+            None,
+            "nothing new starts"
+        );
+        let p = q.progress("ab12").await.unwrap().unwrap();
+        assert_eq!((p.cancelled, p.running, p.done()), (2, 1, false));
+        let done = q.finish(&running, "w1", "cancelled", 0.5, row(0), None);
+        assert!(done.await.unwrap());
+        let p = q.progress("ab12").await.unwrap().unwrap();
+        assert_eq!((p.cancelled, p.running, p.done()), (3, 0, true));
+        assert!(q.delete("ab12").await.unwrap());
+        assert_eq!(q.progress("ab12").await.unwrap(), None);
     }
 }

@@ -84,7 +84,14 @@ impl Worker {
         let clock = Instant::now();
         let (batch, base) = match self.base(&c.study).await {
             Ok(b) => b,
-            Err(message) => {
+            Err(NoBase::Database(message)) => {
+                // Not the case's fault: give it back and wait before trying again.
+                tracing::warn!(worker = %self.id, study = %c.study, "{message}");
+                let _ = self.queue().release(&c, &self.id).await;
+                tokio::time::sleep(self.studies.poll).await;
+                return;
+            }
+            Err(NoBase::Network(message)) => {
                 let row = failed_row(&c, message);
                 self.record(&c, &row, None).await;
                 return;
@@ -154,7 +161,7 @@ impl Worker {
 
     /// The study's batch and base network (cut to its snapshots), from the cache or the
     /// queue and this worker's store.
-    async fn base(&self, study: &str) -> Result<(Arc<Batch>, Arc<Network>), String> {
+    async fn base(&self, study: &str) -> Result<(Arc<Batch>, Arc<Network>), NoBase> {
         if let Some((id, b, n)) = &*self.cached.lock().unwrap_or_else(|e| e.into_inner()) {
             if id == study {
                 return Ok((b.clone(), n.clone()));
@@ -164,8 +171,8 @@ impl Worker {
             .queue()
             .batch(study)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("study {study} was deleted"))?;
+            .map_err(|e| NoBase::Database(e.to_string()))?
+            .ok_or_else(|| NoBase::Network(format!("study {study} was deleted")))?;
         let store = self.store.clone();
         let batch = Arc::new(batch);
         let b = batch.clone();
@@ -174,12 +181,21 @@ impl Worker {
             b.base_network(&n).map_err(|e| e.to_string())
         })
         .await
-        .map_err(|e| format!("making the network failed: {e}"))??;
+        .map_err(|e| format!("making the network failed: {e}"))
+        .and_then(|r| r)
+        .map_err(NoBase::Network)?;
         let base = Arc::new(base);
         *self.cached.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((study.to_string(), batch.clone(), base.clone()));
         Ok((batch, base))
     }
+}
+
+/// Why a worker has no network for a case: the database failed (the case goes back), or the
+/// network cannot be made here (the case fails, saying why).
+enum NoBase {
+    Database(String),
+    Network(String),
 }
 
 fn failed_row(c: &Claimed, message: String) -> CaseRow {
