@@ -3,8 +3,11 @@
 //! and the same suite on SQLite with one process. A 24-case study of a CAREC month is
 //! submitted to one replica and polled through another; a worker is killed with SIGKILL in
 //! the middle of a case; every case completes once, each equal to the same case solved
-//! alone; a replica killed and restarted answers GetOperation with the same state. And a
-//! cancelled study stops its running case (HiGHS interrupted) and starts no other.
+//! alone; a replica killed and restarted answers GetOperation with the same state. A
+//! cancelled study stops its running case (HiGHS interrupted) and starts no other, and
+//! workers solve networks uploaded to or edited on another replica — each on both databases.
+//! Bad study requests are refused with a status that says why; `call study` prints what
+//! `study` prints.
 
 mod common;
 
