@@ -366,16 +366,19 @@ fn pg_bin() -> PathBuf {
     )
 }
 
-/// A PostgreSQL program, run as the `postgres` user when we are root (it refuses root).
+/// A PostgreSQL program, run as the `postgres` user when we are root (it refuses root),
+/// from `/` (that user may not enter the checkout's directory).
 fn pg_command(program: &str) -> Command {
     let path = pg_bin().join(program);
-    if unsafe { libc::geteuid() } == 0 {
+    let mut c = if unsafe { libc::geteuid() } == 0 {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(path);
         c
     } else {
         Command::new(path)
-    }
+    };
+    c.current_dir("/");
+    c
 }
 
 fn free_port() -> u16 {
