@@ -681,6 +681,16 @@ fn bad_study_requests_are_refused_with_a_status_that_says_why() {
     );
     assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
     assert!(e.message().contains("bad.toml line 2"), "{}", e.message());
+    let e = submit(
+        &mut c,
+        "network = \"carec\"\n[[case]]\nfile = \"latin1.toml\"",
+        vec![proto::File {
+            name: "latin1.toml".into(),
+            content: b"name = \"caf\xe9\"".to_vec(),
+        }],
+    );
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("latin1.toml"), "{}", e.message());
     // Operations that do not exist, or are not named as ours are.
     for name in [
         "",

@@ -224,11 +224,17 @@ impl GridTrade {
     ) -> Result<Response<longrunning::Operation>, Status> {
         let studies = self.studies()?.clone();
         let r = req.into_inner();
-        let files: std::collections::HashMap<String, String> = r
+        let files = r
             .files
             .into_iter()
-            .map(|f| (f.name, String::from_utf8_lossy(&f.content).into_owned()))
-            .collect();
+            .map(|f| match String::from_utf8(f.content) {
+                Ok(text) => Ok((f.name, text)),
+                Err(_) => Err(Status::invalid_argument(format!(
+                    "files: `{}` is not UTF-8 text",
+                    f.name
+                ))),
+            })
+            .collect::<Result<std::collections::HashMap<String, String>, Status>>()?;
         let batch = Batch::parse(&r.study_toml, "study_toml", &|name| {
             files.get(name).cloned().ok_or_else(|| {
                 Error::Format(format!(
