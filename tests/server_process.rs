@@ -10,10 +10,7 @@ use common::*;
 use gridtrade_service::proto::grid_trade_service_client::GridTradeServiceClient;
 use gridtrade_service::proto::{self, SolveRequest};
 use server::example_files;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic::Code;
@@ -22,19 +19,7 @@ const VIEWER: &str = "viewer-token-0123456789";
 const PLANNER: &str = "planner-token-0123456789";
 const ADMIN: &str = "admin-token-0123456789";
 
-/// A running `gridtrade serve`: its address, its stderr so far, and the process.
-struct Server {
-    url: String,
-    log: Arc<Mutex<String>>,
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = ServeProcess;
 
 /// A networks folder with the example network only (quick to load).
 fn networks() -> tempfile::TempDir {
@@ -52,35 +37,9 @@ fn networks() -> tempfile::TempDir {
 }
 
 fn start(networks: &Path, extra: &[&str]) -> Server {
-    let mut child = gridtrade()
-        .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
-        .arg(networks)
-        .args(extra)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.split(" on ").nth(1) {
-                if line.starts_with("gridtrade serving") {
-                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
-                }
-            }
-            let mut l = sink.lock().unwrap();
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
-    Server { url, log, child }
+    let mut args = vec![std::ffi::OsStr::new("--networks"), networks.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    start_serve(&args, None)
 }
 
 async fn connect(url: &str, tls: Option<&[u8]>) -> Channel {

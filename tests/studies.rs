@@ -11,14 +11,14 @@
 
 mod common;
 
-use common::gridtrade;
+use common::{gridtrade, start_serve};
 use gridtrade_client::{study_progress, Client, Code};
 use gridtrade_service::proto::{self, longrunning::operation::Result as OpResult};
+use gridtrade_service::studies::case_row;
 use gridtrade_studies::batch::{self, Batch, CaseRow};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The shipped January study: 3 hydrology × 2 demand × 2 carbon prices × 2 interconnector
@@ -97,26 +97,12 @@ fn assert_same(served: &CaseRow, alone: &CaseRow) {
     }
 }
 
-/// A running `gridtrade serve`: its address and stderr so far.
-struct Server {
-    url: String,
-    log: Arc<Mutex<String>>,
-    child: Child,
-}
+type Server = common::ServeProcess;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Kill it with SIGKILL (no shutdown of any kind).
-    fn kill_9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
+/// Kill a server with SIGKILL (no shutdown of any kind).
+fn kill_9(s: &mut Server) {
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
 }
 
 fn serve(networks: &Path, database: &str, workers: usize) -> Server {
@@ -124,38 +110,24 @@ fn serve(networks: &Path, database: &str, workers: usize) -> Server {
 }
 
 fn serve_with(networks: &Path, database: &str, workers: usize, extra: &[&str]) -> Server {
-    let mut child = gridtrade()
-        .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
-        .arg(networks)
-        .args(extra)
-        .args(["--database", database, "--lease", "3", "--poll", "0.2"])
-        .args(["--workers", &workers.to_string()])
-        .env("GRIDTRADE_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if line.starts_with("gridtrade serving") {
-                if let Some(rest) = line.split(" on ").nth(1) {
-                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
-                }
-            }
-            let mut l = sink.lock().unwrap();
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
-    Server { url, log, child }
+    let workers = workers.to_string();
+    let mut args = vec![std::ffi::OsStr::new("--networks"), networks.as_os_str()];
+    for a in [
+        "--database",
+        database,
+        "--lease",
+        "3",
+        "--poll",
+        "0.2",
+        "--workers",
+        &workers,
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    {
+        args.push(std::ffi::OsStr::new(a));
+    }
+    start_serve(&args, Some("info"))
 }
 
 fn client(s: &Server) -> Client {
@@ -218,33 +190,6 @@ fn all_rows(c: &mut Client, study: &str, page: u32) -> Vec<proto::StudyCase> {
     }
 }
 
-fn row_of(c: &proto::StudyCase) -> CaseRow {
-    let named = |v: &[proto::ZoneValue]| v.iter().map(|z| (z.name.clone(), z.value)).collect();
-    CaseRow {
-        case: c.case as usize,
-        label: c.label.clone(),
-        status: c.status.clone(),
-        message: c.message.clone(),
-        system_cost: c.system_cost,
-        co2_t: c.co2_t,
-        shed_mwh: c.shed_mwh,
-        trade_saving: c.trade_saving,
-        zone_prices: named(&c.zone_prices),
-        borders: c
-            .borders
-            .iter()
-            .map(|b| batch::BorderRow {
-                border: b.border.clone(),
-                flow_ab_mwh: b.flow_ab_mwh,
-                flow_ba_mwh: b.flow_ba_mwh,
-                rent: b.rent,
-            })
-            .collect(),
-        gains: named(&c.gains),
-        seconds: c.seconds,
-    }
-}
-
 /// The finished study: every case once, optimal, equal to the case solved alone; at least
 /// one case (the killed worker's) solved on a second lease.
 fn check_finished(c: &mut Client, name: &str) {
@@ -276,7 +221,7 @@ fn check_finished(c: &mut Client, name: &str) {
     );
     let alone = solved_alone();
     for r in &rows {
-        assert_same(&row_of(r), &alone[r.case as usize]);
+        assert_same(&case_row(r), &alone[r.case as usize]);
     }
     // One case's full report is the trade report of that case.
     let full = c.get_case_result(study, 5).unwrap();
@@ -293,7 +238,7 @@ fn kill_a_worker_mid_case(c: &mut Client, name: &str, victim: &mut Server) {
     poll_until(c, name, Duration::from_secs(300), |p| {
         p.optimal >= 2 && p.running == 2
     });
-    victim.kill_9();
+    kill_9(victim);
 }
 
 /// The operation as it stands, through a replica killed with SIGKILL and started again.
@@ -464,7 +409,7 @@ fn a_study_on_postgres_runs_across_replicas_and_survives_a_killed_worker_and_rep
     check_finished(&mut through_b, &name);
     let before = through_b.get_operation(&name).unwrap();
     let mut a = a;
-    a.kill_9();
+    kill_9(&mut a);
     operation_survives_restart(&name, &before, || serve(nets.path(), &pg.url, 0));
     // The cases were solved by both workers, none by the API replica.
     let rows = all_rows(&mut through_b, name.trim_start_matches("studies/"), 100);
@@ -745,7 +690,7 @@ fn run_and_compare(api: &mut Client, via: &mut Client, study: &str, alone: &[Cas
     let rows = all_rows(via, op.name.trim_start_matches("studies/"), 100);
     assert_eq!(rows.len(), alone.len());
     for r in &rows {
-        assert_same(&row_of(r), &alone[r.case as usize]);
+        assert_same(&case_row(r), &alone[r.case as usize]);
     }
 }
 

@@ -131,3 +131,56 @@ pub fn triangle() -> tempfile::TempDir {
         ),
     ])
 }
+
+/// A running `gridtrade serve` process: its address, its stderr so far; killed when dropped.
+pub struct ServeProcess {
+    pub url: String,
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    pub child: std::process::Child,
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `gridtrade serve --addr 127.0.0.1:0` with `args` (and `GRIDTRADE_LOG=log` when
+/// given), and wait (at most 60 s) for the address it announces on stderr; stderr is kept
+/// in `log`.
+pub fn start_serve(args: &[&std::ffi::OsStr], log: Option<&str>) -> ServeProcess {
+    use std::io::{BufRead, BufReader};
+    let mut cmd = gridtrade();
+    if let Some(filter) = log {
+        cmd.env("GRIDTRADE_LOG", filter);
+    }
+    let mut child = cmd
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("gridtrade serving") {
+                if let Some(rest) = line.split(" on ").nth(1) {
+                    let _ = tx.send(rest.split(' ').next().unwrap().to_string());
+                }
+            }
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    let url = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("server did not start: {}", log.lock().unwrap()));
+    ServeProcess { url, log, child }
+}

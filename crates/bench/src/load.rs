@@ -81,24 +81,33 @@ pub struct LoadReport {
     pub lost: Vec<String>,
 }
 
-/// A running server process and where it listens.
-struct Server {
-    child: Child,
-    url: String,
+/// A running `gridtrade serve` process and where it listens (the load test's server, and
+/// `gridtrade bench --study`'s); killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub url: String,
 }
 
 impl Server {
     fn start(c: &LoadConfig) -> Result<Server, String> {
-        let mut child = Command::new(&c.server_bin)
-            .args(["serve", "--addr", "127.0.0.1:0", "--networks"])
-            .arg(&c.networks)
-            .arg("--data-dir")
-            .args(&c.data_dir)
-            .args(&c.server_args)
+        let mut args: Vec<std::ffi::OsString> =
+            vec!["--networks".into(), c.networks.clone().into()];
+        args.push("--data-dir".into());
+        args.extend(c.data_dir.iter().map(Into::into));
+        args.extend(c.server_args.iter().map(Into::into));
+        Server::spawn(&c.server_bin, &args)
+    }
+
+    /// Start `bin serve --addr 127.0.0.1:0 ARGS` and wait (at most 2 minutes) for the
+    /// address it announces on stderr.
+    pub fn spawn(bin: &std::path::Path, args: &[std::ffi::OsString]) -> Result<Server, String> {
+        let mut child = Command::new(bin)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("{}: {e}", c.server_bin.display()))?;
+            .map_err(|e| format!("{}: {e}", bin.display()))?;
         let stderr = child.stderr.take().ok_or("no stderr")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -116,20 +125,36 @@ impl Server {
         Ok(Server { child, url })
     }
 
+    /// Resident memory now, MB (`VmRSS` of /proc; 0 where there is no /proc).
+    pub fn rss_mb(&self) -> f64 {
+        self.status_mb("VmRSS:")
+    }
+
     /// Peak resident memory so far, MB (`VmHWM` of /proc; 0 where there is no /proc).
-    fn peak_rss_mb(&self) -> f64 {
+    pub fn peak_rss_mb(&self) -> f64 {
+        self.status_mb("VmHWM:")
+    }
+
+    fn status_mb(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()));
         status
             .ok()
             .and_then(|s| {
                 s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
+                    .find(|l| l.starts_with(field))
                     .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
             })
             .map_or(0.0, |kb| kb / 1024.0)
     }
 
-    fn kill(mut self) {
+    /// Kill it (SIGKILL) and reap it; dropping it does the same.
+    pub fn kill(self) {
+        drop(self)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -5,12 +5,13 @@
 //! cases' solve times, cases per hour, the overhead (queueing and storing: wall × workers −
 //! Σ solve, over Σ solve) and the server's memory at rest and at its peak.
 
+use gridtrade_bench::load::Server;
 use gridtrade_client::{study_progress, Client};
 use gridtrade_engine::error::Error;
 use serde::Serialize;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// One run of a study.
@@ -38,67 +39,22 @@ pub struct StudyRecord {
     pub unix_time_s: u64,
 }
 
-/// A `gridtrade serve` child; killed when dropped.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(networks: &Path, database: &str, workers: usize) -> Result<Served, Error> {
+fn serve(networks: &Path, database: &str, workers: usize) -> Result<Server, Error> {
     let exe = std::env::current_exe().map_err(|source| Error::Io {
         path: "gridtrade".into(),
         source,
     })?;
-    let mut child = std::process::Command::new(exe)
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--poll",
-            "0.2",
-            "--networks",
-        ])
-        .arg(networks)
-        .args(["--database", database, "--workers", &workers.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| Error::Format(format!("starting gridtrade serve: {e}")))?;
-    let stderr = child.stderr.take().expect("piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.starts_with("gridtrade serving") {
-                if let Some(rest) = line.split(" on ").nth(1) {
-                    let _ = tx.send(rest.split(' ').next().unwrap_or("").to_string());
-                }
-            }
-        }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(120))
-        .map_err(|_| Error::Format("gridtrade serve did not start in 120 s".into()))?;
-    Ok(Served { child, url })
-}
-
-/// A process's resident memory now and at its peak, MB (`/proc/PID/status`).
-fn rss_mb(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let args: Vec<std::ffi::OsString> = vec![
+        "--poll".into(),
+        "0.2".into(),
+        "--networks".into(),
+        networks.into(),
+        "--database".into(),
+        database.into(),
+        "--workers".into(),
+        workers.to_string().into(),
+    ];
+    Server::spawn(&exe, &args).map_err(|e| Error::Format(format!("gridtrade serve: {e}")))
 }
 
 /// Run the study once on a server with `workers` workers.
@@ -112,7 +68,7 @@ fn run_once(study: &Path, workers: usize, database: Option<&str>) -> Result<Stud
     let db = database.unwrap_or(&sqlite);
     let networks = study.parent().unwrap_or(Path::new("."));
     let served = serve(networks, db, workers)?;
-    let (idle, _) = rss_mb(served.child.id());
+    let idle = served.rss_mb();
     let mut c = Client::connect(&served.url, None, None)?;
     let rpc = |e: gridtrade_client::Status| Error::Format(format!("server: {}", e.message()));
     let op = c
@@ -130,8 +86,8 @@ fn run_once(study: &Path, workers: usize, database: Option<&str>) -> Result<Stud
             return Err(Error::Format("the study did not finish in a day".into()));
         }
     };
-    let (_, peak) = rss_mb(served.child.id());
-    drop(served);
+    let peak = served.peak_rss_mb();
+    served.kill();
     let _ = std::fs::remove_dir_all(&tmp);
     let p = study_progress(&op).unwrap_or_default();
     let wall_s = (p.finished_unix_ms - p.created_unix_ms) as f64 / 1000.0;

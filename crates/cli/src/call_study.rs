@@ -155,7 +155,7 @@ fn write_table(c: &mut Client, study: &str, out: Option<&Path>) -> Result<(), Er
                 page_token: token.clone(),
             })
             .map_err(rpc_error)?;
-        rows.extend(page.cases.iter().map(row_of));
+        rows.extend(page.cases.iter().map(gridtrade_service::studies::case_row));
         if page.next_page_token.is_empty() {
             break;
         }
@@ -171,35 +171,6 @@ fn write_table(c: &mut Client, study: &str, out: Option<&Path>) -> Result<(), Er
             print!("{table}");
             Ok(())
         }
-    }
-}
-
-/// A table line from the API.
-fn row_of(c: &proto::StudyCase) -> gridtrade_studies::batch::CaseRow {
-    use gridtrade_studies::batch::{BorderRow, CaseRow};
-    let named = |v: &[proto::ZoneValue]| v.iter().map(|z| (z.name.clone(), z.value)).collect();
-    CaseRow {
-        case: c.case as usize,
-        label: c.label.clone(),
-        status: c.status.clone(),
-        message: c.message.clone(),
-        system_cost: c.system_cost,
-        co2_t: c.co2_t,
-        shed_mwh: c.shed_mwh,
-        trade_saving: c.trade_saving,
-        zone_prices: named(&c.zone_prices),
-        borders: c
-            .borders
-            .iter()
-            .map(|b| BorderRow {
-                border: b.border.clone(),
-                flow_ab_mwh: b.flow_ab_mwh,
-                flow_ba_mwh: b.flow_ba_mwh,
-                rent: b.rent,
-            })
-            .collect(),
-        gains: named(&c.gains),
-        seconds: c.seconds,
     }
 }
 

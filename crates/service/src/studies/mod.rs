@@ -192,6 +192,37 @@ fn case_message(s: &StoredCase) -> Result<(proto::StudyCase, CaseRow), Status> {
     Ok((msg, row))
 }
 
+/// A table line from the API, as the studies crate holds it (what a client puts back into a
+/// CSV table with [`gridtrade_studies::batch::table_csv`]); the inverse of the rows
+/// GetStudyResults sends.
+pub fn case_row(c: &proto::StudyCase) -> CaseRow {
+    use gridtrade_studies::batch::BorderRow;
+    let named = |v: &[proto::ZoneValue]| v.iter().map(|z| (z.name.clone(), z.value)).collect();
+    CaseRow {
+        case: c.case as usize,
+        label: c.label.clone(),
+        status: c.status.clone(),
+        message: c.message.clone(),
+        system_cost: c.system_cost,
+        co2_t: c.co2_t,
+        shed_mwh: c.shed_mwh,
+        trade_saving: c.trade_saving,
+        zone_prices: named(&c.zone_prices),
+        borders: c
+            .borders
+            .iter()
+            .map(|b| BorderRow {
+                border: b.border.clone(),
+                flow_ab_mwh: b.flow_ab_mwh,
+                flow_ba_mwh: b.flow_ba_mwh,
+                rent: b.rent,
+            })
+            .collect(),
+        gains: named(&c.gains),
+        seconds: c.seconds,
+    }
+}
+
 /// A page token: the offset of the page's first item.
 fn offset(token: &str) -> Result<u64, Status> {
     if token.is_empty() {
