@@ -16,6 +16,8 @@ pub enum Value {
     Real(f64),
     Text(String),
     Bool(bool),
+    /// BLOB on SQLite, BYTEA on PostgreSQL.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -42,6 +44,15 @@ impl Value {
         }
     }
 
+    /// The bytes of a BLOB/BYTEA (or of a text).
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            Value::Text(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
     pub fn bool(&self) -> bool {
         matches!(self, Value::Bool(true)) || matches!(self, Value::Int(i) if *i != 0)
     }
@@ -62,6 +73,12 @@ impl From<String> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Int(i)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Value {
+        Value::Bytes(b)
     }
 }
 
@@ -188,6 +205,25 @@ impl Backend {
         }
     }
 
+    /// Run `guard`, then `rest`, in one transaction, if `guard` changes a row; otherwise
+    /// roll back and return false (optimistic concurrency: the guard is an update that
+    /// matches only the state this process last saw).
+    pub async fn transaction_if(
+        &self,
+        guard: Statement,
+        rest: Vec<Statement>,
+    ) -> Result<bool, Error> {
+        let guard = (self.sql(&guard.0), guard.1);
+        let rest: Vec<Statement> = rest.into_iter().map(|(t, p)| (self.sql(&t), p)).collect();
+        match self {
+            Backend::Sqlite(conn) => {
+                let conn = conn.clone();
+                blocking(move || sqlite_transaction_if(&conn, &guard, &rest)).await
+            }
+            Backend::Postgres(pg) => pg.transaction_if(&guard, &rest).await,
+        }
+    }
+
     /// Run a batch of statements without parameters (the schema).
     pub async fn batch(&self, sql: &str) -> Result<(), Error> {
         let sql = self.sql(sql);
@@ -226,7 +262,36 @@ fn to_sqlite(v: &Value) -> rusqlite::types::Value {
         Value::Real(x) => V::Real(*x),
         Value::Text(s) => V::Text(s.clone()),
         Value::Bool(b) => V::Integer(*b as i64),
+        Value::Bytes(b) => V::Blob(b.clone()),
     }
+}
+
+fn sqlite_transaction_if(
+    conn: &Mutex<rusqlite::Connection>,
+    guard: &Statement,
+    rest: &[Statement],
+) -> Result<bool, Error> {
+    let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
+    // IMMEDIATE: take the write lock first, so that another process's change cannot slip
+    // between the guard's read and its write.
+    let tx = c
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| db_error("sqlite", e))?;
+    let run = |(sql, params): &Statement| {
+        tx.execute(
+            sql,
+            rusqlite::params_from_iter(params.iter().map(to_sqlite)),
+        )
+        .map_err(|e| db_error("sqlite", format!("{e}: {sql}")))
+    };
+    if run(guard)? == 0 {
+        return Ok(false); // dropped: rolled back
+    }
+    for statement in rest {
+        run(statement)?;
+    }
+    tx.commit().map_err(|e| db_error("sqlite", e))?;
+    Ok(true)
 }
 
 fn sqlite_query(
@@ -250,9 +315,8 @@ fn sqlite_query(
                 ValueRef::Null => Value::Null,
                 ValueRef::Integer(i) => Value::Int(i),
                 ValueRef::Real(x) => Value::Real(x),
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    Value::Text(String::from_utf8_lossy(t).into_owned())
-                }
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
             });
         }
         out.push(values);
@@ -269,6 +333,7 @@ fn to_postgres(v: &Value) -> PgParam {
         Value::Real(x) => Box::new(*x),
         Value::Text(s) => Box::new(s.clone()),
         Value::Bool(b) => Box::new(*b),
+        Value::Bytes(b) => Box::new(b.clone()),
     }
 }
 
@@ -290,6 +355,10 @@ fn from_postgres(row: &tokio_postgres::Row) -> Result<Vec<Value>, Error> {
             row.try_get::<_, Option<f64>>(i)
                 .map_err(err)?
                 .map(Value::Real)
+        } else if *t == Type::BYTEA {
+            row.try_get::<_, Option<Vec<u8>>>(i)
+                .map_err(err)?
+                .map(Value::Bytes)
         } else if *t == Type::BOOL {
             row.try_get::<_, Option<bool>>(i)
                 .map_err(err)?
@@ -369,6 +438,36 @@ impl Postgres {
         }
         .await;
         self.check(&mut guard, r)
+    }
+}
+
+impl Postgres {
+    async fn transaction_if(&self, guard: &Statement, rest: &[Statement]) -> Result<bool, Error> {
+        let mut guard_conn = self.client().await?;
+        let client = guard_conn.as_mut().expect("connected");
+        let r = async {
+            let tx = client.transaction().await?;
+            let execute = |(sql, params): &Statement| {
+                let boxed: Vec<PgParam> = params.iter().map(to_postgres).collect();
+                let sql = sql.clone();
+                let tx = &tx;
+                async move {
+                    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                        boxed.iter().map(|b| b.as_ref() as _).collect();
+                    tx.execute(sql.as_str(), &refs).await
+                }
+            };
+            if execute(guard).await? == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            for statement in rest {
+                execute(statement).await?;
+            }
+            tx.commit().await.map(|_| true)
+        }
+        .await;
+        self.check(&mut guard_conn, r)
     }
 }
 
