@@ -344,9 +344,11 @@ impl GridTrade {
         &self,
         _req: Request<proto::ListNetworksRequest>,
     ) -> Result<Response<proto::ListNetworksResponse>, Status> {
-        let networks = self
-            .store
-            .latest()
+        // Catching up with the database (other replicas' changes) is blocking work.
+        let store = self.store.clone();
+        let networks = tokio::task::spawn_blocking(move || store.latest())
+            .await
+            .map_err(|e| Status::internal(format!("list task failed: {e}")))??
             .iter()
             .map(|summary| (**summary).clone())
             .collect();

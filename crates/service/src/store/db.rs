@@ -1,19 +1,31 @@
-//! The SQLite database of a server with `--data-dir`: how each version was made (the
-//! uploaded files, or the base version and the edits) and which networks were deleted.
+//! The database of the networks a server was given: how each version was made (the
+//! uploaded files, or the base version and the edits), which networks were deleted, and a
+//! revision per network that every change increments. SQLite (`--data-dir`:
+//! `gridtrade.sqlite`) for one server, PostgreSQL (`--database postgres://…`) shared by
+//! replicas; one SQL text for both through [`Backend`].
+//!
+//! The store is synchronous (it is used before the server's runtime exists, and from its
+//! blocking threads), the database client is async: each [`Database`] runs its calls on a
+//! small runtime of its own.
 
 use super::versions::Plan;
 use super::Record;
+use crate::studies::db::{Backend, Statement, Value};
 use gridtrade_engine::error::Error;
 use gridtrade_engine::network::Edit;
-use rusqlite::{params, Connection};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
 pub struct Database {
-    path: PathBuf,
-    conn: Connection,
+    /// Where it is, for messages (no password).
+    place: String,
+    backend: Backend,
+    /// Runs the database's calls; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
-const SCHEMA: &str = "
+/// The tables on SQLite (`created` as text, as earlier releases wrote it).
+const SCHEMA_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS versions (
     network TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -33,171 +45,310 @@ CREATE TABLE IF NOT EXISTS files (
 );
 -- networks deleted over gRPC: a network of the same name under networks/ is not loaded
 CREATE TABLE IF NOT EXISTS deleted (network TEXT PRIMARY KEY);
+-- every change of a network (a version added, retention, deletion) increments its revision
+CREATE TABLE IF NOT EXISTS networks (network TEXT PRIMARY KEY, revision BIGINT NOT NULL);
 ";
+
+/// The same tables on PostgreSQL.
+const SCHEMA_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS versions (
+    network TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('upload', 'edit')),
+    base BIGINT,
+    edits TEXT,
+    created TEXT NOT NULL
+        DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+    PRIMARY KEY (network, version)
+);
+CREATE TABLE IF NOT EXISTS files (
+    network TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    content BYTEA NOT NULL,
+    PRIMARY KEY (network, version, name)
+);
+CREATE TABLE IF NOT EXISTS deleted (network TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS networks (network TEXT PRIMARY KEY, revision BIGINT NOT NULL);
+";
+
+/// Take the next revision of network `$1` if it is still at revision `$2` (`$3` = `$2` + 1):
+/// changes no row when another process changed the network first.
+const NEXT_REVISION: &str = "
+INSERT INTO networks (network, revision) VALUES ($1, $3)
+ON CONFLICT (network) DO UPDATE SET revision = $3 WHERE networks.revision = $2";
 
 /// A recorded version: (network, version, kind, base, edits as JSON).
 pub type Row = (String, u64, String, Option<u64>, Option<String>);
 
 impl Database {
     /// Open (creating) `data_dir/gridtrade.sqlite`: WAL journal, `synchronous = FULL`.
-    pub fn open(data_dir: &Path) -> Result<Database, Error> {
+    pub fn open_sqlite(data_dir: &Path) -> Result<Database, Error> {
         std::fs::create_dir_all(data_dir).map_err(|source| Error::Io {
             path: data_dir.to_path_buf(),
             source,
         })?;
         let path = data_dir.join("gridtrade.sqlite");
-        let conn = Connection::open(&path).map_err(|e| database(&path, e))?;
-        let db = Database { path, conn };
-        db.conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| db.err(e))?;
-        db.conn
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(|e| db.err(e))?;
-        db.conn.execute_batch(SCHEMA).map_err(|e| db.err(e))?;
+        let place = path.display().to_string();
+        Database::open(&place, place.clone())
+    }
+
+    /// Open the database at `url` (see [`Backend::open`]) and create the tables it lacks.
+    pub fn open(url: &str, place: String) -> Result<Database, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .max_blocking_threads(2)
+            .thread_name("gridtrade-store-db")
+            .enable_all()
+            .build()
+            .map_err(|e| database(&place, format!("cannot start its client: {e}")))?;
+        let backend = runtime.block_on(Backend::open(url))?;
+        let db = Database {
+            place,
+            backend,
+            runtime: Some(runtime),
+        };
+        let schema = match db.backend {
+            Backend::Sqlite(_) => SCHEMA_SQLITE,
+            Backend::Postgres(_) => SCHEMA_POSTGRES,
+        };
+        db.run(db.backend.batch(schema))?;
         Ok(db)
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> Error {
-        database(&self.path, e)
+    /// Run a call of the backend on this database's runtime (blocking).
+    fn run<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let runtime = self.runtime.as_ref().expect("runtime until dropped");
+        runtime.block_on(call).map_err(|e| match e {
+            Error::Database { message, .. } => database(&self.place, message),
+            e => e,
+        })
+    }
+
+    fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Vec<Value>>, Error> {
+        self.run(self.backend.query(sql, params))
     }
 
     /// Networks deleted over gRPC.
     pub fn deleted(&self) -> Result<Vec<String>, Error> {
-        self.conn
-            .prepare("SELECT network FROM deleted")
-            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| self.err(e))
+        let rows = self.query("SELECT network FROM deleted", vec![])?;
+        Ok(rows.iter().filter_map(|r| text(&r[0])).collect())
+    }
+
+    /// Whether network `name` was ever deleted (its copy under `networks/` is not used).
+    pub fn is_deleted(&self, name: &str) -> Result<bool, Error> {
+        let rows = self.query(
+            "SELECT network FROM deleted WHERE network = $1",
+            vec![name.into()],
+        )?;
+        Ok(!rows.is_empty())
     }
 
     /// Every recorded version, by network and version.
     pub fn rows(&self) -> Result<Vec<Row>, Error> {
-        self.conn
-            .prepare(
-                "SELECT network, version, kind, base, edits FROM versions \
-                 ORDER BY network, version",
-            )
-            .and_then(|mut s| {
-                s.query_map([], |r| {
-                    let version: i64 = r.get(1)?;
-                    let base: Option<i64> = r.get(3)?;
-                    Ok((
-                        r.get(0)?,
-                        unsigned(version),
-                        r.get(2)?,
-                        base.map(unsigned),
-                        r.get(4)?,
-                    ))
-                })?
-                .collect()
-            })
-            .map_err(|e| self.err(e))
+        let rows = self.query(
+            "SELECT network, version, kind, base, edits FROM versions \
+             ORDER BY network, version",
+            vec![],
+        )?;
+        Ok(rows.iter().map(|r| row(r)).collect())
+    }
+
+    /// The recorded versions of network `name`, in order.
+    pub fn rows_of(&self, name: &str) -> Result<Vec<Row>, Error> {
+        let rows = self.query(
+            "SELECT network, version, kind, base, edits FROM versions WHERE network = $1 \
+             ORDER BY version",
+            vec![name.into()],
+        )?;
+        Ok(rows.iter().map(|r| row(r)).collect())
+    }
+
+    /// The revision of every network changed through a database (a network never changed
+    /// has none: revision 0).
+    pub fn revisions(&self) -> Result<BTreeMap<String, u64>, Error> {
+        let rows = self.query("SELECT network, revision FROM networks", vec![])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((text(&r[0])?, unsigned(r[1].int()?))))
+            .collect())
+    }
+
+    /// The revision of network `name` (0: never changed).
+    pub fn revision(&self, name: &str) -> Result<u64, Error> {
+        let rows = self.query(
+            "SELECT revision FROM networks WHERE network = $1",
+            vec![name.into()],
+        )?;
+        Ok(rows.first().and_then(|r| r[0].int()).map_or(0, unsigned))
     }
 
     /// The files uploaded as `version` of `network`, by name.
     pub fn files(&self, network: &str, version: u64) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        self.conn
-            .prepare(
-                "SELECT name, content FROM files WHERE network = ?1 AND version = ?2 \
-                 ORDER BY name",
-            )
-            .and_then(|mut s| {
-                s.query_map(params![network, signed(version)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect()
-            })
-            .map_err(|e| self.err(e))
+        let rows = self.query(
+            "SELECT name, content FROM files WHERE network = $1 AND version = $2 \
+             ORDER BY name",
+            vec![network.into(), signed(version).into()],
+        )?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((text(&r[0])?, r[1].bytes()?.to_vec())))
+            .collect())
     }
 
     /// Record `version` of `name` as `record` says, and make `plan`'s retention changes, in
-    /// one transaction (durable when this returns).
+    /// one transaction (durable when this returns) — if the network is still at `revision`
+    /// (then it is at `revision + 1`); false, and nothing written, when another process
+    /// changed it first.
     pub fn record(
-        &mut self,
+        &self,
         name: &str,
         version: u64,
         record: &Record,
         plan: &Plan,
-    ) -> Result<(), Error> {
-        let path = self.path.clone();
-        let err = |e: rusqlite::Error| database(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        match record {
-            Record::Upload(files) => {
-                tx.execute(
-                    "INSERT INTO versions (network, version, kind) VALUES (?1, ?2, 'upload')",
-                    params![name, signed(version)],
-                )
-                .map_err(err)?;
-                for (file, content) in *files {
-                    tx.execute(
-                        "INSERT INTO files (network, version, name, content) \
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![name, signed(version), file, content],
-                    )
-                    .map_err(err)?;
-                }
-            }
-            Record::Edit { base, edits } => {
-                tx.execute(
-                    "INSERT INTO versions (network, version, kind, base, edits) \
-                     VALUES (?1, ?2, 'edit', ?3, ?4)",
-                    params![name, signed(version), signed(*base), edits_json(edits)],
-                )
-                .map_err(err)?;
-            }
-        }
+        revision: u64,
+    ) -> Result<bool, Error> {
+        let mut statements = version_statements(name, version, record);
         for (v, base, edits) in &plan.rebased {
-            tx.execute(
-                "UPDATE versions SET base = ?3, edits = ?4 WHERE network = ?1 AND version = ?2",
-                params![name, signed(*v), signed(*base), edits_json(edits)],
-            )
-            .map_err(err)?;
+            statements.push((
+                "UPDATE versions SET base = $3, edits = $4 WHERE network = $1 AND version = $2"
+                    .into(),
+                vec![
+                    name.into(),
+                    signed(*v).into(),
+                    signed(*base).into(),
+                    edits_json(edits).into(),
+                ],
+            ));
         }
         for v in &plan.dropped {
             for table in ["files", "versions"] {
-                tx.execute(
-                    &format!("DELETE FROM {table} WHERE network = ?1 AND version = ?2"),
-                    params![name, signed(*v)],
-                )
-                .map_err(err)?;
+                statements.push((
+                    format!("DELETE FROM {table} WHERE network = $1 AND version = $2"),
+                    vec![name.into(), signed(*v).into()],
+                ));
             }
         }
-        tx.commit().map_err(err)
+        self.run(
+            self.backend
+                .transaction_if(next_revision(name, revision), statements),
+        )
     }
 
-    /// Forget network `name` and remember it was deleted, in one transaction.
-    pub fn remove(&mut self, name: &str) -> Result<(), Error> {
-        let path = self.path.clone();
-        let err = |e: rusqlite::Error| database(&path, e);
-        let tx = self.conn.transaction().map_err(err)?;
-        tx.execute("DELETE FROM files WHERE network = ?1", params![name])
-            .map_err(err)?;
-        tx.execute("DELETE FROM versions WHERE network = ?1", params![name])
-            .map_err(err)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO deleted (network) VALUES (?1)",
-            params![name],
+    /// Forget network `name` and remember it was deleted, in one transaction — if it is
+    /// still at `revision`; false when another process changed it first.
+    pub fn remove(&self, name: &str, revision: u64) -> Result<bool, Error> {
+        let statements = vec![
+            (
+                "DELETE FROM files WHERE network = $1".into(),
+                vec![name.into()],
+            ),
+            (
+                "DELETE FROM versions WHERE network = $1".into(),
+                vec![name.into()],
+            ),
+            (
+                "INSERT INTO deleted (network) VALUES ($1) ON CONFLICT (network) DO NOTHING".into(),
+                vec![name.into()],
+            ),
+        ];
+        self.run(
+            self.backend
+                .transaction_if(next_revision(name, revision), statements),
         )
-        .map_err(err)?;
-        tx.commit().map_err(err)
     }
 }
 
-fn database(path: &Path, e: impl std::fmt::Display) -> Error {
+impl Drop for Database {
+    /// Stop the runtime without waiting (dropping a runtime may not block when the last
+    /// reference to the store goes on the server's runtime).
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// The statements that record `version` of `name`.
+fn version_statements(name: &str, version: u64, record: &Record) -> Vec<Statement> {
+    match record {
+        Record::Upload(files) => {
+            let mut statements: Vec<Statement> = vec![(
+                "INSERT INTO versions (network, version, kind) VALUES ($1, $2, 'upload')".into(),
+                vec![name.into(), signed(version).into()],
+            )];
+            for (file, content) in *files {
+                statements.push((
+                    "INSERT INTO files (network, version, name, content) \
+                     VALUES ($1, $2, $3, $4)"
+                        .into(),
+                    vec![
+                        name.into(),
+                        signed(version).into(),
+                        file.as_str().into(),
+                        content.clone().into(),
+                    ],
+                ));
+            }
+            statements
+        }
+        Record::Edit { base, edits } => vec![(
+            "INSERT INTO versions (network, version, kind, base, edits) \
+             VALUES ($1, $2, 'edit', $3, $4)"
+                .into(),
+            vec![
+                name.into(),
+                signed(version).into(),
+                signed(*base).into(),
+                edits_json(edits).into(),
+            ],
+        )],
+    }
+}
+
+fn next_revision(name: &str, revision: u64) -> Statement {
+    (
+        NEXT_REVISION.into(),
+        vec![
+            name.into(),
+            signed(revision).into(),
+            signed(revision + 1).into(),
+        ],
+    )
+}
+
+fn row(r: &[Value]) -> Row {
+    (
+        text(&r[0]).unwrap_or_default(),
+        r[1].int().map_or(0, unsigned),
+        text(&r[2]).unwrap_or_default(),
+        r[3].int().map(unsigned),
+        text(&r[4]),
+    )
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.text().map(str::to_string)
+}
+
+fn database(place: &str, e: impl std::fmt::Display) -> Error {
     Error::Database {
-        path: path.to_path_buf(),
+        path: place.into(),
         message: e.to_string(),
     }
 }
 
-/// A version number as SQLite's integer (version numbers count calls: far below 2^63).
+/// A version number as the database's integer (version numbers count calls: far below
+/// 2^63).
 fn signed(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// A stored version number; a negative one (only by a hand edit of the file) reads as 0,
-/// which no version has.
+/// A stored version number; a negative one (only by a hand edit) reads as 0, which no
+/// version has.
 fn unsigned(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
 }

@@ -18,6 +18,15 @@
 //! older ones are read back (uploads) or rebuilt from their base (edits) when asked for, and
 //! `keep` bounds how many versions exist at all.
 //!
+//! Replicas (`--database postgres://…`): the same tables in PostgreSQL, shared by every
+//! `gridtrade serve` replica. Each change of a network takes the next revision of it in the
+//! same transaction, only if the network is still at the revision this replica last saw
+//! (optimistic concurrency: a replica that lost the race reloads the network and numbers its
+//! version again). Before a call uses a network, the replica compares revisions (one
+//! indexed read) and, when another replica changed it, reloads that network's recipes; so an
+//! upload, an edit or a deletion made through one replica is what the next call to any
+//! replica sees. Several servers may share one SQLite file the same way.
+//!
 //! Why SQLite (rusqlite, bundled): one file, transactions that are durable on commit,
 //! readable with the `sqlite3` tool by an operator, and a build that needs only a C
 //! compiler (already needed for HiGHS). redb would avoid the C code but gives no tool to
@@ -35,6 +44,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use tonic::Status;
 use versions::{Recipe, Version};
+
+/// How many times a change is tried when other replicas keep changing the same network.
+const MAX_TRIES: usize = 8;
 
 /// How a version was made, as recorded.
 pub enum Record<'a> {
@@ -112,9 +124,11 @@ impl std::fmt::Display for Unrestored {
 #[derive(Default)]
 pub struct Store {
     inner: RwLock<Inner>,
-    db: Option<Mutex<Database>>,
+    db: Option<Database>,
     retention: Retention,
     unrestored: Mutex<Vec<Unrestored>>,
+    /// One reload from the database at a time.
+    syncing: Mutex<()>,
 }
 
 /// The versions of every network, and which of them hold a network that could be let go.
@@ -125,9 +139,31 @@ struct Inner {
     /// were made): (network, version).
     held: BTreeMap<u64, (String, u64)>,
     next_seq: u64,
+    /// The revision of each network in the database that this store holds (0: none).
+    revisions: BTreeMap<String, u64>,
 }
 
 impl Inner {
+    fn revision(&self, name: &str) -> u64 {
+        self.revisions.get(name).copied().unwrap_or(0)
+    }
+
+    /// Take every version of `name` out, the shipped ones (loaded from `networks/`) put
+    /// back unless `shipped_too`.
+    fn clear(&mut self, name: &str, shipped_too: bool) {
+        let old = self.networks.remove(name).unwrap_or_default();
+        for v in &old {
+            self.held.remove(&v.seq);
+        }
+        let shipped: Vec<Version> = old
+            .into_iter()
+            .take_while(|v| matches!(v.recipe, Recipe::Shipped) && !shipped_too)
+            .collect();
+        if !shipped.is_empty() {
+            self.networks.insert(name.to_string(), shipped);
+        }
+    }
+
     /// Add `version` as the next version of `name`, after gaps of dropped versions up to
     /// number `number`.
     fn push(&mut self, name: &str, number: u64, mut version: Version) {
@@ -182,6 +218,14 @@ impl Inner {
     }
 }
 
+/// Other replicas kept changing network `name` while this one tried to.
+fn busy(name: &str) -> Status {
+    Status::aborted(format!(
+        "network `{name}` was changed by other replicas {MAX_TRIES} times while this change \
+         was being stored; nothing was stored, try again"
+    ))
+}
+
 fn internal(e: Error) -> Status {
     tracing::error!(error = %e, "database failed");
     Status::internal(e.to_string())
@@ -233,15 +277,29 @@ impl Store {
     /// version is replayed in order. Returns what could not be restored (also kept for
     /// [`Store::unrestored`]).
     pub fn open_database(&mut self, data_dir: &Path) -> Result<Vec<String>, Error> {
-        let db = Database::open(data_dir)?;
+        self.attach(Database::open_sqlite(data_dir)?)
+    }
+
+    /// Keep uploads and edits in the database at `url` (PostgreSQL shared by replicas, or
+    /// an SQLite file) and restore what it holds, as [`Store::open_database`] does.
+    pub fn open_shared(&mut self, url: &str) -> Result<Vec<String>, Error> {
+        let place = crate::studies::db::redact(url);
+        self.attach(Database::open(url, place)?)
+    }
+
+    fn attach(&mut self, db: Database) -> Result<Vec<String>, Error> {
+        // Revisions first: a change made while the rows are read is reloaded at the next
+        // call, never missed.
+        let revisions = db.revisions()?;
         let deleted = db.deleted()?;
         let rows = db.rows()?;
-        self.db = Some(Mutex::new(db));
+        self.db = Some(db);
         {
             let mut inner = self.inner.write().expect("store lock");
             for name in deleted {
                 inner.networks.remove(&name);
             }
+            inner.revisions = revisions;
         }
         self.replay(rows);
         let problems = self.unrestored().iter().map(|u| u.to_string()).collect();
@@ -308,7 +366,7 @@ impl Store {
                 .filter(|b| *b > 0)
                 .ok_or("its base version is missing")?;
             let (_, b) = self
-                .get(name, base)
+                .get_held(name, base)
                 .map_err(|_| format!("its base version {base} is missing"))?;
             let mut n = (*b).clone();
             n.apply(&edits)?;
@@ -327,8 +385,6 @@ impl Store {
     fn read_upload(&self, name: &str, version: u64) -> Result<Network, String> {
         let db = self.db.as_ref().ok_or("no database holds the upload")?;
         let files = db
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .files(name, version)
             .map_err(|e| format!("its files cannot be read: {e}"))?;
         let (mut n, _) = upload::read(&files).map_err(|s| s.message().to_string())?;
@@ -350,6 +406,7 @@ impl Store {
     /// upload — and the edits made on it since. FAILED_PRECONDITION for an upload to a server
     /// without a database (its files are not kept). Blocking (SQLite).
     pub fn source(&self, name: &str, version: u64) -> Result<NetworkSource, Status> {
+        self.sync(name)?;
         let (mut edits, mut at) = (Vec::new(), version);
         let root = loop {
             let inner = self.inner.read().expect("store lock");
@@ -373,8 +430,9 @@ impl Store {
                 Recipe::Held => {
                     return Err(Status::failed_precondition(format!(
                         "network `{name}` version {at} was uploaded to a server without \
-                         --data-dir: its files are not kept, so no worker can make it; \
-                         start the server with --data-dir and upload it again"
+                         --data-dir or a PostgreSQL --database: its files are not kept, so \
+                         no worker can make it; start the server with either and upload it \
+                         again"
                     )))
                 }
                 Recipe::Dropped | Recipe::Unrestored => {
@@ -395,11 +453,7 @@ impl Store {
             .db
             .as_ref()
             .ok_or_else(|| Status::internal("no database holds the upload"))?;
-        let files = db
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .files(name, version)
-            .map_err(internal)?;
+        let files = db.files(name, version).map_err(internal)?;
         files
             .into_iter()
             .map(|(file, bytes)| {
@@ -457,11 +511,29 @@ impl Store {
 
     /// Add a new version of network `name` made as `record` says; with a database, it is
     /// written (and synced) before this returns, with the retention policy's changes.
-    /// Returns the version number. Blocking (SQLite and fsync): call it off the runtime.
+    /// Returns the version number: the next after every version stored by any replica.
+    /// Blocking (database and fsync): call it off the runtime.
     pub fn add(&self, name: &str, n: Network, record: Record) -> Result<u64, Status> {
+        let n = Arc::new(n);
+        for _ in 0..MAX_TRIES {
+            self.sync(name)?;
+            if let Some(version) = self.try_add(name, &n, &record)? {
+                return Ok(version);
+            }
+        }
+        Err(busy(name))
+    }
+
+    /// [`Store::add`] once: `None` when another replica changed the network first.
+    fn try_add(
+        &self,
+        name: &str,
+        n: &Arc<Network>,
+        record: &Record,
+    ) -> Result<Option<u64>, Status> {
         let mut inner = self.inner.write().expect("store lock");
         let version = inner.networks.get(name).map_or(0, Vec::len) as u64 + 1;
-        let recipe = match (&record, &self.db) {
+        let recipe = match (record, &self.db) {
             (Record::Upload(_), Some(_)) => Recipe::Upload,
             (Record::Upload(_), None) => Recipe::Held,
             (Record::Edit { base, edits }, _) => Recipe::Edit {
@@ -469,15 +541,16 @@ impl Store {
                 edits: Arc::new(edits.to_vec()),
             },
         };
-        let summary = crate::convert::summary(name, &n, version);
-        inner.push(name, version, Version::new(recipe, n, summary));
+        let summary = crate::convert::summary(name, n, version);
+        inner.push(name, version, Version::new(recipe, n.clone(), summary));
         let plan = match (self.retention.keep, inner.networks.get(name)) {
             (Some(keep), Some(versions)) => versions::plan_retention(versions, keep),
             _ => Default::default(),
         };
         if let Some(db) = &self.db {
-            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = db.record(name, version, &record, &plan) {
+            let revision = inner.revision(name);
+            let stored = db.record(name, version, record, &plan, revision);
+            if !matches!(stored, Ok(true)) {
                 // Not stored: not a version either.
                 inner.let_go(name, version);
                 if let Some(vs) = inner.networks.get_mut(name) {
@@ -486,41 +559,109 @@ impl Store {
                         inner.networks.remove(name);
                     }
                 }
-                return Err(internal(e));
+                return stored.map(|_| None).map_err(internal);
             }
+            inner.revisions.insert(name.to_string(), revision + 1);
         }
         inner.apply(name, &plan);
         inner.evict(name, &self.retention);
-        Ok(version)
+        Ok(Some(version))
     }
 
     /// Remove network `name` with all its versions (recorded, with a database); false when
-    /// there is none. Blocking (SQLite and fsync).
+    /// there is none. Blocking (database and fsync).
     pub fn remove(&self, name: &str) -> Result<bool, Status> {
-        let mut inner = self.inner.write().expect("store lock");
-        if !inner.networks.contains_key(name) {
-            return Ok(false);
-        }
-        if let Some(db) = &self.db {
-            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
-            db.remove(name).map_err(internal)?;
-        }
-        if let Some(versions) = inner.networks.remove(name) {
-            for v in versions {
-                inner.held.remove(&v.seq);
+        for _ in 0..MAX_TRIES {
+            self.sync(name)?;
+            let mut inner = self.inner.write().expect("store lock");
+            if !inner.networks.contains_key(name) {
+                return Ok(false);
             }
+            if let Some(db) = &self.db {
+                let revision = inner.revision(name);
+                if !db.remove(name, revision).map_err(internal)? {
+                    continue; // changed by another replica: look again
+                }
+                inner.revisions.insert(name.to_string(), revision + 1);
+            }
+            inner.clear(name, true);
+            self.unrestored
+                .lock()
+                .expect("unrestored")
+                .retain(|u| u.network != name);
+            return Ok(true);
+        }
+        Err(busy(name))
+    }
+
+    /// Catch up with the database on network `name`: when another replica (or process)
+    /// changed it since this store last did, reload it. Blocking (one indexed read).
+    fn sync(&self, name: &str) -> Result<(), Status> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let stored = db.revision(name).map_err(internal)?;
+        if stored != self.inner.read().expect("store lock").revision(name) {
+            self.reload(name)?;
+        }
+        Ok(())
+    }
+
+    /// Catch up with the database on every network (ListNetworks).
+    fn sync_all(&self) -> Result<(), Status> {
+        let Some(db) = &self.db else {
+            return Ok(());
+        };
+        let stored = db.revisions().map_err(internal)?;
+        let changed: Vec<String> = {
+            let inner = self.inner.read().expect("store lock");
+            stored
+                .iter()
+                .filter(|(name, r)| inner.revision(name) != **r)
+                .map(|(name, _)| name.clone())
+                .collect()
+        };
+        for name in changed {
+            self.reload(&name)?;
+        }
+        Ok(())
+    }
+
+    /// Make network `name` what the database says: its shipped version (unless it was
+    /// deleted), then every recorded version replayed as at start.
+    fn reload(&self, name: &str) -> Result<(), Status> {
+        let db = self.db.as_ref().expect("reload needs a database");
+        let _one = self.syncing.lock().unwrap_or_else(|e| e.into_inner());
+        let revision = db.revision(name).map_err(internal)?;
+        if revision == self.inner.read().expect("store lock").revision(name) {
+            return Ok(()); // another call reloaded it meanwhile
+        }
+        let deleted = db.is_deleted(name).map_err(internal)?;
+        let rows = db.rows_of(name).map_err(internal)?;
+        tracing::info!(network = %name, revision, versions = rows.len(), "changed elsewhere: reloaded");
+        {
+            let mut inner = self.inner.write().expect("store lock");
+            inner.clear(name, deleted);
+            inner.revisions.insert(name.to_string(), revision);
         }
         self.unrestored
             .lock()
             .expect("unrestored")
             .retain(|u| u.network != name);
-        Ok(true)
+        self.replay(rows);
+        Ok(())
     }
 
-    /// Network `name` at `version` (0 = newest). A version not in memory is read back or
-    /// rebuilt (blocking: SQLite, reading files, applying edits), held while it is among the
-    /// newest, and let go otherwise.
+    /// Network `name` at `version` (0 = newest), after catching up with the database. A
+    /// version not in memory is read back or rebuilt (blocking: database, reading files,
+    /// applying edits), held while it is among the newest, and let go otherwise.
     pub fn get(&self, name: &str, version: u64) -> Result<(u64, Arc<Network>), Status> {
+        self.sync(name)?;
+        self.get_held(name, version)
+    }
+
+    /// [`Store::get`] of what this store holds, without asking the database.
+    fn get_held(&self, name: &str, version: u64) -> Result<(u64, Arc<Network>), Status> {
         let v = {
             let inner = self.inner.read().expect("store lock");
             let versions = inner
@@ -600,16 +741,18 @@ impl Store {
 
     /// What ListNetworks says of the newest version of every network, by name (held even
     /// while the network itself is not).
-    pub fn latest(&self) -> Vec<Arc<crate::proto::NetworkSummary>> {
+    /// Blocking (catches up with the database).
+    pub fn latest(&self) -> Result<Vec<Arc<crate::proto::NetworkSummary>>, Status> {
+        self.sync_all()?;
         let inner = self.inner.read().expect("store lock");
-        inner
+        Ok(inner
             .networks
             .values()
             .filter_map(|v| {
                 let newest = versions::newest(v)?;
                 Some(v[newest as usize - 1].summary.clone())
             })
-            .collect()
+            .collect())
     }
 
     /// Versions that could not be restored at start, by network.
@@ -867,7 +1010,7 @@ mod tests {
             assert_eq!(p_nom(&store, v), want, "version {v} after a restart");
         }
         assert!(store.get("net", 3).is_err());
-        assert_eq!(store.latest()[0].version, 10);
+        assert_eq!(store.latest().unwrap()[0].version, 10);
     }
 
     #[test]
@@ -894,7 +1037,7 @@ mod tests {
             "{}",
             err.message()
         );
-        assert_eq!(store.latest()[0].version, 2);
+        assert_eq!(store.latest().unwrap()[0].version, 2);
         let (_, n) = store.get("net", 2).unwrap();
         let mut n = (*n).clone();
         n.apply(&set_ab(7.0)).unwrap();
@@ -954,7 +1097,65 @@ mod tests {
             "a network loaded at start always stays"
         );
         // Listed without being held, and made again when asked for.
-        assert_eq!(store.latest().len(), 13);
+        assert_eq!(store.latest().unwrap().len(), 13);
         assert_eq!(store.get("up0", 0).unwrap().1.links[0].p_nom, 100.0);
+    }
+
+    /// Two stores over one database, as two replicas over one PostgreSQL (here an SQLite
+    /// file): an upload, an edit and a deletion made through one are what the other serves
+    /// at its next call, and a version numbered on a stale view is numbered again.
+    #[test]
+    fn replicas_sharing_one_database_see_each_others_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, _) = reopen(dir.path());
+        let (b, _) = reopen(dir.path());
+        let files = upload_files();
+        let (up, _) = upload::read(&files).unwrap();
+        assert_eq!(a.add("up", up.clone(), Record::Upload(&files)).unwrap(), 1);
+        let listed: Vec<_> = b.latest().unwrap().iter().map(|s| s.name.clone()).collect();
+        assert_eq!(listed, ["net", "up"]);
+        assert_eq!(b.get("up", 1).unwrap().1.links[0].p_nom, 100.0);
+
+        // An edit through b, seen by a; then a, whose view is stale, numbers its own edit
+        // 2, finds b took it, and stores it as 3.
+        let edit = |value: f64| {
+            let mut n = up.clone();
+            n.apply(&set_ab(value)).unwrap();
+            n
+        };
+        let (e7, e9) = (set_ab(7.0), set_ab(9.0));
+        let seven = Record::Edit {
+            base: 1,
+            edits: &e7,
+        };
+        assert_eq!(b.add("up", edit(7.0), seven).unwrap(), 2);
+        let nine = Record::Edit {
+            base: 1,
+            edits: &e9,
+        };
+        assert_eq!(a.try_add("up", &Arc::new(edit(9.0)), &nine).unwrap(), None);
+        assert_eq!(a.get("up", 0).unwrap().0, 2, "reloaded: b's edit");
+        assert_eq!(a.add("up", edit(9.0), nine).unwrap(), 3);
+        for store in [&a, &b] {
+            assert_eq!(store.get("up", 2).unwrap().1.links[0].p_nom, 7.0);
+            assert_eq!(store.get("up", 3).unwrap().1.links[0].p_nom, 9.0);
+        }
+
+        // Deleting the shipped network through a: b no longer serves it, nor does a third
+        // replica started later; uploaded again through b, it is version 1 everywhere.
+        assert!(a.remove("net").unwrap());
+        assert_eq!(b.get("net", 0).unwrap_err().code(), tonic::Code::NotFound);
+        assert!(!b.remove("net").unwrap(), "already gone");
+        let (c, _) = reopen(dir.path());
+        assert!(c.get("net", 0).is_err());
+        assert_eq!(b.add("net", up.clone(), Record::Upload(&files)).unwrap(), 1);
+        for store in [&a, &b, &c] {
+            let (version, n) = store.get("net", 0).unwrap();
+            assert_eq!(
+                (version, n.links.len()),
+                (1, 1),
+                "the upload, not two_buses"
+            );
+        }
     }
 }

@@ -36,11 +36,11 @@ pub struct Version {
 }
 
 impl Version {
-    pub fn new(recipe: Recipe, n: Network, summary: NetworkSummary) -> Version {
+    pub fn new(recipe: Recipe, n: impl Into<Arc<Network>>, summary: NetworkSummary) -> Version {
         Version {
             recipe,
             summary: Arc::new(summary),
-            network: Some(Arc::new(n)),
+            network: Some(n.into()),
             seq: 0,
         }
     }
