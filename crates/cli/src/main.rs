@@ -78,8 +78,9 @@ enum Command {
 #[derive(Args)]
 pub(crate) struct QueueArgs {
     /// The study queue's database: `postgres://USER@HOST:PORT/DB` (shared by any number of
-    /// replicas and workers), an SQLite file (`sqlite://PATH`) or `sqlite::memory:`.
-    /// Default: DATA_DIR/studies.sqlite with --data-dir, else in memory.
+    /// replicas and workers; `serve` keeps uploads and edits there too, shared by the
+    /// replicas, instead of under --data-dir), an SQLite file (`sqlite://PATH`) or
+    /// `sqlite::memory:`. Default: DATA_DIR/studies.sqlite with --data-dir, else in memory.
     #[arg(long, value_name = "URL", env = "GRIDTRADE_DATABASE")]
     database: Option<String>,
     /// Workers on this process claiming study cases, one solve each (0: none, API only).
@@ -162,6 +163,7 @@ struct ServeArgs {
     queue: usize,
     /// Keep uploaded and edited networks in DIR/gridtrade.sqlite, so a restart (even after
     /// kill -9) restores every acknowledged change. Without it they live in memory only.
+    /// With a PostgreSQL --database they are kept there instead, shared by the replicas.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Require bearer tokens: a file of `ROLE TOKEN [NAME]` lines, ROLE viewer (list, read,
@@ -586,11 +588,8 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             .keep_versions
             .map(|k| usize::try_from(k).unwrap_or(usize::MAX)),
     });
-    if let Some(dir) = &a.data_dir {
-        for p in store.open_database(dir)? {
-            eprintln!("not restored: {p}");
-        }
-    }
+    let studies = a.studies.config(a.data_dir.as_deref())?;
+    let kept = keep_networks(&mut store, &studies.database, a.data_dir.as_deref())?;
     let tokens = a.auth_tokens.as_deref().map(Tokens::read).transpose()?;
     let read = |p: &PathBuf| {
         std::fs::read(p).map_err(|source| Error::Io {
@@ -614,6 +613,10 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     }
     let names: Vec<String> = store
         .latest()
+        .map_err(|s| Error::Database {
+            path: kept.clone().into(),
+            message: s.message().to_string(),
+        })?
         .into_iter()
         .map(|s| format!("{} v{}", s.name, s.version))
         .collect();
@@ -637,13 +640,9 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
             names.len(),
             names.join(", "),
             if auth { "bearer tokens required" } else { "no authentication" },
-            match &a.data_dir {
-                Some(d) => format!("changes kept in {}", d.join("gridtrade.sqlite").display()),
-                None => "changes kept in memory only".into(),
-            }
+            kept
         );
     };
-    let studies = a.studies.config(a.data_dir.as_deref())?;
     eprintln!(
         "studies queued in {}; {} workers",
         gridtrade_service::studies::db::redact(&studies.database),
@@ -651,6 +650,30 @@ fn run_serve(a: ServeArgs) -> Result<ExitCode, Error> {
     );
     gridtrade_service::run_until_signal(&a.addr, service, tls, grace, studies, &announce)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where uploads and edits are kept: in PostgreSQL when the studies are (shared by every
+/// replica), else in `DATA_DIR/gridtrade.sqlite`, else in memory only. Restores what the
+/// database holds; returns where, for the start line.
+fn keep_networks(
+    store: &mut gridtrade_service::Store,
+    database: &str,
+    data_dir: Option<&Path>,
+) -> Result<String, Error> {
+    let (problems, place) =
+        if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+            let place = gridtrade_service::studies::db::redact(database);
+            (store.open_shared(database)?, place)
+        } else if let Some(dir) = data_dir {
+            let place = dir.join("gridtrade.sqlite").display().to_string();
+            (store.open_database(dir)?, place)
+        } else {
+            return Ok("changes kept in memory only".into());
+        };
+    for p in problems {
+        eprintln!("not restored: {p}");
+    }
+    Ok(format!("changes kept in {place}"))
 }
 
 fn run_worker(a: WorkerArgs) -> Result<ExitCode, Error> {
