@@ -704,7 +704,8 @@ fn workers_on_postgres_solve_uploaded_and_edited_networks_they_never_held() {
     // only the shipped CAREC network.
     let a = serve_with(nets.path(), &pg.url, 0, &["--data-dir", &data_dir]);
     let b = serve(nets.path(), &pg.url, 1);
-    uploads_suite(&a, &b, &pg.url);
+    uploads_suite(&a, &b);
+    shared_networks_suite(&a, &b, nets.path(), &pg.url);
 }
 
 #[test]
@@ -718,13 +719,28 @@ fn workers_on_sqlite_solve_uploaded_and_edited_networks() {
         1,
         &["--data-dir", &data_dir],
     );
-    uploads_suite(&a, &a, "sqlite::memory:");
+    uploads_suite(&a, &a);
+    // An upload to a server without --data-dir (nor PostgreSQL) keeps no files: no worker
+    // could make it.
+    let c = serve(nets.path(), "sqlite::memory:", 0);
+    let mut plain = client(&c);
+    let example = root().join("networks/example");
+    plain
+        .upload(gridtrade_client::upload_chunks("kept-nowhere", &example).unwrap())
+        .unwrap();
+    let e = plain
+        .submit_study(proto::SubmitStudyRequest {
+            study_toml: "network = \"kept-nowhere\"".into(),
+            files: Vec::new(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert!(e.message().contains("--data-dir"), "{}", e.message());
 }
 
-/// Upload a network and edit the shipped one through `a`, study both, follow them through
-/// `b`; an upload to a server without --data-dir (on `plain_db`) cannot be studied.
-fn uploads_suite(a: &Server, b: &Server, plain_db: &str) {
-    let nets = networks();
+/// Upload a network (`uploaded`) and edit the shipped one (`carec` version 2) through `a`,
+/// study both, follow them through `b`.
+fn uploads_suite(a: &Server, b: &Server) {
     let (mut api, mut via) = (client(a), client(b));
     let example = root().join("networks/example");
     api.upload(gridtrade_client::upload_chunks("uploaded", &example).unwrap())
@@ -767,19 +783,74 @@ fn uploads_suite(a: &Server, b: &Server, plain_db: &str) {
         "the edit changes the dispatch"
     );
     run_and_compare(&mut api, &mut via, study, &alone);
+}
 
-    // An upload to a server without --data-dir keeps no files: no worker could make it.
-    let c = serve(nets.path(), plain_db, 0);
-    let mut plain = client(&c);
-    plain
-        .upload(gridtrade_client::upload_chunks("kept-nowhere", &example).unwrap())
-        .unwrap();
-    let e = plain
-        .submit_study(proto::SubmitStudyRequest {
-            study_toml: "network = \"kept-nowhere\"".into(),
-            files: Vec::new(),
+/// After [`uploads_suite`] through `a`: what one replica was given is what every replica
+/// serves at its next call — listed, solved, edited at the same time through both (each
+/// version numbered once), deleted through `b` and gone from `a` and from a replica started
+/// later.
+fn shared_networks_suite(a: &Server, b: &Server, nets: &Path, db: &str) {
+    let (mut api, mut via) = (client(a), client(b));
+    let listed = |c: &mut Client| -> Vec<(String, u64)> {
+        let r = c.list_networks().unwrap();
+        r.networks
+            .iter()
+            .map(|s| (s.name.clone(), s.version))
+            .collect()
+    };
+    assert_eq!(
+        listed(&mut via),
+        [("carec".to_string(), 2), ("uploaded".to_string(), 1)]
+    );
+    let solve = |c: &mut Client, network: &str, version: u64| {
+        let req = proto::SolveRequest {
+            network: network.into(),
+            version,
+            ..Default::default()
+        };
+        c.solve_stream(req, None, &mut |_| {})
+    };
+    let (on_a, on_b) = (
+        solve(&mut api, "uploaded", 0).unwrap(),
+        solve(&mut via, "uploaded", 0).unwrap(),
+    );
+    assert_eq!((on_b.version, on_b.objective), (1, on_a.objective));
+    assert!(on_a.objective > 0.0, "{on_a:?}");
+
+    // Five edits through each replica at once: versions 3..=12 of carec, each once.
+    let urls = [a.url.clone(), b.url.clone()];
+    let editors = urls.map(|url| {
+        std::thread::spawn(move || {
+            let mut c = Client::connect(&url, None, None).unwrap();
+            (0..5)
+                .map(|k| {
+                    let edit = proto::edit::Edit::SetInService(proto::SetInService {
+                        element: "KZN-RUSIB".into(),
+                        in_service: k % 2 == 1,
+                    });
+                    let req = proto::UpdateNetworkRequest {
+                        name: "carec".into(),
+                        base_version: 1,
+                        edits: vec![proto::Edit { edit: Some(edit) }],
+                    };
+                    c.update_network(req).unwrap().summary.unwrap().version
+                })
+                .collect::<Vec<u64>>()
         })
-        .unwrap_err();
-    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
-    assert!(e.message().contains("--data-dir"), "{}", e.message());
+    });
+    let mut versions: Vec<u64> = editors
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    versions.sort();
+    assert_eq!(versions, (3..=12).collect::<Vec<u64>>());
+    assert_eq!(listed(&mut api), listed(&mut via));
+    assert_eq!(listed(&mut api)[0], ("carec".to_string(), 12));
+
+    // Deleted through b: a no longer has it, nor does a replica started later.
+    via.delete_network("uploaded").unwrap();
+    let e = solve(&mut api, "uploaded", 0).unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e:?}");
+    let c = serve(nets, db, 0);
+    assert_eq!(listed(&mut client(&c)), [("carec".to_string(), 12)]);
 }
