@@ -5,12 +5,12 @@
 //! replicas; one SQL text for both through [`Backend`].
 //!
 //! The store is synchronous (it is used before the server's runtime exists, and from its
-//! blocking threads), the database client is async: each [`Database`] runs its calls on a
-//! small runtime of its own.
+//! blocking threads): SQLite is called on the calling thread; PostgreSQL's client is async,
+//! so a [`Database`] on PostgreSQL runs its calls on a small runtime of its own.
 
 use super::versions::Plan;
 use super::Record;
-use crate::studies::db::{Backend, Statement, Value};
+use crate::studies::db::{self as backend, Backend, Statement, Value};
 use gridtrade_engine::error::Error;
 use gridtrade_engine::network::Edit;
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ pub struct Database {
     /// Where it is, for messages (no password).
     place: String,
     backend: Backend,
-    /// Runs the database's calls; `None` only while dropping.
+    /// Runs PostgreSQL's calls (`None` on SQLite, and while dropping).
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -78,6 +78,9 @@ const NEXT_REVISION: &str = "
 INSERT INTO networks (network, revision) VALUES ($1, $3)
 ON CONFLICT (network) DO UPDATE SET revision = $3 WHERE networks.revision = $2";
 
+/// Connections to PostgreSQL a server's store uses at once.
+const CONNECTIONS: usize = 4;
+
 /// A recorded version: (network, version, kind, base, edits as JSON).
 pub type Row = (String, u64, String, Option<u64>, Option<String>);
 
@@ -90,11 +93,15 @@ impl Database {
         })?;
         let path = data_dir.join("gridtrade.sqlite");
         let place = path.display().to_string();
-        Database::open(&place, place.clone())
+        let backend = Backend::open_sqlite(&place)?;
+        Database::with_tables(backend, place, None)
     }
 
     /// Open the database at `url` (see [`Backend::open`]) and create the tables it lacks.
     pub fn open(url: &str, place: String) -> Result<Database, Error> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Database::with_tables(Backend::open_sqlite(url)?, place, None);
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .max_blocking_threads(2)
@@ -102,34 +109,67 @@ impl Database {
             .enable_all()
             .build()
             .map_err(|e| database(&place, format!("cannot start its client: {e}")))?;
-        let backend = runtime.block_on(Backend::open(url))?;
+        // Reads (a revision per call) need not wait behind another call's commit.
+        let backend = runtime.block_on(Backend::open_with(url, CONNECTIONS))?;
+        Database::with_tables(backend, place, Some(runtime))
+    }
+
+    fn with_tables(
+        backend: Backend,
+        place: String,
+        runtime: Option<tokio::runtime::Runtime>,
+    ) -> Result<Database, Error> {
         let db = Database {
             place,
             backend,
-            runtime: Some(runtime),
+            runtime,
         };
-        let schema = match db.backend {
-            Backend::Sqlite(_) => SCHEMA_SQLITE,
-            Backend::Postgres(_) => SCHEMA_POSTGRES,
-        };
-        db.run(db.backend.batch(schema))?;
+        match &db.backend {
+            Backend::Sqlite(conn) => conn
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .execute_batch(SCHEMA_SQLITE)
+                .map_err(|e| database(&db.place, e))?,
+            Backend::Postgres(_) => db.run(db.backend.batch(SCHEMA_POSTGRES))?,
+        }
         Ok(db)
     }
 
-    /// Run a call of the backend on this database's runtime (blocking).
+    /// Run a call of PostgreSQL's client on this database's runtime (blocking).
     fn run<T>(
         &self,
         call: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let runtime = self.runtime.as_ref().expect("runtime until dropped");
-        runtime.block_on(call).map_err(|e| match e {
+        let runtime = self.runtime.as_ref().expect("a runtime for PostgreSQL");
+        runtime.block_on(call).map_err(|e| self.located(e))
+    }
+
+    fn located(&self, e: Error) -> Error {
+        match e {
             Error::Database { message, .. } => database(&self.place, message),
             e => e,
-        })
+        }
     }
 
     fn query(&self, sql: &str, params: Vec<Value>) -> Result<Vec<Vec<Value>>, Error> {
-        self.run(self.backend.query(sql, params))
+        match &self.backend {
+            Backend::Sqlite(conn) => backend::sqlite_query(conn, &self.backend.sql(sql), &params)
+                .map_err(|e| self.located(e)),
+            Backend::Postgres(_) => self.run(self.backend.query(sql, params)),
+        }
+    }
+
+    /// [`Backend::transaction_if`], SQLite's on this thread.
+    fn transaction_if(&self, guard: Statement, rest: Vec<Statement>) -> Result<bool, Error> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let sql = |(t, p): Statement| (self.backend.sql(&t), p);
+                let rest: Vec<Statement> = rest.into_iter().map(sql).collect();
+                backend::sqlite_transaction_if(conn, &sql(guard), &rest)
+                    .map_err(|e| self.located(e))
+            }
+            Backend::Postgres(_) => self.run(self.backend.transaction_if(guard, rest)),
+        }
     }
 
     /// Networks deleted over gRPC.
@@ -232,10 +272,7 @@ impl Database {
                 ));
             }
         }
-        self.run(
-            self.backend
-                .transaction_if(next_revision(name, revision), statements),
-        )
+        self.transaction_if(next_revision(name, revision), statements)
     }
 
     /// Forget network `name` and remember it was deleted, in one transaction — if it is
@@ -255,10 +292,7 @@ impl Database {
                 vec![name.into()],
             ),
         ];
-        self.run(
-            self.backend
-                .transaction_if(next_revision(name, revision), statements),
-        )
+        self.transaction_if(next_revision(name, revision), statements)
     }
 }
 

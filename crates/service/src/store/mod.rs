@@ -25,7 +25,7 @@
 //! version again). Before a call uses a network, the replica compares revisions (one
 //! indexed read) and, when another replica changed it, reloads that network's recipes; so an
 //! upload, an edit or a deletion made through one replica is what the next call to any
-//! replica sees. Several servers may share one SQLite file the same way.
+//! replica sees. (`--data-dir`'s file is one server's: no check per call.)
 //!
 //! Why SQLite (rusqlite, bundled): one file, transactions that are durable on commit,
 //! readable with the `sqlite3` tool by an operator, and a build that needs only a C
@@ -127,6 +127,9 @@ pub struct Store {
     db: Option<Database>,
     retention: Retention,
     unrestored: Mutex<Vec<Unrestored>>,
+    /// Whether other servers change the database too (PostgreSQL): then each call first
+    /// catches up with it. A `--data-dir` file is this server's alone.
+    shared: bool,
     /// One reload from the database at a time.
     syncing: Mutex<()>,
 }
@@ -277,17 +280,20 @@ impl Store {
     /// version is replayed in order. Returns what could not be restored (also kept for
     /// [`Store::unrestored`]).
     pub fn open_database(&mut self, data_dir: &Path) -> Result<Vec<String>, Error> {
-        self.attach(Database::open_sqlite(data_dir)?)
+        self.attach(Database::open_sqlite(data_dir)?, false)
     }
 
-    /// Keep uploads and edits in the database at `url` (PostgreSQL shared by replicas, or
-    /// an SQLite file) and restore what it holds, as [`Store::open_database`] does.
+    /// Keep uploads and edits in the database at `url`, shared with other servers
+    /// (PostgreSQL, or an SQLite file several processes open), and restore what it holds,
+    /// as [`Store::open_database`] does. Every call then first catches up with the changes
+    /// the others made.
     pub fn open_shared(&mut self, url: &str) -> Result<Vec<String>, Error> {
         let place = crate::studies::db::redact(url);
-        self.attach(Database::open(url, place)?)
+        self.attach(Database::open(url, place)?, true)
     }
 
-    fn attach(&mut self, db: Database) -> Result<Vec<String>, Error> {
+    fn attach(&mut self, db: Database, shared: bool) -> Result<Vec<String>, Error> {
+        self.shared = shared;
         // Revisions first: a change made while the rows are read is reloaded at the next
         // call, never missed.
         let revisions = db.revisions()?;
@@ -597,7 +603,7 @@ impl Store {
     /// Catch up with the database on network `name`: when another replica (or process)
     /// changed it since this store last did, reload it. Blocking (one indexed read).
     fn sync(&self, name: &str) -> Result<(), Status> {
-        let Some(db) = &self.db else {
+        let Some(db) = self.db.as_ref().filter(|_| self.shared) else {
             return Ok(());
         };
         let stored = db.revision(name).map_err(internal)?;
@@ -609,7 +615,7 @@ impl Store {
 
     /// Catch up with the database on every network (ListNetworks).
     fn sync_all(&self) -> Result<(), Status> {
-        let Some(db) = &self.db else {
+        let Some(db) = self.db.as_ref().filter(|_| self.shared) else {
             return Ok(());
         };
         let stored = db.revisions().map_err(internal)?;
@@ -1101,14 +1107,23 @@ mod tests {
         assert_eq!(store.get("up0", 0).unwrap().1.links[0].p_nom, 100.0);
     }
 
+    /// A replica holding `net` (version 1 loaded, not recorded) over the database `dir`
+    /// shares with others.
+    fn replica(dir: &Path) -> Store {
+        let mut store = Store::default();
+        store.insert("net", two_buses());
+        let url = dir.join("shared.sqlite").display().to_string();
+        assert!(store.open_shared(&url).unwrap().is_empty());
+        store
+    }
+
     /// Two stores over one database, as two replicas over one PostgreSQL (here an SQLite
     /// file): an upload, an edit and a deletion made through one are what the other serves
     /// at its next call, and a version numbered on a stale view is numbered again.
     #[test]
     fn replicas_sharing_one_database_see_each_others_changes() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, _) = reopen(dir.path());
-        let (b, _) = reopen(dir.path());
+        let (a, b) = (replica(dir.path()), replica(dir.path()));
         let files = upload_files();
         let (up, _) = upload::read(&files).unwrap();
         assert_eq!(a.add("up", up.clone(), Record::Upload(&files)).unwrap(), 1);
@@ -1146,7 +1161,7 @@ mod tests {
         assert!(a.remove("net").unwrap());
         assert_eq!(b.get("net", 0).unwrap_err().code(), tonic::Code::NotFound);
         assert!(!b.remove("net").unwrap(), "already gone");
-        let (c, _) = reopen(dir.path());
+        let c = replica(dir.path());
         assert!(c.get("net", 0).is_err());
         assert_eq!(b.add("net", up.clone(), Record::Upload(&files)).unwrap(), 1);
         for store in [&a, &b, &c] {

@@ -98,10 +98,14 @@ pub enum Backend {
     Postgres(Arc<Postgres>),
 }
 
-/// A PostgreSQL connection, made again when it was lost (the server restarted).
+/// PostgreSQL connections, each made when first needed and again when it was lost (the
+/// server restarted); a call takes a free one. (A fixed set over the reconnect below, not
+/// deadpool-postgres: nothing to recycle or configure beyond how many.)
 pub struct Postgres {
     url: String,
-    client: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
+    clients: Vec<tokio::sync::Mutex<Option<tokio_postgres::Client>>>,
+    /// Which connection a call waits for when none is free.
+    next: std::sync::atomic::AtomicUsize,
 }
 
 fn db_error(where_: &str, e: impl std::fmt::Display) -> Error {
@@ -112,18 +116,32 @@ fn db_error(where_: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Backend {
-    /// Open `url`: `postgres://…` or `postgresql://…` (PostgreSQL), `sqlite::memory:`, or
+    /// Open `url`: `postgres://…` or `postgresql://…` (PostgreSQL, one connection), `sqlite::memory:`, or
     /// `sqlite://PATH` / a plain path (an SQLite file, created if missing).
     pub async fn open(url: &str) -> Result<Backend, Error> {
+        Backend::open_with(url, 1).await
+    }
+
+    /// [`Backend::open`], with up to `connections` to PostgreSQL used at once.
+    pub async fn open_with(url: &str, connections: usize) -> Result<Backend, Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pg = Postgres {
                 url: url.to_string(),
-                client: tokio::sync::Mutex::new(None),
+                clients: (0..connections.max(1))
+                    .map(|_| tokio::sync::Mutex::new(None))
+                    .collect(),
+                next: Default::default(),
             };
             // Connect now, so a bad URL is an error at start, not at the first call.
             drop(pg.client().await?);
             return Ok(Backend::Postgres(Arc::new(pg)));
         }
+        Backend::open_sqlite(url)
+    }
+
+    /// Open an SQLite database: `sqlite::memory:`, or `sqlite://PATH` / a plain path (a
+    /// file, created if missing). No runtime needed.
+    pub fn open_sqlite(url: &str) -> Result<Backend, Error> {
         let conn = if url == "sqlite::memory:" {
             rusqlite::Connection::open_in_memory()
         } else {
@@ -266,7 +284,8 @@ fn to_sqlite(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn sqlite_transaction_if(
+/// [`Backend::transaction_if`] on SQLite, on the calling thread (blocking).
+pub(crate) fn sqlite_transaction_if(
     conn: &Mutex<rusqlite::Connection>,
     guard: &Statement,
     rest: &[Statement],
@@ -294,7 +313,8 @@ fn sqlite_transaction_if(
     Ok(true)
 }
 
-fn sqlite_query(
+/// [`Backend::query`] on SQLite, on the calling thread (blocking).
+pub(crate) fn sqlite_query(
     conn: &Mutex<rusqlite::Connection>,
     sql: &str,
     params: &[Value],
@@ -374,11 +394,19 @@ fn from_postgres(row: &tokio_postgres::Row) -> Result<Vec<Value>, Error> {
 }
 
 impl Postgres {
-    /// The connection, made (again) when there is none or it was closed.
+    /// A free connection (else the next in turn, when it is free), made (again) when there
+    /// is none or it was closed.
     async fn client(
         &self,
     ) -> Result<tokio::sync::MutexGuard<'_, Option<tokio_postgres::Client>>, Error> {
-        let mut guard = self.client.lock().await;
+        let free = self.clients.iter().find_map(|c| c.try_lock().ok());
+        let mut guard = match free {
+            Some(guard) => guard,
+            None => {
+                let turn = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.clients[turn % self.clients.len()].lock().await
+            }
+        };
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
             let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
                 .await
