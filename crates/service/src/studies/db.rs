@@ -1,5 +1,6 @@
-//! The database under the study queue: PostgreSQL (tokio-postgres) shared by any number of
-//! replicas and workers, or SQLite (rusqlite, bundled) embedded in one process. The queue's
+//! The database under the study queue and the network store (`crate::store`): PostgreSQL
+//! (tokio-postgres) shared by any number of replicas and workers, or SQLite (rusqlite,
+//! bundled) embedded in one process. The queue's
 //! SQL is written once, with `$n` parameters and two templates — `{now}` (the database's
 //! clock, ms since the Unix epoch, so that leases do not depend on the machines' clocks) and
 //! `{skip_locked}` (PostgreSQL's `FOR UPDATE OF c SKIP LOCKED`: lock the claimed case, aliased `c`, not its study; SQLite has one writer at a time
@@ -116,8 +117,9 @@ fn db_error(where_: &str, e: impl std::fmt::Display) -> Error {
 }
 
 impl Backend {
-    /// Open `url`: `postgres://…` or `postgresql://…` (PostgreSQL, one connection), `sqlite::memory:`, or
-    /// `sqlite://PATH` / a plain path (an SQLite file, created if missing).
+    /// Open `url`: `postgres://…` or `postgresql://…` (PostgreSQL, one connection),
+    /// `sqlite::memory:`, or `sqlite://PATH` / a plain path (an SQLite file, created if
+    /// missing).
     pub async fn open(url: &str) -> Result<Backend, Error> {
         Backend::open_with(url, 1).await
     }
