@@ -1,10 +1,10 @@
 //! The database under the study queue and the network store (`crate::store`): PostgreSQL
 //! (tokio-postgres) shared by any number of replicas and workers, or SQLite (rusqlite,
-//! bundled) embedded in one process. The queue's
-//! SQL is written once, with `$n` parameters and two templates — `{now}` (the database's
-//! clock, ms since the Unix epoch, so that leases do not depend on the machines' clocks) and
-//! `{skip_locked}` (PostgreSQL's `FOR UPDATE OF c SKIP LOCKED`: lock the claimed case, aliased `c`, not its study; SQLite has one writer at a time
-//! and needs none) — and rows come back as [`Value`]s.
+//! bundled) embedded in one process. The SQL is written once, with `$n` parameters and two
+//! templates — `{now}` (the database's clock, ms since the Unix epoch, so that leases do not
+//! depend on the machines' clocks) and `{skip_locked}` (PostgreSQL's `FOR UPDATE OF c SKIP
+//! LOCKED`: lock the claimed case, aliased `c`, not its study; SQLite has one writer at a
+//! time and needs none) — and rows come back as [`Value`]s.
 
 use gridtrade_engine::error::Error;
 use std::sync::{Arc, Mutex};
