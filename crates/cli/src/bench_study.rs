@@ -97,7 +97,7 @@ fn run_once(study: &Path, workers: usize, database: Option<&str>) -> Result<Stud
         cases: p.cases,
         optimal: p.optimal,
         workers,
-        database: if db.starts_with("postgres") {
+        database: if gridtrade_service::studies::db::is_postgres(db) {
             "PostgreSQL".into()
         } else {
             "SQLite".into()

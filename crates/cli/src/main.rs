@@ -660,16 +660,15 @@ fn keep_networks(
     database: &str,
     data_dir: Option<&Path>,
 ) -> Result<String, Error> {
-    let (problems, place) =
-        if database.starts_with("postgres://") || database.starts_with("postgresql://") {
-            let place = gridtrade_service::studies::db::redact(database);
-            (store.open_shared(database)?, place)
-        } else if let Some(dir) = data_dir {
-            let place = dir.join("gridtrade.sqlite").display().to_string();
-            (store.open_database(dir)?, place)
-        } else {
-            return Ok("changes kept in memory only".into());
-        };
+    use gridtrade_service::studies::db::{is_postgres, redact};
+    let (problems, place) = if is_postgres(database) {
+        (store.open_shared(database)?, redact(database))
+    } else if let Some(dir) = data_dir {
+        let place = dir.join("gridtrade.sqlite").display().to_string();
+        (store.open_database(dir)?, place)
+    } else {
+        return Ok("changes kept in memory only".into());
+    };
     for p in problems {
         eprintln!("not restored: {p}");
     }

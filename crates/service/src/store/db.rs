@@ -99,7 +99,7 @@ impl Database {
 
     /// Open the database at `url` (see [`Backend::open`]) and create the tables it lacks.
     pub fn open(url: &str, place: String) -> Result<Database, Error> {
-        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !backend::is_postgres(url) {
             return Database::with_tables(Backend::open_sqlite(url)?, place, None);
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()

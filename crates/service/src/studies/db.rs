@@ -116,6 +116,11 @@ fn db_error(where_: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Whether `url` names a PostgreSQL database (else SQLite).
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 impl Backend {
     /// Open `url`: `postgres://…` or `postgresql://…` (PostgreSQL, one connection),
     /// `sqlite::memory:`, or `sqlite://PATH` / a plain path (an SQLite file, created if
@@ -126,7 +131,7 @@ impl Backend {
 
     /// [`Backend::open`], with up to `connections` to PostgreSQL used at once.
     pub async fn open_with(url: &str, connections: usize) -> Result<Backend, Error> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres(url) {
             let pg = Postgres {
                 url: url.to_string(),
                 clients: (0..connections.max(1))
@@ -210,12 +215,8 @@ impl Backend {
                 blocking(move || {
                     let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
                     let tx = c.transaction().map_err(|e| db_error("sqlite", e))?;
-                    for (sql, params) in &statements {
-                        tx.execute(
-                            sql,
-                            rusqlite::params_from_iter(params.iter().map(to_sqlite)),
-                        )
-                        .map_err(|e| db_error("sqlite", format!("{e}: {sql}")))?;
+                    for statement in &statements {
+                        sqlite_execute(&tx, statement)?;
                     }
                     tx.commit().map_err(|e| db_error("sqlite", e))
                 })
@@ -298,21 +299,23 @@ pub(crate) fn sqlite_transaction_if(
     let tx = c
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(|e| db_error("sqlite", e))?;
-    let run = |(sql, params): &Statement| {
-        tx.execute(
-            sql,
-            rusqlite::params_from_iter(params.iter().map(to_sqlite)),
-        )
-        .map_err(|e| db_error("sqlite", format!("{e}: {sql}")))
-    };
-    if run(guard)? == 0 {
+    if sqlite_execute(&tx, guard)? == 0 {
         return Ok(false); // dropped: rolled back
     }
     for statement in rest {
-        run(statement)?;
+        sqlite_execute(&tx, statement)?;
     }
     tx.commit().map_err(|e| db_error("sqlite", e))?;
     Ok(true)
+}
+
+/// Run one statement in `tx`: the rows it changed.
+fn sqlite_execute(tx: &rusqlite::Transaction, (sql, params): &Statement) -> Result<usize, Error> {
+    tx.execute(
+        sql,
+        rusqlite::params_from_iter(params.iter().map(to_sqlite)),
+    )
+    .map_err(|e| db_error("sqlite", format!("{e}: {sql}")))
 }
 
 /// [`Backend::query`] on SQLite, on the calling thread (blocking).
@@ -458,47 +461,43 @@ impl Postgres {
         let client = guard.as_mut().expect("connected");
         let r = async {
             let tx = client.transaction().await?;
-            for (sql, params) in statements {
-                let boxed: Vec<PgParam> = params.iter().map(to_postgres).collect();
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    boxed.iter().map(|b| b.as_ref() as _).collect();
-                tx.execute(sql.as_str(), &refs).await?;
+            for statement in statements {
+                pg_execute(&tx, statement).await?;
             }
             tx.commit().await
         }
         .await;
         self.check(&mut guard, r)
     }
-}
 
-impl Postgres {
     async fn transaction_if(&self, guard: &Statement, rest: &[Statement]) -> Result<bool, Error> {
-        let mut guard_conn = self.client().await?;
-        let client = guard_conn.as_mut().expect("connected");
+        let mut conn = self.client().await?;
+        let client = conn.as_mut().expect("connected");
         let r = async {
             let tx = client.transaction().await?;
-            let execute = |(sql, params): &Statement| {
-                let boxed: Vec<PgParam> = params.iter().map(to_postgres).collect();
-                let sql = sql.clone();
-                let tx = &tx;
-                async move {
-                    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                        boxed.iter().map(|b| b.as_ref() as _).collect();
-                    tx.execute(sql.as_str(), &refs).await
-                }
-            };
-            if execute(guard).await? == 0 {
+            if pg_execute(&tx, guard).await? == 0 {
                 tx.rollback().await?;
                 return Ok(false);
             }
             for statement in rest {
-                execute(statement).await?;
+                pg_execute(&tx, statement).await?;
             }
             tx.commit().await.map(|_| true)
         }
         .await;
-        self.check(&mut guard_conn, r)
+        self.check(&mut conn, r)
     }
+}
+
+/// Run one statement in `tx`: the rows it changed.
+async fn pg_execute(
+    tx: &tokio_postgres::Transaction<'_>,
+    (sql, params): &Statement,
+) -> Result<u64, tokio_postgres::Error> {
+    let boxed: Vec<PgParam> = params.iter().map(to_postgres).collect();
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        boxed.iter().map(|b| b.as_ref() as _).collect();
+    tx.execute(sql.as_str(), &refs).await
 }
 
 /// What PostgreSQL said (tokio-postgres' own message is only "db error" for a server error).
